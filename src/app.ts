@@ -1,0 +1,217 @@
+/**
+ * buildApp(config, db): the whole HTTP application, ready to listen. It never listens itself
+ * (main/server does), so tests can boot it on a real database and talk to it.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Db } from './db/database.js';
+import { ApiError, ApiErrors, errorResponse } from './errors/api-error.js';
+import { errors } from './errors/catalogue.js';
+import { Authenticator, mayWrite, type Principal } from './http/auth.js';
+import type { Operation } from './http/operation.js';
+import { InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
+import { CursorCodec } from './jsonapi/cursor.js';
+import { parseQuery } from './jsonapi/query.js';
+import { KeysRepository } from './keys/repository.js';
+import { KeysService } from './keys/service.js';
+import { AppsRepository } from './resources/apps/repository.js';
+import { appRoutes } from './resources/apps/routes.js';
+import { AppsService } from './resources/apps/service.js';
+import { InvitationsRepository } from './resources/user-invitations/repository.js';
+import { invitationRoutes } from './resources/user-invitations/routes.js';
+import { InvitationsService } from './resources/user-invitations/service.js';
+import { loadOperations, type OperationSpec } from './spec/openapi.js';
+
+/** Requests larger than this are refused with 413. */
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface Services {
+  keys: KeysService;
+  apps: AppsService;
+  invitations: InvitationsService;
+}
+
+export function createServices(db: Db, clock: Clock): Services {
+  const appsRepo = new AppsRepository(db.kysely);
+  return {
+    keys: new KeysService(new KeysRepository(db.kysely), clock),
+    apps: new AppsService(appsRepo, clock),
+    invitations: new InvitationsService(new InvitationsRepository(db.kysely), appsRepo, clock),
+  };
+}
+
+export interface BuildOptions {
+  config: Config;
+  db: Db;
+  clock?: Clock;
+  /** defaults to an in-memory limiter with config.rateLimitPerHour */
+  rateLimiter?: RateLimiter;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/**
+ * `Content-Type: application/json` exactly, with no charset (A18): a Buffer payload keeps the
+ * header as set, where a string would get `; charset=utf-8` appended by Fastify.
+ */
+function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
+}
+
+function sendErrors(reply: FastifyReply, list: readonly ApiError[]): FastifyReply {
+  return sendJson(reply, list[0]!.status, errorResponse(list));
+}
+
+/** Maps Fastify's own request errors onto Apple's codes. */
+function fromFastifyError(err: FastifyError): ApiError | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return errors.unsupportedMediaType(String(err.message.replace(/^Unsupported Media Type:?\s*/, '') || 'none'));
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return errors.payloadTooLarge(BODY_LIMIT_BYTES);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return errors.entityInvalid('The request body is empty; it must be a JSON document');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return errors.entityInvalid('The Content-Length of the request does not match its body');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return errors.entityInvalid('The request body is not valid JSON');
+    default:
+      if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+        return errors.entityInvalid(err.message);
+      }
+      return undefined;
+  }
+}
+
+function pathTemplateRegex(template: string): RegExp {
+  const pattern = template.replace(/\{[^}]+\}/g, '[^/]+');
+  return new RegExp(`^${pattern}$`);
+}
+
+export async function buildApp(options: BuildOptions): Promise<{ app: FastifyInstance; services: Services }> {
+  const { config, db } = options;
+  const clock = options.clock ?? systemClock;
+  const services = createServices(db, clock);
+  const team = await services.keys.team();
+  const cursors = new CursorCodec(team.cursorSecret);
+  const authenticator = new Authenticator(services.keys, clock);
+  const limiter = options.rateLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour);
+  const specOps = loadOperations();
+  const deps = { base: config.publicUrl, cursors, operations: specOps };
+
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    genReqId: () => randomUUID(),
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: {
+      maxParamLength: 1000,
+      // our own parser reads the raw query (spec-driven, order-preserving)
+      querystringParser: () => ({}),
+    },
+    return503OnClosing: true,
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, raw, done) => {
+    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+    if (text.trim() === '') {
+      done(errors.entityInvalid('The request body is empty; it must be a JSON document'), undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(errors.entityInvalid('The request body is not valid JSON'), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler((err: unknown, request, reply) => {
+    if (err instanceof ApiErrors) return sendErrors(reply, err.errors);
+    if (err instanceof ApiError) return sendErrors(reply, [err]);
+    const mapped = err instanceof Error && 'code' in err ? fromFastifyError(err as FastifyError) : undefined;
+    if (mapped) return sendErrors(reply, [mapped]);
+    request.log.error({ err }, 'unexpected error');
+    return sendErrors(reply, [errors.unexpected()]);
+  });
+
+  const routes: Operation[] = [...appRoutes(services.apps, deps), ...invitationRoutes(services.invitations, deps)];
+  const templates: RegExp[] = [];
+
+  for (const op of routes) {
+    const spec: OperationSpec | undefined = specOps.get(op.key);
+    if (!spec) throw new Error(`operation ${op.key} is not in the vendored spec`);
+    templates.push(pathTemplateRegex(spec.path));
+
+    const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+      const accept = request.headers.accept;
+      if (accept !== undefined && accept.trim() !== '' && !new Negotiator(request).mediaType(['application/json'])) {
+        return reply
+          .code(406)
+          .type('text/plain')
+          .send(`The provided Accept header is not supported for this request.\n\nRequested: ${accept}\n\nAllowed: application/json`);
+      }
+      const url = request.raw.url ?? '';
+      const q = url.indexOf('?');
+      const params = request.params as Record<string, string>;
+      if (Object.values(params).some((v) => v === '')) throw errors.pathError(q === -1 ? url : url.slice(0, q));
+      const principal = await authenticator.authenticate(request.headers.authorization, {
+        method: request.method,
+        path: q === -1 ? url : url.slice(0, q),
+        query: q === -1 ? '' : url.slice(q + 1),
+      });
+      const decision = await limiter.hit(principal.keyId, clock.now().getTime());
+      reply.header('x-rate-limit', rateLimitHeader(decision));
+      if (!decision.allowed) throw errors.rateLimitExceeded();
+      if (op.write && !mayWrite(principal)) throw errors.forbidden();
+      request.principal = principal;
+      return undefined;
+    };
+
+    app.route({
+      method: spec.method as 'GET' | 'POST' | 'PATCH' | 'DELETE',
+      url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
+      onRequest: guard,
+      handler: async (request, reply) => {
+        const url = request.raw.url ?? '';
+        const q = url.indexOf('?');
+        const query = parseQuery(q === -1 ? '' : url.slice(q + 1), spec);
+        const result = await op.handle({
+          principal: request.principal!,
+          query,
+          params: request.params as Record<string, string>,
+          body: op.body ? request.body : undefined,
+          path: q === -1 ? url : url.slice(0, q),
+        });
+        if (result.headers) reply.headers(result.headers);
+        if (result.body === undefined) return reply.code(result.status).send();
+        return sendJson(reply, result.status, result.body);
+      },
+    });
+  }
+
+  app.get('/healthz', async (_request, reply) => {
+    await services.keys.count();
+    return sendJson(reply, 200, { status: 'ok' });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.raw.url ?? '';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const known = templates.some((t) => t.test(path));
+    return sendErrors(reply, [known ? errors.methodNotAllowed() : errors.pathError(path)]);
+  });
+
+  return { app, services };
+}

@@ -1,0 +1,146 @@
+/**
+ * Bearer-token authentication as App Store Connect does it (behavior.md A1, B1): ES256 JWTs signed
+ * with a key whose id is the `kid` header. Every failure is the one NOT_AUTHORIZED 401.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { Clock } from '../clock.js';
+import type { UserRole } from '../domain/roles.js';
+import { errors } from '../errors/catalogue.js';
+import { splitQuery } from '../jsonapi/query.js';
+import type { ApiKey, KeysService } from '../keys/service.js';
+
+export const AUDIENCE = 'appstoreconnect-v1';
+/** Longest accepted token lifetime for these resources: 20 minutes, inclusive (B1.4). */
+export const MAX_LIFETIME_SECONDS = 1200;
+/** How far `iat` may lie in the future. */
+export const MAX_IAT_SKEW_SECONDS = 60;
+
+export interface Principal {
+  keyId: string;
+  kind: 'team' | 'individual';
+  roles: readonly UserRole[];
+  /** The user an individual key acts for. */
+  userId?: string;
+}
+
+export interface RequestTarget {
+  method: string;
+  path: string;
+  /** raw query string without `?` */
+  query: string;
+}
+
+/** Resolves the roles of the user behind an individual key; undefined when the user is gone. */
+export type IndividualRoles = (userId: string) => Promise<readonly UserRole[] | undefined>;
+
+const SCOPE_IGNORED = new Set(['limit', 'cursor', 'sort']);
+
+function canonicalQuery(raw: string): string[] | undefined {
+  const pairs = splitQuery(raw);
+  if (!Array.isArray(pairs)) return undefined;
+  return pairs
+    .filter(([k]) => !SCOPE_IGNORED.has(k))
+    .map(([k, v]) => `${k}=${v}`)
+    .sort();
+}
+
+/** True when one of the token's scope entries matches the request (B1.5). */
+export function scopeAllows(scope: unknown, target: RequestTarget): boolean {
+  if (!Array.isArray(scope) || scope.length === 0) return false;
+  const requestQuery = canonicalQuery(target.query);
+  if (!requestQuery) return false;
+  return scope.some((entry) => {
+    if (typeof entry !== 'string') return false;
+    const space = entry.indexOf(' ');
+    if (space <= 0) return false;
+    const method = entry.slice(0, space).toUpperCase();
+    const rest = entry.slice(space + 1).trim();
+    const q = rest.indexOf('?');
+    const path = q === -1 ? rest : rest.slice(0, q);
+    const entryQuery = canonicalQuery(q === -1 ? '' : rest.slice(q + 1));
+    if (method !== target.method.toUpperCase() || path !== target.path || !entryQuery) return false;
+    return entryQuery.length === requestQuery.length && entryQuery.every((p, i) => p === requestQuery[i]);
+  });
+}
+
+export class Authenticator {
+  private readonly publicKeys = new Map<string, KeyObject>();
+
+  constructor(
+    private readonly keys: KeysService,
+    private readonly clock: Clock,
+    private readonly individualRoles: IndividualRoles = async () => undefined,
+  ) {}
+
+  private publicKey(key: ApiKey): KeyObject {
+    let k = this.publicKeys.get(key.id);
+    if (!k) {
+      k = createPublicKey(key.publicKeyPem);
+      this.publicKeys.set(key.id, k);
+    }
+    return k;
+  }
+
+  /** Returns the principal, or throws the NOT_AUTHORIZED ApiError. */
+  async authenticate(authorization: string | undefined, target: RequestTarget): Promise<Principal> {
+    const fail = errors.notAuthorized;
+    const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw fail();
+    const token = match[1]!;
+
+    let kid: unknown;
+    try {
+      const header = decodeProtectedHeader(token);
+      if (header.alg !== 'ES256') throw fail();
+      kid = header.kid;
+    } catch {
+      throw fail();
+    }
+    if (typeof kid !== 'string' || kid.length === 0 || kid.length > 64) throw fail();
+
+    const key = await this.keys.find(kid);
+    if (!key || key.revokedAt !== null) throw fail();
+
+    let payload: JWTPayload;
+    const now = this.clock.now();
+    try {
+      ({ payload } = await jwtVerify(token, this.publicKey(key), {
+        algorithms: ['ES256'],
+        audience: AUDIENCE,
+        requiredClaims: ['exp', 'aud'],
+        currentDate: now,
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JOSEError || err instanceof TypeError) throw fail();
+      throw err;
+    }
+
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const exp = payload.exp!;
+    const iat = payload.iat;
+    if (iat !== undefined && iat > nowSeconds + MAX_IAT_SKEW_SECONDS) throw fail();
+    if (exp - (iat ?? nowSeconds) > MAX_LIFETIME_SECONDS) throw fail();
+
+    let principal: Principal;
+    if (key.userId === null) {
+      const team = await this.keys.team();
+      if (payload.iss !== team.issuerId) throw fail();
+      principal = { keyId: key.id, kind: 'team', roles: [key.role] };
+    } else {
+      if (payload.sub !== 'user' || payload.iss !== undefined) throw fail();
+      const roles = await this.individualRoles(key.userId);
+      if (!roles) throw fail();
+      principal = { keyId: key.id, kind: 'individual', roles, userId: key.userId };
+    }
+
+    if (payload.scope !== undefined && !scopeAllows(payload.scope, target)) throw fail();
+    return principal;
+  }
+}
+
+/** Writes to users and userInvitations need ADMIN (or an individual key of an ADMIN/ACCOUNT_HOLDER). */
+export function mayWrite(principal: Principal): boolean {
+  if (principal.kind === 'team') return principal.roles.includes('ADMIN');
+  return principal.roles.includes('ADMIN') || principal.roles.includes('ACCOUNT_HOLDER');
+}

@@ -1,0 +1,29 @@
+/** What a resource's routes hand to the app: one handler per operation of the vendored spec. */
+import type { ParsedQuery } from '../jsonapi/query.js';
+import type { Principal } from './auth.js';
+
+export interface RequestContext {
+  principal: Principal;
+  query: ParsedQuery;
+  params: Readonly<Record<string, string>>;
+  /** The parsed JSON body, or undefined when the request had none. */
+  body: unknown;
+  /** The request path as received, without the query. */
+  path: string;
+}
+
+export interface OperationResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface Operation {
+  /** `METHOD /path/{template}` exactly as in the spec, e.g. `GET /v1/userInvitations/{id}`. */
+  key: string;
+  /** Writes need an ADMIN key (behavior.md A2). */
+  write: boolean;
+  /** Whether the operation reads a JSON body. */
+  body: boolean;
+  handle(ctx: RequestContext): Promise<OperationResult>;
+}

@@ -1,0 +1,123 @@
+/**
+ * API keys as Apple has them: one team issuer id; each key has a 10-character id, a name, one role
+ * and an EC P-256 key pair of which only the public half is kept. The private half is returned once,
+ * as a PKCS#8 PEM (the `.p8` file).
+ */
+import { generateKeyPairSync, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { TEAM_KEY_ROLES, type UserRole } from '../domain/roles.js';
+import type { KeyRow, KeysRepository, TeamRow } from './repository.js';
+
+const KEY_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+export function newKeyId(): string {
+  let id = '';
+  for (let i = 0; i < 10; i++) id += KEY_ID_ALPHABET[randomInt(KEY_ID_ALPHABET.length)];
+  return id;
+}
+
+export class KeyError extends Error {
+  override name = 'KeyError';
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  role: UserRole;
+  createdAt: string;
+  revokedAt: string | null;
+  userId: string | null;
+  publicKeyPem: string;
+}
+
+export interface CreatedKey {
+  issuerId: string;
+  key: ApiKey;
+  /** PKCS#8 PEM; shown once, never stored. */
+  privateKeyPem: string;
+}
+
+export interface Team {
+  issuerId: string;
+  cursorSecret: Buffer;
+}
+
+function toKey(row: KeyRow): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as UserRole,
+    createdAt: row.created_at,
+    revokedAt: row.revoked_at,
+    userId: row.user_id,
+    publicKeyPem: row.public_key,
+  };
+}
+
+function toTeam(row: TeamRow): Team {
+  return { issuerId: row.issuer_id, cursorSecret: Buffer.from(row.cursor_secret, 'base64') };
+}
+
+export class KeysService {
+  constructor(
+    private readonly repo: KeysRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The team, created with a fresh issuer id and cursor secret on first use. */
+  async team(): Promise<Team> {
+    const existing = await this.repo.findTeam();
+    if (existing) return toTeam(existing);
+    const row = await this.repo.ensureTeam({
+      id: 1,
+      issuer_id: randomUUID(),
+      cursor_secret: randomBytes(32).toString('base64'),
+      created_at: this.clock.now().toISOString(),
+    });
+    return toTeam(row);
+  }
+
+  async create(input: { name: string; role: string }): Promise<CreatedKey> {
+    const name = input.name.trim();
+    if (name === '' || name.length > 100) throw new KeyError('A key name must have 1 to 100 characters');
+    if (!(TEAM_KEY_ROLES as readonly string[]).includes(input.role)) {
+      throw new KeyError(`A team key's role must be one of ${TEAM_KEY_ROLES.join(', ')}; got '${input.role}'`);
+    }
+    const team = await this.team();
+    const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row: KeyRow = {
+        id: newKeyId(),
+        name,
+        role: input.role,
+        public_key: publicKeyPem,
+        created_at: this.clock.now().toISOString(),
+        revoked_at: null,
+        user_id: null,
+      };
+      if (await this.repo.insertKey(row)) return { issuerId: team.issuerId, key: toKey(row), privateKeyPem };
+    }
+    throw new Error('could not allocate a unique key id');
+  }
+
+  async list(): Promise<ApiKey[]> {
+    return (await this.repo.listKeys()).map(toKey);
+  }
+
+  async find(id: string): Promise<ApiKey | undefined> {
+    const row = await this.repo.findKey(id);
+    return row && toKey(row);
+  }
+
+  async count(): Promise<number> {
+    return this.repo.countKeys();
+  }
+
+  async revoke(id: string): Promise<void> {
+    if (await this.repo.revokeKey(id, this.clock.now().toISOString())) return;
+    const key = await this.repo.findKey(id);
+    throw new KeyError(key ? `Key ${id} is already revoked` : `There is no key with id ${id}`);
+  }
+}

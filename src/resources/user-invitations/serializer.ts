@@ -1,0 +1,36 @@
+/** Invitations to Apple's `UserInvitation` resource. */
+import { formatAppleDate } from '../../clock.js';
+import type { Relationship, Resource } from '../../jsonapi/document.js';
+import type { VisibleAppsSlice } from './repository.js';
+import type { Invitation } from './service.js';
+
+export function invitationSelfLink(base: string, id: string): string {
+  return `${base}/v1/userInvitations/${encodeURIComponent(id)}`;
+}
+
+/** `slice` is given when `include=visibleApps` asked for the linkage. */
+export function serializeInvitation(inv: Invitation, base: string, slice?: VisibleAppsSlice, sliceLimit?: number): Resource {
+  const self = invitationSelfLink(base, inv.id);
+  const visibleApps: Relationship = {
+    links: { self: `${self}/relationships/visibleApps`, related: `${self}/visibleApps` },
+  };
+  if (slice) {
+    visibleApps.meta = { paging: { total: slice.total, limit: sliceLimit ?? 10 } };
+    visibleApps.data = slice.ids.map((id) => ({ type: 'apps', id }));
+  }
+  return {
+    type: 'userInvitations',
+    id: inv.id,
+    attributes: {
+      email: inv.email,
+      firstName: inv.firstName,
+      lastName: inv.lastName,
+      expirationDate: formatAppleDate(inv.expiresAt),
+      roles: inv.roles,
+      allAppsVisible: inv.allAppsVisible,
+      provisioningAllowed: inv.provisioningAllowed,
+    },
+    relationships: { visibleApps },
+    links: { self },
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * Apple's rules for user invitations (behavior.md A6, A8-A14). Holds no SQL and no HTTP: it takes
+ * validated query values and request documents and returns domain objects or throws ApiErrors.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
+import type { Executor } from '../../db/schema.js';
+import { resolveAccess } from '../../domain/access.js';
+import type { UserRole } from '../../domain/roles.js';
+import { isValidEmail } from '../../domain/email.js';
+import { ApiErrors, type ApiError } from '../../errors/api-error.js';
+import { errors } from '../../errors/catalogue.js';
+import { readResourceObject, readToManyLinkage } from '../../jsonapi/request-document.js';
+import type { AppsRepository } from '../apps/repository.js';
+import { positionOf, toApp, type App, type Page } from '../apps/service.js';
+import type { InvitationFilter, InvitationRow, InvitationsRepository, VisibleAppsSlice } from './repository.js';
+
+export const INVITATION_LIFETIME_MS = 72 * 60 * 60 * 1000;
+const TYPE = 'userInvitations';
+const ATTRIBUTES = ['email', 'firstName', 'lastName', 'roles', 'allAppsVisible', 'provisioningAllowed'];
+const READ_ONLY_ATTRIBUTES = ['expirationDate'];
+const RELATIONSHIPS = ['visibleApps'];
+const NAME_MAX = 100;
+
+export interface Invitation {
+  id: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+  roles: UserRole[];
+  allAppsVisible: boolean;
+  provisioningAllowed: boolean;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export function toInvitation(row: InvitationRow): Invitation {
+  return {
+    id: row.id,
+    email: row.email,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    roles: JSON.parse(row.roles) as UserRole[],
+    allAppsVisible: row.all_apps_visible === 1,
+    provisioningAllowed: row.provisioning_allowed === 1,
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+  };
+}
+
+/** Names: 1 to 100 characters after trimming, no control characters (A10). */
+export function checkName(name: string, raw: unknown, problems: ApiError[]): string | undefined {
+  if (typeof raw !== 'string') {
+    problems.push(errors.attributeInvalid(name, `'${name}' must be a string`));
+    return undefined;
+  }
+  const value = raw.trim();
+  if (value.length === 0) {
+    problems.push(errors.attributeRequired(name));
+    return undefined;
+  }
+  if ([...value].length > NAME_MAX) {
+    problems.push(errors.attributeInvalid(name, `'${name}' must not be longer than ${NAME_MAX} characters`));
+    return undefined;
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) {
+    problems.push(errors.attributeInvalid(name, `'${name}' must not contain control characters`));
+    return undefined;
+  }
+  return value;
+}
+
+export class InvitationsService {
+  constructor(
+    private readonly repo: InvitationsRepository,
+    private readonly apps: AppsRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  /** POST /v1/userInvitations */
+  async create(body: unknown): Promise<Invitation> {
+    const doc = readResourceObject(body, { type: TYPE, id: 'forbidden', attributesRequired: true });
+    const problems: ApiError[] = [];
+    const a = doc.attributes;
+
+    for (const key of Object.keys(a)) {
+      if (READ_ONLY_ATTRIBUTES.includes(key)) problems.push(errors.attributeNotAllowed(key, 'CREATE'));
+      else if (!ATTRIBUTES.includes(key)) problems.push(errors.attributeUnknown(key, TYPE));
+    }
+    for (const key of Object.keys(doc.relationships)) {
+      if (!RELATIONSHIPS.includes(key)) problems.push(errors.relationshipUnknown(key, TYPE));
+    }
+    const appIds =
+      doc.relationships.visibleApps === undefined
+        ? []
+        : readToManyLinkage(doc.relationships.visibleApps, '/data/relationships/visibleApps', 'apps');
+
+    for (const required of ['email', 'firstName', 'lastName', 'roles']) {
+      if (a[required] === undefined || a[required] === null) problems.push(errors.attributeRequired(required));
+    }
+    let email: string | undefined;
+    if (a.email !== undefined && a.email !== null) {
+      if (typeof a.email !== 'string' || !isValidEmail(a.email)) {
+        problems.push(errors.attributeInvalid('email', `'${typeof a.email === 'string' ? a.email : JSON.stringify(a.email)}' is not a valid email address`));
+      } else {
+        email = a.email;
+      }
+    }
+    const firstName = a.firstName == null ? undefined : checkName('firstName', a.firstName, problems);
+    const lastName = a.lastName == null ? undefined : checkName('lastName', a.lastName, problems);
+    const access =
+      a.roles == null
+        ? undefined
+        : resolveAccess(
+            { roles: a.roles, allAppsVisible: a.allAppsVisible, provisioningAllowed: a.provisioningAllowed, visibleAppIds: appIds },
+            problems,
+          );
+    if (problems.length > 0 || !email || !firstName || !lastName || !access) throw new ApiErrors(problems);
+
+    const now = this.clock.now();
+    const row: InvitationRow = {
+      id: randomUUID(),
+      email,
+      email_key: email.toLowerCase(),
+      first_name: firstName,
+      last_name: lastName,
+      last_name_key: lastName.toLowerCase(),
+      roles: JSON.stringify(access.roles),
+      all_apps_visible: access.allAppsVisible ? 1 : 0,
+      provisioning_allowed: access.provisioningAllowed ? 1 : 0,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + INVITATION_LIFETIME_MS).toISOString(),
+    };
+
+    await this.repo.transaction(async (trx) => {
+      const found = new Set((await this.apps.findByIds(access.visibleAppIds, trx)).map((r) => r.id));
+      appIds.forEach((id, i) => {
+        if (!found.has(id)) {
+          problems.push(
+            errors.relationshipInvalid(`/data/relationships/visibleApps/data/${i}`, `'${id}' is not a valid ID for this relationship. There is no app with this id.`),
+          );
+        }
+      });
+      if (!(await this.claim(trx, row.email_key, row.id, now))) {
+        problems.push(errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`));
+      }
+      if (problems.length > 0) throw new ApiErrors(problems);
+      await this.repo.insert(trx, row, access.visibleAppIds);
+    });
+    return toInvitation(row);
+  }
+
+  /**
+   * Claims the email for a new invitation. An invitation that holds it but has expired is turned
+   * into a tombstone first, so expiry never waits for the sweeper (A13).
+   */
+  private async claim(trx: Executor, emailKey: string, id: string, now: Date): Promise<boolean> {
+    if (await this.repo.claimEmail(trx, emailKey, 'invitation', id)) return true;
+    const claim = await this.repo.findClaim(trx, emailKey);
+    if (!claim || claim.owner_type !== 'invitation') return false;
+    const holder = await this.repo.findById(trx, claim.owner_id);
+    if (!holder || new Date(holder.expires_at) > now) return false;
+    await this.repo.bury(trx, holder, 'expired', now.toISOString());
+    return this.repo.claimEmail(trx, emailKey, 'invitation', id);
+  }
+
+  /** A pending invitation, or 404 (unknown or cancelled) / 410 (accepted or expired). */
+  async get(id: string): Promise<Invitation> {
+    const row = await this.repo.findById(this.repo.db, id);
+    const now = this.clock.now();
+    if (row && new Date(row.expires_at) > now) return toInvitation(row);
+    throw await this.missing(id, row);
+  }
+
+  private async missing(id: string, row: InvitationRow | undefined): Promise<ApiError> {
+    if (row) return errors.gone(`The invitation '${id}' has expired`);
+    const tomb = await this.repo.findTombstone(id);
+    if (tomb?.outcome === 'accepted') return errors.gone(`The invitation '${id}' was accepted`);
+    if (tomb?.outcome === 'expired') return errors.gone(`The invitation '${id}' has expired`);
+    return errors.notFound(TYPE, id);
+  }
+
+  /** DELETE /v1/userInvitations/{id}: cancels a pending invitation. */
+  async cancel(id: string): Promise<void> {
+    const now = this.clock.now();
+    const problem = await this.repo.transaction(async (trx) => {
+      const row = await this.repo.findById(trx, id);
+      if (!row || new Date(row.expires_at) <= now) return this.missing(id, row);
+      await this.repo.delete(trx, row);
+      return undefined;
+    });
+    if (problem) throw problem;
+  }
+
+  async page(
+    filter: InvitationFilter,
+    sort: readonly SortColumn[],
+    after: KeysetPosition | undefined,
+    limit: number,
+  ): Promise<Page<Invitation>> {
+    const now = this.clock.now().toISOString();
+    const [rows, total] = await Promise.all([this.repo.page(filter, sort, after, limit, now), this.repo.count(filter, now)]);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const page: Page<Invitation> = { items: items.map(toInvitation), total };
+    if (rows.length > limit && last) page.next = positionOf(last, sort, last.id);
+    return page;
+  }
+
+  /** The first `limit` visible apps of each invitation, with the apps themselves. */
+  async visibleAppsOf(ids: readonly string[], limit: number): Promise<{ slices: Map<string, VisibleAppsSlice>; apps: App[] }> {
+    const slices = await this.repo.visibleApps(ids, limit);
+    const appIds = [...new Set([...slices.values()].flatMap((s) => s.ids))].sort();
+    const apps = (await this.apps.findByIds(appIds)).map(toApp);
+    return { slices, apps };
+  }
+
+  /** A page of one pending invitation's visible app ids (404/410 when it is not pending). */
+  async visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>> {
+    await this.get(id);
+    const [ids, total] = await Promise.all([this.repo.visibleAppPage(id, afterAppId, limit), this.repo.visibleAppCount(id)]);
+    const items = ids.slice(0, limit);
+    const page: Page<string> = { items, total };
+    if (ids.length > limit) page.next = { keys: [], id: items[items.length - 1]! };
+    return page;
+  }
+
+  async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>> {
+    const page = await this.visibleAppIdPage(id, afterAppId, limit);
+    const apps = (await this.apps.findByIds(page.items)).map(toApp);
+    return { ...page, items: apps };
+  }
+}

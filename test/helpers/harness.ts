@@ -1,0 +1,167 @@
+/**
+ * Boots the real application on a real SQLite file in a fresh temporary directory and talks to it
+ * over a real socket. Every JSON response is checked against the vendored spec and for the headers
+ * every response must carry (behavior.md A18).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { buildApp, type Services } from '../../src/app.js';
+import { ManualClock, type Clock } from '../../src/clock.js';
+import type { Config } from '../../src/config.js';
+import { openDatabase, type Db } from '../../src/db/database.js';
+import type { RateLimiter } from '../../src/http/rate-limit.js';
+import { mintToken, type TokenInput } from '../../src/keys/token.js';
+import { loadOperations } from '../../src/spec/openapi.js';
+import { responseErrors } from './spec-validator.js';
+
+export const PUBLIC_URL = 'https://asc.example.test';
+
+export function tempDir(prefix = 'asc-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    dataDir: overrides.dataDir ?? tempDir(),
+    databaseUrl: undefined,
+    host: '127.0.0.1',
+    port: 0,
+    publicUrl: PUBLIC_URL,
+    rateLimitPerHour: 3600,
+    logLevel: 'silent',
+    ...overrides,
+  };
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  /** parsed JSON, the text for non-JSON bodies, undefined when empty */
+  body: T;
+  text: string;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  /** raw body text (sent as is) */
+  rawBody?: string;
+  token?: string | null;
+  headers?: Record<string, string>;
+  /** skip the spec check (for requests that are not operations of the spec) */
+  unchecked?: boolean;
+}
+
+const operations = [...loadOperations().values()].map((op) => ({
+  key: `${op.method} ${op.path}`,
+  method: op.method,
+  regex: new RegExp(`^${op.path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+}));
+
+export function operationFor(method: string, path: string): string | undefined {
+  const p = path.split('?')[0]!;
+  return operations.find((o) => o.method === method && o.regex.test(p))?.key;
+}
+
+export interface TestServer {
+  baseUrl: string;
+  config: Config;
+  db: Db;
+  services: Services;
+  clock: ManualClock;
+  issuerId: string;
+  /** an ADMIN team key's token */
+  adminToken: string;
+  /** a fresh team key with this role, and a token for it */
+  keyWithRole(role: string): Promise<{ keyId: string; privateKeyPem: string; token: string }>;
+  token(input: Omit<TokenInput, 'now'> & { now?: Date }): Promise<string>;
+  call<T = any>(method: string, path: string, options?: CallOptions): Promise<ApiResponse<T>>;
+  createApp(name: string, bundleId?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config?: Partial<Config>;
+  clock?: Clock;
+  rateLimiter?: RateLimiter;
+}
+
+export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
+  const config = testConfig(options.config);
+  const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(Date.now());
+  const db = await openDatabase(config);
+  const { app, services } = await buildApp({ config, db, clock, ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}) });
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });
+  const issuerId = admin.issuerId;
+  const now = () => clock.now();
+  const token = (input: Omit<TokenInput, 'now'> & { now?: Date }) => mintToken({ now: now(), ...input });
+  const adminToken = await token({ privateKeyPem: admin.privateKeyPem, keyId: admin.key.id, issuerId });
+  let appCounter = 0;
+
+  async function call<T>(method: string, p: string, o: CallOptions = {}): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { ...o.headers };
+    const auth = o.token === undefined ? adminToken : o.token;
+    if (auth !== null) headers.authorization = `Bearer ${auth}`;
+    let body: string | undefined = o.rawBody;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${address}${p}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+    const text = await res.text();
+    const type = res.headers.get('content-type');
+    let parsed: unknown = text === '' ? undefined : text;
+    if (type === 'application/json') parsed = JSON.parse(text);
+    expect(res.headers.get('x-request-id'), 'X-Request-ID').toMatch(/^[0-9a-f-]{36}$/);
+    if (text !== '' && res.status !== 406) expect(type, `Content-Type of ${method} ${p}`).toBe('application/json');
+    if (!o.unchecked && type === 'application/json') {
+      const op = operationFor(method, p);
+      const problems = op ? responseErrors(op, res.status, parsed) : responseErrors('GET /v1/apps', res.status >= 400 ? res.status : 599, parsed);
+      expect(problems, `${method} ${p} -> ${res.status} must match the spec: ${text.slice(0, 500)}`).toEqual([]);
+    }
+    return { status: res.status, headers: res.headers, body: parsed as T, text };
+  }
+
+  return {
+    baseUrl: address,
+    config,
+    db,
+    services,
+    clock,
+    issuerId,
+    adminToken,
+    async keyWithRole(role) {
+      const k = await services.keys.create({ name: `${role} key`, role });
+      return { keyId: k.key.id, privateKeyPem: k.privateKeyPem, token: await token({ privateKeyPem: k.privateKeyPem, keyId: k.key.id, issuerId }) };
+    },
+    token,
+    call,
+    async createApp(name, bundleId) {
+      appCounter++;
+      const a = await services.apps.create({ name, bundleId: bundleId ?? `com.example.app${appCounter}.${Date.now()}`, sku: `SKU-${name}-${appCounter}` });
+      return a.id;
+    },
+    async close() {
+      await app.close();
+      await db.close();
+      rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A minimal valid create body; override attributes or relationships as needed. */
+export function invitationBody(attributes: Record<string, unknown> = {}, relationships?: Record<string, unknown>) {
+  return {
+    data: {
+      type: 'userInvitations',
+      attributes: { email: 'jane@example.com', firstName: 'Jane', lastName: 'Appleseed', roles: ['DEVELOPER'], ...attributes },
+      ...(relationships ? { relationships } : {}),
+    },
+  };
+}
+
+export function visibleApps(...ids: string[]) {
+  return { visibleApps: { data: ids.map((id) => ({ type: 'apps', id })) } };
+}
