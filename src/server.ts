@@ -45,7 +45,7 @@ export function firstStartMessage(k: FirstStartKey, config: Config): string {
     `  key id    : ${k.keyId}`,
     `  key file  : ${k.file}`,
     '',
-    'Try it (the token is valid for 20 minutes; `asc-access token` mints new ones):',
+    `Try it (the token is valid for 20 minutes; \`npm run -s asc-access -- token --key-file ${k.file}\` mints new ones):`,
     `  curl -H 'Authorization: Bearer ${k.token}' ${config.publicUrl}/v1/userInvitations`,
     '',
   ].join('\n');

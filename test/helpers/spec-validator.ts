@@ -4,8 +4,8 @@
  * one: Apple serializes App attributes it has no value for as explicit null (behavior.md B9.2),
  * so App attributes may be null.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { loadOperations, loadSpecDocument, toJsonSchema, type JsonSchema } from '../../src/spec/openapi.js';
 
 function buildDefinitions(): Record<string, unknown> {
@@ -19,6 +19,8 @@ function buildDefinitions(): Record<string, unknown> {
 }
 
 const ajv = new Ajv({ strict: false, allErrors: true });
+// ajv-formats is CommonJS: under NodeNext its default export is the module object
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 addFormats(ajv);
 ajv.addSchema({ $id: 'asc', definitions: buildDefinitions() });
 const operations = loadOperations();
@@ -47,7 +49,10 @@ export function responseErrors(operation: string, status: number, body: unknown)
   const op = operations.get(operation);
   if (!op) throw new Error(`no operation ${operation} in the spec`);
   const ref = op.responseSchemaRefs.get(String(status));
-  if (ref) return validatorFor(ref)(body) ? [] : (validatorFor(ref).errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+  if (ref) {
+    const v = validatorFor(ref);
+    return v(body) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
+  }
   if (status >= 400) return schemaErrors('ErrorResponse', body);
   if (body === undefined || body === null || body === '') return [];
   return [`the spec lists no body for ${operation} ${status}`];
