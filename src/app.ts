@@ -23,7 +23,18 @@ import { AppsService } from './resources/apps/service.js';
 import { InvitationsRepository } from './resources/user-invitations/repository.js';
 import { invitationRoutes } from './resources/user-invitations/routes.js';
 import { InvitationsService } from './resources/user-invitations/service.js';
+import { ActivationService } from './resources/user-invitations/activation.js';
+import { UsersRepository } from './resources/users/repository.js';
+import { OutboxRepository } from './mail/outbox-repository.js';
+import { LogTransport, SmtpTransport } from './mail/transport.js';
+import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
 import { loadOperations, type OperationSpec } from './spec/openapi.js';
+
+/**
+ * What a request's Accept must admit (A5). Negotiator refuses a range whose parameters the offered
+ * type lacks, so `application/json; charset=utf-8` (which we do send) is offered explicitly.
+ */
+const ACCEPTABLE_TYPES = ['application/json', 'application/json; charset=utf-8'];
 
 /** Requests larger than this are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -32,14 +43,30 @@ export interface Services {
   keys: KeysService;
   apps: AppsService;
   invitations: InvitationsService;
+  activation: ActivationService;
+  outbox: OutboxRepository;
 }
 
-export function createServices(db: Db, clock: Clock): Services {
+/**
+ * Every service on one database. `onMailQueued` is called after a commit that queued email (the
+ * server wakes its mail worker with it; the CLI needs nothing).
+ */
+export function createServices(
+  db: Db,
+  clock: Clock,
+  config: Pick<Config, 'teamName' | 'publicUrl'>,
+  onMailQueued: () => void = () => {},
+): Services {
   const appsRepo = new AppsRepository(db.kysely);
+  const invitationsRepo = new InvitationsRepository(db.kysely);
+  const usersRepo = new UsersRepository(db.kysely);
+  const outbox = new OutboxRepository(db.kysely);
   return {
     keys: new KeysService(new KeysRepository(db.kysely), clock),
     apps: new AppsService(appsRepo, clock),
-    invitations: new InvitationsService(new InvitationsRepository(db.kysely), appsRepo, clock),
+    invitations: new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued),
+    activation: new ActivationService(invitationsRepo, usersRepo, appsRepo, outbox, clock),
+    outbox,
   };
 }
 
@@ -49,6 +76,9 @@ export interface BuildOptions {
   clock?: Clock;
   /** defaults to an in-memory limiter with config.rateLimitPerHour */
   rateLimiter?: RateLimiter;
+  mailWorker?: MailWorkerOptions;
+  /** how often expired invitations are turned into tombstones (default one minute) */
+  sweepIntervalMs?: number;
 }
 
 declare module 'fastify' {
@@ -70,10 +100,11 @@ function sendErrors(reply: FastifyReply, list: readonly ApiError[]): FastifyRepl
 }
 
 /** Maps Fastify's own request errors onto Apple's codes. */
-function fromFastifyError(err: FastifyError): ApiError | undefined {
+function fromFastifyError(err: FastifyError, contentType: string | undefined): ApiError | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errors.unsupportedMediaType(String(err.message.replace(/^Unsupported Media Type:?\s*/, '') || 'none'));
+      // Fastify's message does not name the type; the request's header does
+      return errors.unsupportedMediaType(contentType?.trim() || 'none');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.payloadTooLarge(BODY_LIMIT_BYTES);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -95,10 +126,11 @@ function pathTemplateRegex(template: string): RegExp {
   return new RegExp(`^${pattern}$`);
 }
 
-export async function buildApp(options: BuildOptions): Promise<{ app: FastifyInstance; services: Services }> {
+export async function buildApp(options: BuildOptions): Promise<{ app: FastifyInstance; services: Services; mailWorker: MailWorker }> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
-  const services = createServices(db, clock);
+  let worker: MailWorker | undefined;
+  const services = createServices(db, clock, config, () => worker?.wake());
   const team = await services.keys.team();
   const cursors = new CursorCodec(team.cursorSecret);
   const authenticator = new Authenticator(services.keys, clock);
@@ -139,7 +171,7 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
   app.setErrorHandler((err: unknown, request, reply) => {
     if (err instanceof ApiErrors) return sendErrors(reply, err.errors);
     if (err instanceof ApiError) return sendErrors(reply, [err]);
-    const mapped = err instanceof Error && 'code' in err ? fromFastifyError(err as FastifyError) : undefined;
+    const mapped = err instanceof Error && 'code' in err ? fromFastifyError(err as FastifyError, request.headers['content-type']) : undefined;
     if (mapped) return sendErrors(reply, [mapped]);
     request.log.error({ err }, 'unexpected error');
     return sendErrors(reply, [errors.unexpected()]);
@@ -155,7 +187,7 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
 
     const guard = async (request: FastifyRequest, reply: FastifyReply) => {
       const accept = request.headers.accept;
-      if (accept !== undefined && accept.trim() !== '' && !new Negotiator(request).mediaType(['application/json'])) {
+      if (accept !== undefined && accept.trim() !== '' && !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)) {
         return reply
           .code(406)
           .type('text/plain')
@@ -213,5 +245,26 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     return sendErrors(reply, [known ? errors.methodNotAllowed() : errors.pathError(path)]);
   });
 
-  return { app, services };
+  worker = new MailWorker(
+    services.outbox,
+    config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log),
+    clock,
+    app.log,
+    options.mailWorker,
+  );
+  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = () =>
+    services.invitations.sweepExpired().catch((err: unknown) => app.log.error({ err }, 'expiry sweep failed'));
+  app.addHook('onReady', async () => {
+    worker!.start();
+    sweeper = setInterval(sweep, sweepIntervalMs);
+    sweeper.unref();
+  });
+  app.addHook('preClose', async () => {
+    clearInterval(sweeper);
+    await worker!.stop();
+  });
+
+  return { app, services, mailWorker: worker };
 }

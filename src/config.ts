@@ -16,6 +16,12 @@ export interface Config {
   readonly publicUrl: string;
   readonly rateLimitPerHour: number;
   readonly logLevel: LogLevel;
+  /** smtp:// or smtps:// URL (with credentials); absent: messages stay in the database's mail log */
+  readonly smtpUrl: string | undefined;
+  /** sender of invitation emails */
+  readonly mailFrom: string;
+  /** the team's name, shown in emails and on activation pages */
+  readonly teamName: string;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -35,6 +41,8 @@ function parseInteger(raw: string, name: string, min: number, max: number, probl
   const value = Number(raw.trim());
   if (value < min || value > max) {
     problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
+    // a usable stand-in, so that the public URL derived from PORT does not report a second problem
+    return min;
   }
   return value;
 }
@@ -73,6 +81,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push(`ASC_DATABASE_URL must start with postgres:// or postgresql://`);
   }
+  const smtpUrl = env.ASC_SMTP_URL?.trim() || undefined;
+  if (smtpUrl !== undefined) {
+    try {
+      const u = new URL(smtpUrl);
+      if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:') problems.push(`ASC_SMTP_URL must start with smtp:// or smtps://`);
+    } catch {
+      problems.push(`ASC_SMTP_URL must be a URL such as smtp://user:password@mail.example.com:587`);
+    }
+  }
+  const mailFrom = env.ASC_MAIL_FROM?.trim() || 'App Store Connect <no-reply@asc-access.invalid>';
+  if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom)) problems.push(`ASC_MAIL_FROM must be one email address, optionally with a display name`);
+  const teamName = env.ASC_TEAM_NAME?.trim() || 'My Team';
+  if (/[\u0000-\u001f\u007f]/.test(teamName) || teamName.length > 100) problems.push('ASC_TEAM_NAME must be at most 100 characters without control characters');
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ dataDir, databaseUrl, host, port, publicUrl, rateLimitPerHour, logLevel });
+  return Object.freeze({ dataDir, databaseUrl, host, port, publicUrl, rateLimitPerHour, logLevel, smtpUrl, mailFrom, teamName });
 }

@@ -46,7 +46,7 @@ function required(values: Record<string, unknown>, name: string): string {
 async function withServices<T>(config: Config, fn: (s: Services) => Promise<T>): Promise<T> {
   const db = await openDatabase(config);
   try {
-    return await fn(createServices(db, systemClock));
+    return await fn(createServices(db, systemClock, config));
   } finally {
     await db.close();
   }

@@ -49,6 +49,10 @@ export interface UserInvitationTable {
   provisioning_allowed: number;
   created_at: string;
   expires_at: string;
+  /** SHA-256 (hex) of the activation token; the token itself is never stored */
+  token_hash: string | null;
+  /** who sent the invitation (key or user name), for the email and the activation page */
+  invited_by: string | null;
 }
 
 export interface UserInvitationRoleTable {
@@ -78,6 +82,53 @@ export interface EmailClaimTable {
   owner_id: string;
 }
 
+export interface UserTable {
+  id: string;
+  /** the email the user accepted with, as given */
+  username: string;
+  /** lower-cased username: uniqueness, filter and sort key */
+  username_key: string;
+  first_name: string;
+  last_name: string;
+  last_name_key: string;
+  /** JSON array of UserRole */
+  roles: string;
+  all_apps_visible: number;
+  provisioning_allowed: number;
+  created_at: string;
+}
+
+export interface UserRoleTable {
+  user_id: string;
+  role: string;
+}
+
+export interface UserVisibleAppTable {
+  user_id: string;
+  app_id: string;
+}
+
+export type MailStatus = 'pending' | 'sent' | 'logged' | 'cancelled';
+
+/** Messages written with the invitation in one transaction and delivered by the worker. */
+export interface MailOutboxTable {
+  id: string;
+  invitation_id: string | null;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  activation_link: string | null;
+  status: MailStatus;
+  attempts: number;
+  next_attempt_at: string;
+  /** a worker that claimed the message owns it until then */
+  claimed_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
 export interface Database {
   team: TeamTable;
   api_keys: ApiKeyTable;
@@ -87,6 +138,10 @@ export interface Database {
   user_invitation_visible_apps: UserInvitationVisibleAppTable;
   invitation_tombstones: InvitationTombstoneTable;
   email_claims: EmailClaimTable;
+  users: UserTable;
+  user_roles: UserRoleTable;
+  user_visible_apps: UserVisibleAppTable;
+  mail_outbox: MailOutboxTable;
 }
 
 export type { Generated };

@@ -18,6 +18,8 @@ export const MAX_IAT_SKEW_SECONDS = 60;
 
 export interface Principal {
   keyId: string;
+  /** the key's name (team keys) or the user's full name (individual keys) */
+  name: string;
   kind: 'team' | 'individual';
   roles: readonly UserRole[];
   /** The user an individual key acts for. */
@@ -31,8 +33,8 @@ export interface RequestTarget {
   query: string;
 }
 
-/** Resolves the roles of the user behind an individual key; undefined when the user is gone. */
-export type IndividualRoles = (userId: string) => Promise<readonly UserRole[] | undefined>;
+/** Resolves the user behind an individual key; undefined when the user is gone. */
+export type IndividualRoles = (userId: string) => Promise<{ roles: readonly UserRole[]; name: string } | undefined>;
 
 const SCOPE_IGNORED = new Set(['limit', 'cursor', 'sort']);
 
@@ -126,12 +128,12 @@ export class Authenticator {
     if (key.userId === null) {
       const team = await this.keys.team();
       if (payload.iss !== team.issuerId) throw fail();
-      principal = { keyId: key.id, kind: 'team', roles: [key.role] };
+      principal = { keyId: key.id, name: key.name, kind: 'team', roles: [key.role] };
     } else {
       if (payload.sub !== 'user' || payload.iss !== undefined) throw fail();
-      const roles = await this.individualRoles(key.userId);
-      if (!roles) throw fail();
-      principal = { keyId: key.id, kind: 'individual', roles, userId: key.userId };
+      const user = await this.individualRoles(key.userId);
+      if (!user) throw fail();
+      principal = { keyId: key.id, name: user.name, kind: 'individual', roles: user.roles, userId: key.userId };
     }
 
     if (payload.scope !== undefined && !scopeAllows(payload.scope, target)) throw fail();

@@ -12,6 +12,7 @@ import { ManualClock, type Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import type { RateLimiter } from '../../src/http/rate-limit.js';
+import type { MailWorker, MailWorkerOptions } from '../../src/mail/worker.js';
 import { mintToken, type TokenInput } from '../../src/keys/token.js';
 import { loadOperations } from '../../src/spec/openapi.js';
 import { responseErrors } from './spec-validator.js';
@@ -31,6 +32,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     publicUrl: PUBLIC_URL,
     rateLimitPerHour: 3600,
     logLevel: 'silent',
+    smtpUrl: undefined,
+    mailFrom: 'Test Team <no-reply@asc.example.test>',
+    teamName: 'Test Team',
     ...overrides,
   };
 }
@@ -69,6 +73,8 @@ export interface TestServer {
   config: Config;
   db: Db;
   services: Services;
+  /** the server's own mail worker (drain() delivers everything due now) */
+  mailWorker: MailWorker;
   clock: ManualClock;
   issuerId: string;
   /** an ADMIN team key's token */
@@ -85,13 +91,20 @@ export interface StartOptions {
   config?: Partial<Config>;
   clock?: Clock;
   rateLimiter?: RateLimiter;
+  mailWorker?: MailWorkerOptions;
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const config = testConfig(options.config);
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(Date.now());
   const db = await openDatabase(config);
-  const { app, services } = await buildApp({ config, db, clock, ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}) });
+  const { app, services, mailWorker } = await buildApp({
+    config,
+    db,
+    clock,
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
+    ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });
   const issuerId = admin.issuerId;
@@ -129,6 +142,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     config,
     db,
     services,
+    mailWorker,
     clock,
     issuerId,
     adminToken,

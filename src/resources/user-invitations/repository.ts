@@ -60,6 +60,31 @@ export class InvitationsRepository {
     return db.selectFrom('user_invitations').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  async findByTokenHash(db: Executor, tokenHash: string): Promise<InvitationRow | undefined> {
+    return db.selectFrom('user_invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
+  async visibleAppIds(db: Executor, invitationId: string): Promise<string[]> {
+    const rows = await db
+      .selectFrom('user_invitation_visible_apps')
+      .select('app_id')
+      .where('invitation_id', '=', invitationId)
+      .orderBy('app_id')
+      .execute();
+    return rows.map((r) => r.app_id);
+  }
+
+  /** Hands an email claim from one owner to another (an invitation becoming a user). */
+  async transferClaim(trx: Executor, emailKey: string, fromId: string, toType: 'invitation' | 'user', toId: string): Promise<boolean> {
+    const r = await trx
+      .updateTable('email_claims')
+      .set({ owner_type: toType, owner_id: toId })
+      .where('email_key', '=', emailKey)
+      .where('owner_id', '=', fromId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async findTombstone(id: string) {
     return this.db.selectFrom('invitation_tombstones').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -170,7 +195,7 @@ export class InvitationsRepository {
   }
 
   /** Invitations whose time ran out, oldest first (for the sweeper and lazy expiry). */
-  async expired(now: string, limit: number): Promise<InvitationRow[]> {
-    return this.db.selectFrom('user_invitations').selectAll().where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
+  async expired(db: Executor, now: string, limit: number): Promise<InvitationRow[]> {
+    return db.selectFrom('user_invitations').selectAll().where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
   }
 }

@@ -74,8 +74,8 @@ export function invitationRoutes(invitations: InvitationsService, deps: RouteDep
       key: 'POST /v1/userInvitations',
       write: true,
       body: true,
-      async handle({ body }) {
-        const invitation = await invitations.create(body);
+      async handle({ body, principal }) {
+        const invitation = await invitations.create(body, principal.name);
         const self = invitationSelfLink(deps.base, invitation.id);
         return {
           status: 201,

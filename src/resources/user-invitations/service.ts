@@ -2,7 +2,7 @@
  * Apple's rules for user invitations (behavior.md A6, A8-A14). Holds no SQL and no HTTP: it takes
  * validated query values and request documents and returns domain objects or throws ApiErrors.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
 import type { Executor } from '../../db/schema.js';
@@ -14,6 +14,8 @@ import { errors } from '../../errors/catalogue.js';
 import { readResourceObject, readToManyLinkage } from '../../jsonapi/request-document.js';
 import type { AppsRepository } from '../apps/repository.js';
 import { positionOf, toApp, type App, type Page } from '../apps/service.js';
+import type { OutboxRepository } from '../../mail/outbox-repository.js';
+import { renderInvitationMail } from '../../mail/templates.js';
 import type { InvitationFilter, InvitationRow, InvitationsRepository, VisibleAppsSlice } from './repository.js';
 
 export const INVITATION_LIFETIME_MS = 72 * 60 * 60 * 1000;
@@ -72,15 +74,34 @@ export function checkName(name: string, raw: unknown, problems: ApiError[]): str
   return value;
 }
 
+/** Activation tokens: 256 random bits, sent in the link, stored only as a SHA-256 hash. */
+export function newActivationToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export interface InvitationMailSettings {
+  teamName: string;
+  /** base of the activation link */
+  publicUrl: string;
+}
+
 export class InvitationsService {
   constructor(
     private readonly repo: InvitationsRepository,
     private readonly apps: AppsRepository,
+    private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
+    private readonly mail: InvitationMailSettings,
+    /** called after an invitation (and its email) is committed, to wake the mail worker */
+    private readonly onMailQueued: () => void = () => {},
   ) {}
 
-  /** POST /v1/userInvitations */
-  async create(body: unknown): Promise<Invitation> {
+  /** POST /v1/userInvitations; `invitedBy` names the key or user that sends it. */
+  async create(body: unknown, invitedBy: string | null = null): Promise<Invitation> {
     const doc = readResourceObject(body, { type: TYPE, id: 'forbidden', attributesRequired: true });
     const problems: ApiError[] = [];
     const a = doc.attributes;
@@ -120,6 +141,7 @@ export class InvitationsService {
     if (problems.length > 0 || !email || !firstName || !lastName || !access) throw new ApiErrors(problems);
 
     const now = this.clock.now();
+    const token = newActivationToken();
     const row: InvitationRow = {
       id: randomUUID(),
       email,
@@ -132,10 +154,13 @@ export class InvitationsService {
       provisioning_allowed: access.provisioningAllowed ? 1 : 0,
       created_at: now.toISOString(),
       expires_at: new Date(now.getTime() + INVITATION_LIFETIME_MS).toISOString(),
+      token_hash: hashToken(token),
+      invited_by: invitedBy,
     };
 
     await this.repo.transaction(async (trx) => {
-      const found = new Set((await this.apps.findByIds(access.visibleAppIds, trx)).map((r) => r.id));
+      const appRows = await this.apps.findByIds(access.visibleAppIds, trx);
+      const found = new Set(appRows.map((r) => r.id));
       appIds.forEach((id, i) => {
         if (!found.has(id)) {
           problems.push(
@@ -148,7 +173,37 @@ export class InvitationsService {
       }
       if (problems.length > 0) throw new ApiErrors(problems);
       await this.repo.insert(trx, row, access.visibleAppIds);
+      // The email is written in the same transaction: an acknowledged invitation always has its message.
+      const link = `${this.mail.publicUrl}/activate/${token}`;
+      const mail = renderInvitationMail({
+        teamName: this.mail.teamName,
+        invitedBy,
+        firstName,
+        lastName,
+        email,
+        roles: access.roles,
+        apps: access.allAppsVisible ? null : appRows.map((a) => a.name),
+        expiresAt: new Date(row.expires_at),
+        link,
+      });
+      await this.outbox.insert(trx, {
+        id: randomUUID(),
+        invitation_id: row.id,
+        recipient: email,
+        subject: mail.subject,
+        text_body: mail.text,
+        html_body: mail.html,
+        activation_link: link,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: row.created_at,
+        claimed_until: null,
+        last_error: null,
+        created_at: row.created_at,
+        sent_at: null,
+      });
     });
+    this.onMailQueued();
     return toInvitation(row);
   }
 
@@ -189,9 +244,28 @@ export class InvitationsService {
       const row = await this.repo.findById(trx, id);
       if (!row || new Date(row.expires_at) <= now) return this.missing(id, row);
       await this.repo.delete(trx, row);
+      await this.outbox.cancelForInvitation(trx, row.id);
       return undefined;
     });
     if (problem) throw problem;
+  }
+
+  /**
+   * Turns invitations whose time ran out into tombstones, a batch per transaction. Correctness
+   * never waits for this (reads compare expires_at with the clock); it keeps the table small.
+   */
+  async sweepExpired(batch = 500): Promise<number> {
+    let swept = 0;
+    for (;;) {
+      const now = this.clock.now().toISOString();
+      const n = await this.repo.transaction(async (trx) => {
+        const rows = await this.repo.expired(trx, now, batch);
+        for (const row of rows) await this.repo.bury(trx, row, 'expired', now);
+        return rows.length;
+      });
+      swept += n;
+      if (n < batch) return swept;
+    }
   }
 
   async page(

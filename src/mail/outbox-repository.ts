@@ -1,0 +1,93 @@
+/** All SQL about the mail outbox (which is also the mail log). */
+import type { Kysely } from 'kysely';
+import type { Database, Executor, MailOutboxTable } from '../db/schema.js';
+
+export type OutboxRow = MailOutboxTable;
+
+export class OutboxRepository {
+  constructor(readonly db: Kysely<Database>) {}
+
+  async insert(trx: Executor, row: OutboxRow): Promise<void> {
+    await trx.insertInto('mail_outbox').values(row).execute();
+  }
+
+  async find(id: string): Promise<OutboxRow | undefined> {
+    return this.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Newest first. */
+  async list(limit: number): Promise<OutboxRow[]> {
+    return this.db.selectFrom('mail_outbox').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+  }
+
+  async forInvitation(invitationId: string): Promise<OutboxRow[]> {
+    return this.db.selectFrom('mail_outbox').selectAll().where('invitation_id', '=', invitationId).orderBy('created_at').execute();
+  }
+
+  /**
+   * Claims up to `limit` due messages for `until`: pending, due, and not claimed by a live worker.
+   * Each claim is a conditional update, so two workers never both own a message.
+   */
+  async claimDue(now: string, until: string, limit: number): Promise<OutboxRow[]> {
+    const candidates = await this.db
+      .selectFrom('mail_outbox')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('next_attempt_at', '<=', now)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .execute();
+    const claimed: OutboxRow[] = [];
+    for (const { id } of candidates) {
+      const r = await this.db
+        .updateTable('mail_outbox')
+        .set({ claimed_until: until })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 1) {
+        const row = await this.find(id);
+        if (row) claimed.push(row);
+      }
+    }
+    return claimed;
+  }
+
+  async markDelivered(id: string, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
+    await this.db
+      .updateTable('mail_outbox')
+      .set({ status, sent_at: at, attempts, claimed_until: null, last_error: null })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async markFailed(id: string, attempts: number, nextAttemptAt: string, error: string): Promise<void> {
+    await this.db
+      .updateTable('mail_outbox')
+      .set({ attempts, next_attempt_at: nextAttemptAt, last_error: error.slice(0, 1000), claimed_until: null })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** An invitation that is gone needs no email any more: its undelivered messages are dropped. */
+  async cancelForInvitation(trx: Executor, invitationId: string): Promise<void> {
+    await trx.updateTable('mail_outbox').set({ status: 'cancelled', claimed_until: null }).where('invitation_id', '=', invitationId).where('status', '=', 'pending').execute();
+  }
+
+  async release(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable('mail_outbox').set({ claimed_until: null }).where('id', 'in', ids).where('status', '=', 'pending').execute();
+  }
+
+  /** The earliest time a pending message becomes due, if any. */
+  async nextDue(): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('mail_outbox')
+      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    return (row?.at as string | null | undefined) ?? undefined;
+  }
+}

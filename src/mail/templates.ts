@@ -1,0 +1,78 @@
+/**
+ * The invitation email: plain text and HTML alternatives. Every piece of user input is escaped
+ * in the HTML; the subject is a single line (names cannot carry line breaks, A10).
+ */
+import escapeHtml from 'escape-html';
+import { ROLE_NAMES, type UserRole } from '../domain/roles.js';
+
+export interface InvitationMailInput {
+  teamName: string;
+  invitedBy: string | null;
+  firstName: string;
+  lastName: string;
+  email: string;
+  roles: readonly UserRole[];
+  /** names of the apps the invitee will see; null = all apps */
+  apps: readonly string[] | null;
+  expiresAt: Date;
+  link: string;
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export function rolesInWords(roles: readonly UserRole[]): string {
+  return roles.map((r) => ROLE_NAMES[r]).join(', ');
+}
+
+export function formatExpiry(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** A subject line never carries a line break, whatever a name contains. */
+function oneLine(s: string): string {
+  return s.replace(/[\r\n\u2028\u2029]+/g, ' ');
+}
+
+export function renderInvitationMail(m: InvitationMailInput): RenderedMail {
+  const name = `${m.firstName} ${m.lastName}`;
+  const apps = m.apps === null ? 'All apps' : m.apps.length === 0 ? 'No apps yet' : m.apps.join(', ');
+  const roles = rolesInWords(m.roles);
+  const expires = formatExpiry(m.expiresAt);
+  const subject = oneLine(`You're invited to join ${m.teamName} on App Store Connect`);
+  const by = m.invitedBy ? ` by ${m.invitedBy}` : '';
+  const text = [
+    `Dear ${name},`,
+    '',
+    `You have been invited${by} to join the team "${m.teamName}" on App Store Connect.`,
+    '',
+    `Email: ${m.email}`,
+    `Roles: ${roles}`,
+    `Apps: ${apps}`,
+    '',
+    `To accept, open this link before ${expires}:`,
+    m.link,
+    '',
+    'If you were not expecting this invitation, you can ignore this email or decline it at the link above.',
+  ].join('\n');
+  const e = escapeHtml;
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>
+<body style="margin:0;padding:24px;background:#f5f5f7;font-family:-apple-system,BlinkMacSystemFont,'Helvetica Neue',Arial,sans-serif;color:#1d1d1f">
+<div style="max-width:560px;margin:0 auto;background:#fff;border-radius:12px;padding:32px">
+<h1 style="font-size:22px;margin:0 0 16px">You're invited to join ${e(m.teamName)}</h1>
+<p>Dear ${e(name)},</p>
+<p>You have been invited${e(by)} to join the team <strong>${e(m.teamName)}</strong> on App Store Connect.</p>
+<table style="border-collapse:collapse;margin:16px 0">
+<tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Email</td><td>${e(m.email)}</td></tr>
+<tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Roles</td><td>${e(roles)}</td></tr>
+<tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Apps</td><td>${e(apps)}</td></tr>
+</table>
+<p><a href="${e(m.link)}" style="display:inline-block;background:#0071e3;color:#fff;text-decoration:none;padding:12px 20px;border-radius:8px">Accept invitation</a></p>
+<p style="color:#6e6e73;font-size:14px">This invitation expires on ${e(expires)}. If the button does not work, open this link:<br>${e(m.link)}</p>
+</div></body></html>`;
+  return { subject, text, html };
+}

@@ -1,0 +1,94 @@
+/**
+ * What the activation link does (Apple: "if they accept, they are added to the team and the
+ * invitation is deleted"). Tokens are looked up by hash; each works once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { AppsRepository } from '../apps/repository.js';
+import { toApp, type App } from '../apps/service.js';
+import type { OutboxRepository } from '../../mail/outbox-repository.js';
+import type { UsersRepository } from '../users/repository.js';
+import type { InvitationsRepository } from './repository.js';
+import { hashToken, toInvitation, type Invitation } from './service.js';
+
+export type Activation =
+  | { state: 'pending'; invitation: Invitation; invitedBy: string | null; apps: App[] | null }
+  /** the invitation ran out of time (410) */
+  | { state: 'expired' }
+  /** unknown, used, declined or cancelled: all look the same (404), so nothing leaks */
+  | { state: 'unknown' };
+
+export type AcceptResult = { state: 'accepted'; userId: string; invitation: Invitation } | { state: 'expired' } | { state: 'unknown' };
+
+/** A token can only be ours if it looks like one; anything else is unknown without a lookup. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+export class ActivationService {
+  constructor(
+    private readonly invitations: InvitationsRepository,
+    private readonly users: UsersRepository,
+    private readonly apps: AppsRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly clock: Clock,
+  ) {}
+
+  async lookup(token: string): Promise<Activation> {
+    if (!TOKEN_SHAPE.test(token)) return { state: 'unknown' };
+    const row = await this.invitations.findByTokenHash(this.invitations.db, hashToken(token));
+    if (!row) return { state: 'unknown' };
+    if (new Date(row.expires_at) <= this.clock.now()) return { state: 'expired' };
+    const invitation = toInvitation(row);
+    const apps = invitation.allAppsVisible
+      ? null
+      : (await this.apps.findByIds(await this.invitations.visibleAppIds(this.invitations.db, row.id))).map(toApp);
+    return { state: 'pending', invitation, invitedBy: row.invited_by, apps };
+  }
+
+  /** Creates the user and deletes the invitation in one transaction (A14). */
+  async accept(token: string): Promise<AcceptResult> {
+    if (!TOKEN_SHAPE.test(token)) return { state: 'unknown' };
+    const now = this.clock.now();
+    return this.invitations.transaction(async (trx): Promise<AcceptResult> => {
+      const row = await this.invitations.findByTokenHash(trx, hashToken(token));
+      if (!row) return { state: 'unknown' };
+      if (new Date(row.expires_at) <= now) return { state: 'expired' };
+      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.visibleAppIds(trx, row.id);
+      const userId = randomUUID();
+      await this.users.insert(
+        trx,
+        {
+          id: userId,
+          username: row.email,
+          username_key: row.email_key,
+          first_name: row.first_name,
+          last_name: row.last_name,
+          last_name_key: row.last_name_key,
+          roles: row.roles,
+          all_apps_visible: row.all_apps_visible,
+          provisioning_allowed: row.provisioning_allowed,
+          created_at: now.toISOString(),
+        },
+        appIds,
+      );
+      if (!(await this.invitations.transferClaim(trx, row.email_key, row.id, 'user', userId))) {
+        throw new Error(`invitation ${row.id} did not hold the claim on its email`);
+      }
+      await this.invitations.bury(trx, row, 'accepted', now.toISOString());
+      return { state: 'accepted', userId, invitation: toInvitation(row) };
+    });
+  }
+
+  /** Declining deletes the invitation: its id answers 404 from then on. */
+  async decline(token: string): Promise<'declined' | 'expired' | 'unknown'> {
+    if (!TOKEN_SHAPE.test(token)) return 'unknown';
+    const now = this.clock.now();
+    return this.invitations.transaction(async (trx) => {
+      const row = await this.invitations.findByTokenHash(trx, hashToken(token));
+      if (!row) return 'unknown';
+      if (new Date(row.expires_at) <= now) return 'expired';
+      await this.invitations.delete(trx, row);
+      await this.outbox.cancelForInvitation(trx, row.id);
+      return 'declined';
+    });
+  }
+}
