@@ -3,6 +3,8 @@
  * (main/server does), so tests can boot it on a real database and talk to it.
  */
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import type { Config } from './config.js';
@@ -25,10 +27,13 @@ import { invitationRoutes } from './resources/user-invitations/routes.js';
 import { InvitationsService } from './resources/user-invitations/service.js';
 import { ActivationService } from './resources/user-invitations/activation.js';
 import { UsersRepository } from './resources/users/repository.js';
+import { userRoutes } from './resources/users/routes.js';
+import { UsersService } from './resources/users/service.js';
 import { OutboxRepository } from './mail/outbox-repository.js';
 import { LogTransport, SmtpTransport } from './mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
 import { loadOperations, type OperationSpec } from './spec/openapi.js';
+import { activationPages } from './web/activation-routes.js';
 
 /**
  * What a request's Accept must admit (A5). Negotiator refuses a range whose parameters the offered
@@ -44,6 +49,7 @@ export interface Services {
   apps: AppsService;
   invitations: InvitationsService;
   activation: ActivationService;
+  users: UsersService;
   outbox: OutboxRepository;
 }
 
@@ -60,12 +66,14 @@ export function createServices(
   const appsRepo = new AppsRepository(db.kysely);
   const invitationsRepo = new InvitationsRepository(db.kysely);
   const usersRepo = new UsersRepository(db.kysely);
+  const keysRepo = new KeysRepository(db.kysely);
   const outbox = new OutboxRepository(db.kysely);
   return {
-    keys: new KeysService(new KeysRepository(db.kysely), clock),
+    keys: new KeysService(keysRepo, clock),
     apps: new AppsService(appsRepo, clock),
     invitations: new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued),
     activation: new ActivationService(invitationsRepo, usersRepo, appsRepo, outbox, clock),
+    users: new UsersService(usersRepo, appsRepo, keysRepo, clock),
     outbox,
   };
 }
@@ -121,9 +129,48 @@ function fromFastifyError(err: FastifyError, contentType: string | undefined): A
   }
 }
 
+/**
+ * Requests Node's HTTP parser rejects before any route runs (request line and headers over
+ * 16 KB, e.g. a long query; malformed HTTP; a client too slow to send its headers) would get
+ * Fastify's own body without X-Request-ID; they get an ErrorResponse like every other answer.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  if (socket.writable) {
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const error =
+      status === 431
+        ? new ApiError({ status, code: 'REQUEST_TOO_LARGE', title: 'The request is too large', detail: 'The request line and headers together must not exceed 16 KB' })
+        : status === 408
+          ? new ApiError({ status, code: 'REQUEST_TIMEOUT', title: 'The request timed out', detail: 'The request was not received in time' })
+          : new ApiError({ status, code: 'BAD_REQUEST', title: 'The request is not valid HTTP', detail: 'The request line or headers could not be parsed' });
+    const body = JSON.stringify(errorResponse([error]));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `X-Request-ID: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
 function pathTemplateRegex(template: string): RegExp {
   const pattern = template.replace(/\{[^}]+\}/g, '[^/]+');
   return new RegExp(`^${pattern}$`);
+}
+
+/**
+ * The request target as path and query. An absolute-form target (`GET http://host/v1/apps`,
+ * legal in HTTP/1.1) is reduced to its path, so links and scope checks never see a foreign host.
+ */
+export function requestTarget(raw: string | undefined): string {
+  const url = raw ?? '/';
+  if (url.startsWith('/')) return url;
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return '/';
+  }
 }
 
 export async function buildApp(options: BuildOptions): Promise<{ app: FastifyInstance; services: Services; mailWorker: MailWorker }> {
@@ -133,7 +180,8 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
   const services = createServices(db, clock, config, () => worker?.wake());
   const team = await services.keys.team();
   const cursors = new CursorCodec(team.cursorSecret);
-  const authenticator = new Authenticator(services.keys, clock);
+  // individual keys act with their user's roles as they are now, and stop when the user is gone (A2)
+  const authenticator = new Authenticator(services.keys, clock, (userId) => services.users.individualRoles(userId));
   const limiter = options.rateLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour);
   const specOps = loadOperations();
   const deps = { base: config.publicUrl, cursors, operations: specOps };
@@ -148,6 +196,17 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
       querystringParser: () => ({}),
     },
     return503OnClosing: true,
+    clientErrorHandler,
+    // URLs the router cannot even match (a malformed percent-encoding in the path, an id over
+    // maxParamLength) would get Fastify's own body, without X-Request-ID: they are unknown paths (A5).
+    frameworkErrors: (err, request, reply) => {
+      const url = requestTarget(request.raw.url);
+      const q = url.indexOf('?');
+      reply.header('x-request-id', request.id);
+      const unroutable = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      if (!unroutable) request.log.error({ err }, 'unexpected router error');
+      return sendErrors(reply, [unroutable ? errors.pathError(q === -1 ? url : url.slice(0, q)) : errors.unexpected()]);
+    },
   });
 
   app.removeAllContentTypeParsers();
@@ -177,8 +236,26 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     return sendErrors(reply, [errors.unexpected()]);
   });
 
-  const routes: Operation[] = [...appRoutes(services.apps, deps), ...invitationRoutes(services.invitations, deps)];
+  const routes: Operation[] = [...appRoutes(services.apps, deps), ...invitationRoutes(services.invitations, deps), ...userRoutes(services.users, deps)];
   const templates: RegExp[] = [];
+
+  /**
+   * Authenticates the request and counts it against its key's hourly quota, setting X-Rate-Limit
+   * (every response to a request with a valid key carries it, A18). Throws 401 or 429.
+   */
+  async function admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+    const url = requestTarget(request.raw.url);
+    const q = url.indexOf('?');
+    const principal = await authenticator.authenticate(request.headers.authorization, {
+      method: request.method,
+      path: q === -1 ? url : url.slice(0, q),
+      query: q === -1 ? '' : url.slice(q + 1),
+    });
+    const decision = await limiter.hit(principal.keyId, clock.now().getTime());
+    reply.header('x-rate-limit', rateLimitHeader(decision));
+    if (!decision.allowed) throw errors.rateLimitExceeded();
+    return principal;
+  }
 
   for (const op of routes) {
     const spec: OperationSpec | undefined = specOps.get(op.key);
@@ -186,6 +263,11 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     templates.push(pathTemplateRegex(spec.path));
 
     const guard = async (request: FastifyRequest, reply: FastifyReply) => {
+      const url = requestTarget(request.raw.url);
+      const q = url.indexOf('?');
+      const params = request.params as Record<string, string>;
+      if (Object.values(params).some((v) => v === '')) throw errors.pathError(q === -1 ? url : url.slice(0, q));
+      const principal = await admit(request, reply);
       const accept = request.headers.accept;
       if (accept !== undefined && accept.trim() !== '' && !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)) {
         return reply
@@ -193,18 +275,6 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
           .type('text/plain')
           .send(`The provided Accept header is not supported for this request.\n\nRequested: ${accept}\n\nAllowed: application/json`);
       }
-      const url = request.raw.url ?? '';
-      const q = url.indexOf('?');
-      const params = request.params as Record<string, string>;
-      if (Object.values(params).some((v) => v === '')) throw errors.pathError(q === -1 ? url : url.slice(0, q));
-      const principal = await authenticator.authenticate(request.headers.authorization, {
-        method: request.method,
-        path: q === -1 ? url : url.slice(0, q),
-        query: q === -1 ? '' : url.slice(q + 1),
-      });
-      const decision = await limiter.hit(principal.keyId, clock.now().getTime());
-      reply.header('x-rate-limit', rateLimitHeader(decision));
-      if (!decision.allowed) throw errors.rateLimitExceeded();
       if (op.write && !mayWrite(principal)) throw errors.forbidden();
       request.principal = principal;
       return undefined;
@@ -215,9 +285,11 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
       url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
       onRequest: guard,
       handler: async (request, reply) => {
-        const url = request.raw.url ?? '';
+        const url = requestTarget(request.raw.url);
         const q = url.indexOf('?');
         const query = parseQuery(q === -1 ? '' : url.slice(q + 1), spec);
+        // A request sent with no body (and so no Content-Type) is as empty as `{}`-less JSON: 400 (A3).
+        if (op.body && request.body === undefined) throw errors.entityInvalid('The request body is empty; it must be a JSON document');
         const result = await op.handle({
           principal: request.principal!,
           query,
@@ -237,17 +309,35 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     return sendJson(reply, 200, { status: 'ok' });
   });
 
-  app.setNotFoundHandler((request, reply) => {
-    const url = request.raw.url ?? '';
+  // HTML pages for people (not API operations): their own plugin, form parser and 404 page
+  await app.register(activationPages, {
+    prefix: '/activate',
+    activation: services.activation,
+    teamName: config.teamName,
+    publicUrl: config.publicUrl,
+    clock,
+  });
+
+  app.setNotFoundHandler(async (request, reply) => {
+    const url = requestTarget(request.raw.url);
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    // A valid key is counted and told its quota here too; without one, the path error still wins.
+    if (request.headers.authorization !== undefined) {
+      try {
+        await admit(request, reply);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 429) throw err;
+      }
+    }
     const known = templates.some((t) => t.test(path));
     return sendErrors(reply, [known ? errors.methodNotAllowed() : errors.pathError(path)]);
   });
 
+  const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log);
   worker = new MailWorker(
     services.outbox,
-    config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log),
+    transport,
     clock,
     app.log,
     options.mailWorker,
@@ -257,6 +347,7 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
   const sweep = () =>
     services.invitations.sweepExpired().catch((err: unknown) => app.log.error({ err }, 'expiry sweep failed'));
   app.addHook('onReady', async () => {
+    app.log.info({ mail: transport.description }, 'invitation emails go to %s', transport.description);
     worker!.start();
     sweeper = setInterval(sweep, sweepIntervalMs);
     sweeper.unref();

@@ -3,6 +3,7 @@
  * asc-access: the operator CLI. `serve` runs the service; the other commands work on the same
  * database directly (they need no running server). With --json a command prints one JSON object.
  */
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,9 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { AppInputError } from '../resources/apps/service.js';
 import { KeyError } from '../keys/service.js';
+import { UserInputError, type User } from '../resources/users/service.js';
 import { keyIdFromFileName, mintToken } from '../keys/token.js';
+import type { OutboxRow } from '../mail/outbox-repository.js';
 import { startServer } from '../server.js';
 
 const USAGE = `Usage: asc-access <command> [options]
@@ -21,18 +24,32 @@ Commands:
   serve                                   run the API server (also: npm start)
   keys create --name NAME --role ROLE --out FILE.p8 [--json]
                                           create a team API key; writes its private key once
+  keys create --individual-for USER_ID --name NAME --out FILE.p8 [--json]
+                                          create an individual API key: it acts with the user's
+                                          roles and is revoked when the user is removed
   keys list [--json]                      list API keys
   keys revoke KEY_ID [--json]             revoke a key; it stops working at once
   apps create --name NAME --bundle-id ID --sku SKU [--primary-locale en-US] [--json]
                                           add an app (apps are read-only through the API)
   apps list [--json]                      list apps
+  users create-account-holder --email EMAIL --first-name NAME --last-name NAME [--json]
+                                          create the team's Account Holder (once per team)
+  users list [--json]                     list the team's users (ids for --individual-for)
   token --key-file FILE.p8 [--key-id ID] [--lifetime SECONDS] [--json]
                                           mint a bearer token for a key
+  mail list [--limit N] [--json]          the mail log, newest first (recipient, subject, status,
+                                          attempts, activation link)
+  mail show ID [--json]                   one message of the mail log, with its text
 
 Configuration comes from the environment (ASC_DATA_DIR, HOST, PORT, ASC_PUBLIC_URL, ...); see README.md.`;
 
 class UsageError extends Error {
   override name = 'UsageError';
+}
+
+/** A command that cannot do what was asked (exit 1, no usage text). */
+class CommandError extends Error {
+  override name = 'CommandError';
 }
 
 type Out = (human: string, json: Record<string, unknown>) => void;
@@ -56,11 +73,31 @@ async function keysCommand(config: Config, args: string[], out: Out): Promise<vo
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
     args: rest,
-    options: { name: { type: 'string' }, role: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      name: { type: 'string' },
+      role: { type: 'string' },
+      'individual-for': { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean' },
+    },
     allowPositionals: true,
   });
   await withServices(config, async (s) => {
-    if (sub === 'create') {
+    const userId = values['individual-for'];
+    if (sub === 'create' && userId !== undefined) {
+      if (values.role !== undefined) throw new UsageError("--role and --individual-for exclude each other: an individual key acts with its user's roles");
+      const file = path.resolve(required(values, 'out'));
+      const name = required(values, 'name');
+      if (!(await s.users.find(userId))) throw new CommandError(`there is no user with id '${userId}' (see users list)`);
+      const created = await s.keys.createIndividual({ name, userId });
+      writeFileSync(file, created.privateKeyPem, { mode: 0o600 });
+      out(`key id:    ${created.key.id}\nkey file:  ${file}\nuser id:   ${userId} (tokens carry sub "user" and no issuer id)`, {
+        keyId: created.key.id,
+        name: created.key.name,
+        userId,
+        file,
+      });
+    } else if (sub === 'create') {
       const file = path.resolve(required(values, 'out'));
       const created = await s.keys.create({ name: required(values, 'name'), role: required(values, 'role') });
       writeFileSync(file, created.privateKeyPem, { mode: 0o600 });
@@ -73,8 +110,18 @@ async function keysCommand(config: Config, args: string[], out: Out): Promise<vo
       });
     } else if (sub === 'list') {
       const team = await s.keys.team();
-      const keys = (await s.keys.list()).map((k) => ({ keyId: k.id, name: k.name, role: k.role, createdAt: k.createdAt, revokedAt: k.revokedAt }));
-      const lines = keys.map((k) => `${k.keyId}  ${k.role.padEnd(16)} ${k.revokedAt ? 'REVOKED ' : 'active  '} ${k.name}`);
+      const keys = (await s.keys.list()).map((k) => ({
+        keyId: k.id,
+        name: k.name,
+        role: k.role,
+        createdAt: k.createdAt,
+        revokedAt: k.revokedAt,
+        // individual keys: no role of their own, and the user they act for
+        ...(k.userId ? { userId: k.userId } : {}),
+      }));
+      const lines = keys.map(
+        (k) => `${k.keyId}  ${(k.role ?? 'INDIVIDUAL').padEnd(16)} ${k.revokedAt ? 'REVOKED ' : 'active  '} ${k.name}${k.userId ? ` (user ${k.userId})` : ''}`,
+      );
       out([`issuer id: ${team.issuerId}`, ...lines].join('\n'), { issuerId: team.issuerId, keys });
     } else if (sub === 'revoke') {
       const id = positionals[0];
@@ -117,6 +164,103 @@ async function appsCommand(config: Config, args: string[], out: Out): Promise<vo
   });
 }
 
+/** The mail log's view of an outbox row (the text and HTML bodies only with `full`). */
+function mailView(m: OutboxRow, full: boolean): Record<string, unknown> {
+  const view: Record<string, unknown> = {
+    id: m.id,
+    invitationId: m.invitation_id,
+    recipient: m.recipient,
+    subject: m.subject,
+    status: m.status,
+    attempts: m.attempts,
+    activationLink: m.activation_link,
+    createdAt: m.created_at,
+    sentAt: m.sent_at,
+    nextAttemptAt: m.status === 'pending' ? m.next_attempt_at : null,
+    lastError: m.last_error,
+  };
+  if (full) Object.assign(view, { textBody: m.text_body, htmlBody: m.html_body });
+  return view;
+}
+
+async function mailCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    options: { limit: { type: 'string' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+  });
+  await withServices(config, async (s) => {
+    if (sub === 'list') {
+      const limit = values.limit === undefined ? 100 : Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit must be 1 to 100000');
+      const messages = (await s.outbox.list(limit)).map((m) => mailView(m, false));
+      const lines = messages.map((m) =>
+        [m.id, String(m.status).padEnd(9), `attempts=${String(m.attempts)}`, m.recipient, JSON.stringify(m.subject), m.activationLink ?? '-'].join('  '),
+      );
+      out(lines.length > 0 ? lines.join('\n') : 'the mail log is empty', { messages });
+    } else if (sub === 'show') {
+      const id = positionals[0];
+      if (!id) throw new UsageError('mail show needs an ID (see mail list)');
+      const m = await s.outbox.find(id);
+      if (!m) throw new CommandError(`there is no message with id '${id}' in the mail log`);
+      const view = mailView(m, true);
+      const head = ['id', 'invitationId', 'recipient', 'subject', 'status', 'attempts', 'activationLink', 'createdAt', 'sentAt', 'nextAttemptAt', 'lastError']
+        .filter((k) => view[k] !== null && view[k] !== undefined)
+        .map((k) => `${`${k}:`.padEnd(16)}${String(view[k])}`);
+      out([...head, '', m.text_body].join('\n'), view);
+    } else {
+      throw new UsageError(`unknown mail command '${sub ?? ''}'`);
+    }
+  });
+}
+
+/** The PEM of a .p8 file; a clear KeyError when it cannot be read or is not an EC P-256 private key. */
+function readKeyFile(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new KeyError(`cannot read the key file: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let key: KeyObject | undefined;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    key = undefined;
+  }
+  if (key?.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new KeyError(`${file} is not an App Store Connect private key (a PKCS#8 PEM of an EC P-256 key)`);
+  }
+  return pem;
+}
+
+function userLine(u: User): string {
+  return `${u.id}  ${u.username}  ${u.firstName} ${u.lastName}  ${u.roles.join(',')}`;
+}
+
+async function usersCommand(config: Config, args: string[], out: Out): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({
+    args: rest,
+    options: { email: { type: 'string' }, 'first-name': { type: 'string' }, 'last-name': { type: 'string' }, json: { type: 'boolean' } },
+  });
+  await withServices(config, async (s) => {
+    if (sub === 'create-account-holder') {
+      const input = { email: required(values, 'email'), firstName: required(values, 'first-name'), lastName: required(values, 'last-name') };
+      // the server's sweeper may not have run: an expired invitation must not keep the email
+      await s.invitations.sweepExpired();
+      const user = await s.users.createAccountHolder(input);
+      out(`Account Holder created\nuser id:   ${user.id}\nusername:  ${user.username}`, { ...user });
+    } else if (sub === 'list') {
+      const users = await s.users.list();
+      out(users.length > 0 ? users.map(userLine).join('\n') : 'the team has no users', { users });
+    } else {
+      throw new UsageError(`unknown users command '${sub ?? ''}'`);
+    }
+  });
+}
+
 async function tokenCommand(config: Config, args: string[], out: Out): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -127,9 +271,11 @@ async function tokenCommand(config: Config, args: string[], out: Out): Promise<v
   if (!keyId) throw new UsageError('--key-id is required when the file is not named AuthKey_<KEY_ID>.p8');
   const lifetime = values.lifetime === undefined ? 1200 : Number(values.lifetime);
   if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 1200) throw new UsageError('--lifetime must be 1 to 1200 seconds');
-  const issuerId = await withServices(config, async (s) => (await s.keys.team()).issuerId);
-  const token = await mintToken({ privateKeyPem: readFileSync(file, 'utf8'), keyId, issuerId, lifetimeSeconds: lifetime });
-  out(token, { token, keyId, issuerId, expiresIn: lifetime });
+  const privateKeyPem = readKeyFile(file);
+  // an individual key's token has no issuer but `sub: "user"` (B1.3)
+  const issuerId = await withServices(config, async (s) => ((await s.keys.find(keyId))?.userId ? undefined : (await s.keys.team()).issuerId));
+  const token = await mintToken({ privateKeyPem, keyId, issuerId, lifetimeSeconds: lifetime });
+  out(token, { token, keyId, issuerId: issuerId ?? null, expiresIn: lifetime });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -168,11 +314,20 @@ export async function main(argv: string[]): Promise<number> {
       case 'token':
         await tokenCommand(config, rest, out);
         return 0;
+      case 'mail':
+        await mailCommand(config, rest, out);
+        return 0;
+      case 'users':
+        await usersCommand(config, rest, out);
+        return 0;
       default:
         throw new UsageError(`unknown command '${command}'`);
     }
-  } catch (err) {
-    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof KeyError || err instanceof AppInputError;
+  } catch (caught) {
+    // node:util parseArgs refuses unknown or malformed options: a usage error like our own
+    const code = (caught as { code?: unknown } | null)?.code;
+    const err = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_') ? new UsageError((caught as Error).message) : caught;
+    const known = [UsageError, CommandError, ConfigError, KeyError, AppInputError, UserInputError].some((type) => err instanceof type);
     const message = err instanceof Error ? err.message : String(err);
     if (json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
     process.stderr.write(`asc-access: ${message}\n${err instanceof UsageError ? `\n${USAGE}\n` : ''}`);

@@ -7,7 +7,7 @@ import { errors } from '../errors/catalogue.js';
 import { ALL_APPS_ROLES, BASE_ROLES, isUserRole, type UserRole } from './roles.js';
 
 export interface AccessInput {
-  /** raw `roles` value (already known to be present) */
+  /** raw `roles` value: present on a create; on an update, null or undefined keep the current roles */
   roles: unknown;
   /** raw values; null and undefined both mean "not given" */
   allAppsVisible: unknown;
@@ -86,19 +86,27 @@ function optionalBoolean(name: string, raw: unknown, problems: ApiError[]): bool
 /**
  * Resolves roles and app visibility with their defaults, or adds the problems.
  * Returns undefined when anything is wrong.
+ *
+ * `current` is given on an update (PATCH /v1/users/{id}): what the request leaves out keeps its
+ * current value instead of the create default, except that someone who comes to see all apps
+ * (e.g. roles changed to ADMIN) has allAppsVisible true and loses their visible apps.
  */
-export function resolveAccess(input: AccessInput, problems: ApiError[]): Access | undefined {
+export function resolveAccess(input: AccessInput, problems: ApiError[], current?: Access): Access | undefined {
   const before = problems.length;
-  const roles = checkRoles(input.roles, problems);
+  const rolesGiven = input.roles !== undefined && input.roles !== null;
+  const roles = current && !rolesGiven ? current.roles : checkRoles(input.roles, problems);
   const givenAll = optionalBoolean('allAppsVisible', input.allAppsVisible, problems);
   const givenProvisioning = optionalBoolean('provisioningAllowed', input.provisioningAllowed, problems);
   if (!roles || problems.length > before) return undefined;
 
-  const provisioningAllowed = givenProvisioning ?? roles.includes('ADMIN');
+  const provisioningAllowed = givenProvisioning ?? current?.provisioningAllowed ?? roles.includes('ADMIN');
   const needsProvisioning = roles.filter((r) => r === 'CLOUD_MANAGED_APP_DISTRIBUTION' || r === 'CLOUD_MANAGED_DEVELOPER_ID');
   for (const r of needsProvisioning) {
     if (!provisioningAllowed) {
-      problems.push(errors.attributeInvalid('roles', `${r} requires access to Certificates, Identifiers & Profiles (provisioningAllowed)`));
+      // on an update that keeps the roles, what is wrong is the provisioningAllowed it sends
+      problems.push(
+        errors.attributeInvalid(rolesGiven ? 'roles' : 'provisioningAllowed', `${r} requires access to Certificates, Identifiers & Profiles (provisioningAllowed)`),
+      );
     }
   }
 
@@ -112,14 +120,22 @@ export function resolveAccess(input: AccessInput, problems: ApiError[]): Access 
     if (visibleAppIds.length > 0) problems.push(errors.relationshipInvalid(VISIBLE_APPS, ALL_APPS_DETAIL));
     allAppsVisible = true;
   } else if (visibleAppIds.length > 0) {
-    if (givenAll === true) {
-      problems.push(errors.relationshipInvalid(VISIBLE_APPS, 'You cannot set visible apps for this user because allAppsVisible is true.'));
-    }
+    // "the same RELATIONSHIP.INVALID 409" (A12): fastlane quotes this detail for exactly this case (B6.16).
+    if (givenAll === true) problems.push(errors.relationshipInvalid(VISIBLE_APPS, ALL_APPS_DETAIL));
     allAppsVisible = false;
   } else {
-    allAppsVisible = givenAll ?? true;
+    allAppsVisible = givenAll ?? current?.allAppsVisible ?? true;
   }
   if (problems.length > before) return undefined;
-  return { roles, allAppsVisible, provisioningAllowed, visibleAppIds: seesAll ? [] : visibleAppIds };
+  const apps = allAppsVisible ? [] : visibleAppIds.length > 0 ? visibleAppIds : [...(current?.visibleAppIds ?? [])];
+  return { roles, allAppsVisible, provisioningAllowed, visibleAppIds: apps };
+}
+
+/**
+ * A write to a user's visibleApps relationship changes only which apps they see; someone who sees
+ * all apps (allAppsVisible) can be given none (A12). `pointer` is the linkage array in the request.
+ */
+export function checkVisibleAppSet(current: Access, appIds: readonly string[], pointer: string, problems: ApiError[]): void {
+  if (current.allAppsVisible && appIds.length > 0) problems.push(errors.relationshipInvalid(pointer, ALL_APPS_DETAIL));
 }
 

@@ -127,7 +127,7 @@ export class Authenticator {
     let principal: Principal;
     if (key.userId === null) {
       const team = await this.keys.team();
-      if (payload.iss !== team.issuerId) throw fail();
+      if (payload.iss !== team.issuerId || key.role === null) throw fail();
       principal = { keyId: key.id, name: key.name, kind: 'team', roles: [key.role] };
     } else {
       if (payload.sub !== 'user' || payload.iss !== undefined) throw fail();

@@ -1,6 +1,6 @@
 /** All SQL about the team and its API keys. */
 import type { Kysely } from 'kysely';
-import type { ApiKeyTable, Database, TeamTable } from '../db/schema.js';
+import type { ApiKeyTable, Database, Executor, TeamTable } from '../db/schema.js';
 
 export type KeyRow = ApiKeyTable;
 export type TeamRow = TeamTable;
@@ -47,5 +47,10 @@ export class KeysRepository {
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** Revokes a user's individual keys (the user is leaving the team); in the caller's transaction. */
+  async revokeForUser(trx: Executor, userId: string, at: string): Promise<void> {
+    await trx.updateTable('api_keys').set({ revoked_at: at }).where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
   }
 }

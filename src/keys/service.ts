@@ -20,10 +20,17 @@ export class KeyError extends Error {
   override name = 'KeyError';
 }
 
+/**
+ * What the role column holds for an individual key: it has no role of its own and acts with its
+ * user's roles as they are at each request (behavior.md A2).
+ */
+export const INDIVIDUAL_KEY_ROLE = 'INDIVIDUAL';
+
 export interface ApiKey {
   id: string;
   name: string;
-  role: UserRole;
+  /** a team key's one role; null for an individual key */
+  role: UserRole | null;
   createdAt: string;
   revokedAt: string | null;
   userId: string | null;
@@ -46,7 +53,7 @@ function toKey(row: KeyRow): ApiKey {
   return {
     id: row.id,
     name: row.name,
-    role: row.role as UserRole,
+    role: row.user_id === null ? (row.role as UserRole) : null,
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     userId: row.user_id,
@@ -77,12 +84,22 @@ export class KeysService {
     return toTeam(row);
   }
 
+  /** A team key with one role. */
   async create(input: { name: string; role: string }): Promise<CreatedKey> {
-    const name = input.name.trim();
-    if (name === '' || name.length > 100) throw new KeyError('A key name must have 1 to 100 characters');
     if (!(TEAM_KEY_ROLES as readonly string[]).includes(input.role)) {
       throw new KeyError(`A team key's role must be one of ${TEAM_KEY_ROLES.join(', ')}; got '${input.role}'`);
     }
+    return this.insert(input.name, input.role, null);
+  }
+
+  /** An individual key of a user (who must exist: the caller checks). */
+  async createIndividual(input: { name: string; userId: string }): Promise<CreatedKey> {
+    return this.insert(input.name, INDIVIDUAL_KEY_ROLE, input.userId);
+  }
+
+  private async insert(rawName: string, role: string, userId: string | null): Promise<CreatedKey> {
+    const name = rawName.trim();
+    if (name === '' || name.length > 100) throw new KeyError('A key name must have 1 to 100 characters');
     const team = await this.team();
     const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -91,11 +108,11 @@ export class KeysService {
       const row: KeyRow = {
         id: newKeyId(),
         name,
-        role: input.role,
+        role,
         public_key: publicKeyPem,
         created_at: this.clock.now().toISOString(),
         revoked_at: null,
-        user_id: null,
+        user_id: userId,
       };
       if (await this.repo.insertKey(row)) return { issuerId: team.issuerId, key: toKey(row), privateKeyPem };
     }

@@ -25,8 +25,9 @@ export class OutboxRepository {
   }
 
   /**
-   * Claims up to `limit` due messages for `until`: pending, due, and not claimed by a live worker.
-   * Each claim is a conditional update, so two workers never both own a message.
+   * Claims up to `limit` due messages until `until`: pending, due, and not claimed by a live worker
+   * (a claim that ran out belongs to a worker that died). Each claim is a conditional update, so
+   * two workers never both own a message.
    */
   async claimDue(now: string, until: string, limit: number): Promise<OutboxRow[]> {
     const candidates = await this.db
@@ -36,25 +37,26 @@ export class OutboxRepository {
       .where('next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
       .orderBy('next_attempt_at')
+      .orderBy('created_at')
+      .orderBy('id')
       .limit(limit)
       .execute();
     const claimed: OutboxRow[] = [];
     for (const { id } of candidates) {
-      const r = await this.db
+      const row = await this.db
         .updateTable('mail_outbox')
         .set({ claimed_until: until })
         .where('id', '=', id)
         .where('status', '=', 'pending')
         .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+        .returningAll()
         .executeTakeFirst();
-      if (Number(r.numUpdatedRows) === 1) {
-        const row = await this.find(id);
-        if (row) claimed.push(row);
-      }
+      if (row) claimed.push(row);
     }
     return claimed;
   }
 
+  /** Delivered: the claim ends with it. The status is set even if the invitation went meanwhile (the mail did go out). */
   async markDelivered(id: string, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
     await this.db
       .updateTable('mail_outbox')
@@ -76,6 +78,34 @@ export class OutboxRepository {
     await trx.updateTable('mail_outbox').set({ status: 'cancelled', claimed_until: null }).where('invitation_id', '=', invitationId).where('status', '=', 'pending').execute();
   }
 
+  /**
+   * Drops the undelivered, unclaimed messages whose invitation is no longer pending (accepted,
+   * declined, cancelled or expired by `now`): their link could only answer 404 or 410.
+   * Returns how many were dropped.
+   */
+  async cancelStale(now: string): Promise<number> {
+    const r = await this.db
+      .updateTable('mail_outbox')
+      .set({ status: 'cancelled', claimed_until: null })
+      .where('status', '=', 'pending')
+      .where('invitation_id', 'is not', null)
+      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+      .where((eb) =>
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('user_invitations')
+              .select('user_invitations.id')
+              .whereRef('user_invitations.id', '=', 'mail_outbox.invitation_id')
+              .where('user_invitations.expires_at', '>', now),
+          ),
+        ),
+      )
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /** Hands claimed messages back (a worker that stops), so that the next worker need not wait for the claims to run out. */
   async release(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     await this.db.updateTable('mail_outbox').set({ claimed_until: null }).where('id', 'in', ids).where('status', '=', 'pending').execute();

@@ -39,7 +39,8 @@ function oneLine(s: string): string {
 
 export function renderInvitationMail(m: InvitationMailInput): RenderedMail {
   const name = `${m.firstName} ${m.lastName}`;
-  const apps = m.apps === null ? 'All apps' : m.apps.length === 0 ? 'No apps yet' : m.apps.join(', ');
+  // apps by name, so that the email reads the same whatever order the ids came in
+  const apps = m.apps === null ? 'All apps' : m.apps.length === 0 ? 'No apps yet' : [...m.apps].sort((a, b) => a.localeCompare(b, 'en')).join(', ');
   const roles = rolesInWords(m.roles);
   const expires = formatExpiry(m.expiresAt);
   const subject = oneLine(`You're invited to join ${m.teamName} on App Store Connect`);

@@ -2,14 +2,22 @@
  * The delivery worker inside the server: claims due messages from the outbox, hands them to the
  * transport, marks them delivered, and retries with exponential backoff while delivery fails.
  * Nothing is lost across restarts: a message stays pending until a delivery succeeded.
+ *
+ * Passes never overlap within one worker (wake, poll and drain() are queued one after another),
+ * and a claim in the database keeps other workers off a message while it is being sent. A message
+ * is sent twice only if the process dies after the mail server accepted it and before it was
+ * marked sent (docs/parity.md); every outbox row has its own Message-ID, so a receiver can tell.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
-import type { OutboxRepository } from './outbox-repository.js';
+import type { OutboxRepository, OutboxRow } from './outbox-repository.js';
 import type { MailTransport } from './transport.js';
 
 export interface MailWorkerOptions {
-  /** how long a claim lasts; a crashed worker's messages are taken over after it */
+  /**
+   * How long a claim lasts; a crashed worker's messages are taken over after it. Longer than a
+   * delivery can take (the SMTP transport gives up within about two minutes).
+   */
   claimMs?: number;
   /** first retry delay, doubled per attempt up to maxBackoffMs */
   backoffMs?: number;
@@ -19,16 +27,20 @@ export interface MailWorkerOptions {
   batch?: number;
 }
 
+type State = 'idle' | 'started' | 'stopping' | 'stopped';
+
 export class MailWorker {
   private readonly claimMs: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly pollMs: number;
   private readonly batch: number;
+  private state: State = 'idle';
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = true;
+  /** the tail of the queue of passes; every pass starts after the one before has ended */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** a pass asked for by wake() that has not started yet: more wakes need no further pass */
+  private wakeQueued = false;
 
   constructor(
     private readonly outbox: OutboxRepository,
@@ -37,77 +49,136 @@ export class MailWorker {
     private readonly log: Pick<FastifyBaseLogger, 'warn' | 'error' | 'info'>,
     options: MailWorkerOptions = {},
   ) {
-    this.claimMs = options.claimMs ?? 60_000;
-    this.backoffMs = options.backoffMs ?? 1_000;
+    this.claimMs = options.claimMs ?? 10 * 60_000;
+    // at least 1 ms: a failed message is never due again within the same pass
+    this.backoffMs = Math.max(1, options.backoffMs ?? 1_000);
     this.maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
     this.pollMs = options.pollMs ?? 1_000;
     this.batch = options.batch ?? 20;
   }
 
+  /** Starts delivering in the background: a pass now, then one per poll interval or wake(). */
   start(): void {
-    this.stopped = false;
+    if (this.state !== 'idle') return;
+    this.state = 'started';
     this.wake();
   }
 
-  /** Run a pass now (after a commit that queued mail). */
+  /** Runs a pass soon (after a commit that queued mail). Does nothing unless started. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.running = this.drain()
-      .then(() => undefined)
+    if (this.state !== 'started' || this.wakeQueued) return;
+    this.wakeQueued = true;
+    this.clearTimer();
+    void this.enqueue(() => {
+      this.wakeQueued = false;
+      return this.pass();
+    })
       .catch((err: unknown) => this.log.error({ err }, 'mail worker pass failed'))
       .finally(() => {
-        this.running = undefined;
-        if (this.stopped) return;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        } else {
-          this.timer = setTimeout(() => this.wake(), this.pollMs);
-          this.timer.unref();
-        }
+        // a wake that came during the pass has queued the next one, which schedules the poll
+        if (!this.wakeQueued) this.schedulePoll();
       });
   }
 
-  /** Delivers everything that is due now; resolves when the pass is over. */
-  async drain(): Promise<number> {
+  /**
+   * Delivers everything that is due now, after any pass under way; resolves with how many
+   * messages were delivered. Works before start() too; after stop() it does nothing.
+   */
+  drain(): Promise<number> {
+    return this.enqueue(() => this.pass());
+  }
+
+  /**
+   * Stops: no new pass starts, the delivery in flight (if any) finishes and is recorded, the
+   * other messages this worker claimed are handed back at once, and the transport is closed.
+   */
+  async stop(): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') {
+      await this.tail;
+      return;
+    }
+    this.state = 'stopping';
+    this.clearTimer();
+    await this.tail;
+    this.state = 'stopped';
+    this.transport.close();
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedulePoll(): void {
+    if (this.state !== 'started') return;
+    this.clearTimer();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wake();
+    }, this.pollMs);
+    this.timer.unref();
+  }
+
+  private get closing(): boolean {
+    return this.state === 'stopping' || this.state === 'stopped';
+  }
+
+  private async pass(): Promise<number> {
     let delivered = 0;
-    for (;;) {
+    if (this.closing) return delivered;
+    const dropped = await this.outbox.cancelStale(this.clock.now().toISOString());
+    if (dropped > 0) this.log.info({ dropped }, 'mail for invitations that are no longer pending was dropped');
+    while (!this.closing) {
       const now = this.clock.now();
       const claimed = await this.outbox.claimDue(now.toISOString(), new Date(now.getTime() + this.claimMs).toISOString(), this.batch);
-      if (claimed.length === 0) return delivered;
-      for (const [i, m] of claimed.entries()) {
-        if (this.stopped) {
-          // shutting down: hand the rest back at once instead of letting their claims run out
-          await this.outbox.release(claimed.slice(i).map((c) => c.id));
-          return delivered;
+      if (claimed.length === 0) break;
+      let done = 0;
+      try {
+        for (const m of claimed) {
+          if (this.closing) break;
+          if (await this.deliver(m)) delivered++;
+          done++;
         }
-        const attempts = m.attempts + 1;
-        try {
-          await this.transport.deliver(m);
-          await this.outbox.markDelivered(m.id, this.transport.kind, this.clock.now().toISOString(), attempts);
-          delivered++;
-        } catch (err) {
-          const delay = Math.min(this.maxBackoffMs, this.backoffMs * 2 ** Math.min(attempts - 1, 20));
-          const next = new Date(this.clock.now().getTime() + delay).toISOString();
-          await this.outbox.markFailed(m.id, attempts, next, err instanceof Error ? err.message : String(err));
-          this.log.warn({ mailId: m.id, attempts, retryAt: next, err }, 'mail delivery failed; will retry');
+      } catch (err) {
+        // a database error while recording an attempt: that message keeps its claim (it may have
+        // gone out), so it is retried only after the claim ran out
+        done++;
+        throw err;
+      } finally {
+        // stopping, or the error above: hand back what this pass claimed and did not get to,
+        // instead of leaving it to wait for the claims to run out
+        const rest = claimed.slice(done).map((m) => m.id);
+        if (rest.length > 0) {
+          await this.outbox.release(rest).catch((err: unknown) => this.log.error({ err }, 'could not release claimed mail'));
         }
       }
     }
+    return delivered;
   }
 
-  /** Stops polling and waits for the pass under way (an in-flight delivery finishes). */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
-    this.transport.close();
+  /** One attempt at one claimed message; true when it was delivered. */
+  private async deliver(m: OutboxRow): Promise<boolean> {
+    const attempts = m.attempts + 1;
+    try {
+      await this.transport.deliver(m);
+    } catch (err) {
+      const next = new Date(this.clock.now().getTime() + this.backoff(attempts)).toISOString();
+      await this.outbox.markFailed(m.id, attempts, next, err instanceof Error ? err.message : String(err));
+      this.log.warn({ mailId: m.id, attempts, retryAt: next, err }, 'mail delivery failed; will retry');
+      return false;
+    }
+    await this.outbox.markDelivered(m.id, this.transport.kind, this.clock.now().toISOString(), attempts);
+    return true;
+  }
+
+  /** The wait after the n-th failed attempt: backoffMs, doubled each time, at most maxBackoffMs. */
+  backoff(attempts: number): number {
+    return Math.min(this.maxBackoffMs, this.backoffMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30));
   }
 }

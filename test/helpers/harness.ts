@@ -92,6 +92,8 @@ export interface StartOptions {
   clock?: Clock;
   rateLimiter?: RateLimiter;
   mailWorker?: MailWorkerOptions;
+  /** close() leaves the data directory, so that a second server can start on it (a restart) */
+  keepDataDir?: boolean;
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
@@ -160,7 +162,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     async close() {
       await app.close();
       await db.close();
-      rmSync(config.dataDir, { recursive: true, force: true });
+      if (!options.keepDataDir) rmSync(config.dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -51,7 +51,9 @@ export function appRoutes(apps: AppsService, deps: RouteDeps): Operation[] {
         const sort = parseSort(listParam(query, 'sort'), APP_SORT_COLUMNS);
         const limit = intParam(query, 'limit', 20);
         const cursor = stringParam(query, 'cursor');
-        const after = cursor === undefined ? undefined : deps.cursors.decode(cursor, sort.signature, sort.columns.length);
+        // the collection is bound into the cursor too, so that a cursor of another list is rejected (A15)
+        const cursorSort = `apps:${sort.signature}`;
+        const after = cursor === undefined ? undefined : deps.cursors.decode(cursor, cursorSort, sort.columns.length);
         const page = await apps.page(filter, sort.columns, after, limit);
         const render = { base: deps.base, include: listParam(query, 'include') ?? [], relationshipLimits: relationshipLimits(query) };
         const fields = listParam(query, 'fields[apps]');
@@ -63,7 +65,7 @@ export function appRoutes(apps: AppsService, deps: RouteDeps): Operation[] {
           ...(render.include.length > 0 ? { included: [] } : {}),
           total: page.total,
           limit,
-          ...(page.next ? { nextCursor: deps.cursors.encode({ sort: sort.signature, ...page.next }) } : {}),
+          ...(page.next ? { nextCursor: deps.cursors.encode({ sort: cursorSort, ...page.next }) } : {}),
         });
         return { status: 200, body };
       },

@@ -7,6 +7,7 @@ import type { Clock } from '../../clock.js';
 import type { AppsRepository } from '../apps/repository.js';
 import { toApp, type App } from '../apps/service.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
+import { emailClaims } from '../members/repository.js';
 import type { UsersRepository } from '../users/repository.js';
 import type { InvitationsRepository } from './repository.js';
 import { hashToken, toInvitation, type Invitation } from './service.js';
@@ -40,7 +41,7 @@ export class ActivationService {
     const invitation = toInvitation(row);
     const apps = invitation.allAppsVisible
       ? null
-      : (await this.apps.findByIds(await this.invitations.visibleAppIds(this.invitations.db, row.id))).map(toApp);
+      : (await this.apps.findByIds(await this.invitations.members.visibleAppIds(this.invitations.db, row.id))).map(toApp);
     return { state: 'pending', invitation, invitedBy: row.invited_by, apps };
   }
 
@@ -52,7 +53,7 @@ export class ActivationService {
       const row = await this.invitations.findByTokenHash(trx, hashToken(token));
       if (!row) return { state: 'unknown' };
       if (new Date(row.expires_at) <= now) return { state: 'expired' };
-      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.visibleAppIds(trx, row.id);
+      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.members.visibleAppIds(trx, row.id);
       const userId = randomUUID();
       await this.users.insert(
         trx,
@@ -70,7 +71,7 @@ export class ActivationService {
         },
         appIds,
       );
-      if (!(await this.invitations.transferClaim(trx, row.email_key, row.id, 'user', userId))) {
+      if (!(await emailClaims.transfer(trx, row.email_key, row.id, 'user', userId))) {
         throw new Error(`invitation ${row.id} did not hold the claim on its email`);
       }
       await this.invitations.bury(trx, row, 'accepted', now.toISOString());

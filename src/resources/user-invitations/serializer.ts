@@ -1,7 +1,8 @@
 /** Invitations to Apple's `UserInvitation` resource. */
 import { formatAppleDate } from '../../clock.js';
-import type { Relationship, Resource } from '../../jsonapi/document.js';
-import type { VisibleAppsSlice } from './repository.js';
+import type { Resource } from '../../jsonapi/document.js';
+import type { VisibleAppsSlice } from '../members/repository.js';
+import { visibleAppsRelationship } from '../members/serializer.js';
 import type { Invitation } from './service.js';
 
 export function invitationSelfLink(base: string, id: string): string {
@@ -11,13 +12,6 @@ export function invitationSelfLink(base: string, id: string): string {
 /** `slice` is given when `include=visibleApps` asked for the linkage. */
 export function serializeInvitation(inv: Invitation, base: string, slice?: VisibleAppsSlice, sliceLimit?: number): Resource {
   const self = invitationSelfLink(base, inv.id);
-  const visibleApps: Relationship = {
-    links: { self: `${self}/relationships/visibleApps`, related: `${self}/visibleApps` },
-  };
-  if (slice) {
-    visibleApps.meta = { paging: { total: slice.total, limit: sliceLimit ?? 10 } };
-    visibleApps.data = slice.ids.map((id) => ({ type: 'apps', id }));
-  }
   return {
     type: 'userInvitations',
     id: inv.id,
@@ -30,7 +24,7 @@ export function serializeInvitation(inv: Invitation, base: string, slice?: Visib
       allAppsVisible: inv.allAppsVisible,
       provisioningAllowed: inv.provisioningAllowed,
     },
-    relationships: { visibleApps },
+    relationships: { visibleApps: visibleAppsRelationship(self, slice, sliceLimit) },
     links: { self },
   };
 }

@@ -12,11 +12,13 @@ import { isValidEmail } from '../../domain/email.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
 import { readResourceObject, readToManyLinkage } from '../../jsonapi/request-document.js';
-import type { AppsRepository } from '../apps/repository.js';
-import { positionOf, toApp, type App, type Page } from '../apps/service.js';
+import type { AppRow, AppsRepository } from '../apps/repository.js';
+import type { App, Page } from '../apps/service.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { renderInvitationMail } from '../../mail/templates.js';
-import type { InvitationFilter, InvitationRow, InvitationsRepository, VisibleAppsSlice } from './repository.js';
+import { emailClaims, type MemberFilter } from '../members/repository.js';
+import { MemberReads, unknownAppProblems, type VisibleAppsOf } from '../members/service.js';
+import type { InvitationRow, InvitationsRepository } from './repository.js';
 
 export const INVITATION_LIFETIME_MS = 72 * 60 * 60 * 1000;
 const TYPE = 'userInvitations';
@@ -90,6 +92,8 @@ export interface InvitationMailSettings {
 }
 
 export class InvitationsService {
+  private readonly reads: MemberReads<'user_invitations', Invitation>;
+
   constructor(
     private readonly repo: InvitationsRepository,
     private readonly apps: AppsRepository,
@@ -98,7 +102,9 @@ export class InvitationsService {
     private readonly mail: InvitationMailSettings,
     /** called after an invitation (and its email) is committed, to wake the mail worker */
     private readonly onMailQueued: () => void = () => {},
-  ) {}
+  ) {
+    this.reads = new MemberReads(repo.members, apps, toInvitation);
+  }
 
   /** POST /v1/userInvitations; `invitedBy` names the key or user that sends it. */
   async create(body: unknown, invitedBy: string | null = null): Promise<Invitation> {
@@ -138,7 +144,20 @@ export class InvitationsService {
             { roles: a.roles, allAppsVisible: a.allAppsVisible, provisioningAllowed: a.provisioningAllowed, visibleAppIds: appIds },
             problems,
           );
-    if (problems.length > 0 || !email || !firstName || !lastName || !access) throw new ApiErrors(problems);
+    if (problems.length > 0 || !email || !firstName || !lastName || !access) {
+      // Unknown apps and a taken email are reported with the other problems, all in one response
+      // (A3). Throwing inside the transaction rolls back the trial claim.
+      if (appIds.length > 0 || email) {
+        await this.repo.transaction(async (trx) => {
+          await this.checkApps(trx, appIds, problems);
+          if (email && !(await this.claim(trx, email.toLowerCase(), randomUUID(), this.clock.now()))) {
+            problems.push(errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`));
+          }
+          throw new ApiErrors(problems);
+        });
+      }
+      throw new ApiErrors(problems);
+    }
 
     const now = this.clock.now();
     const token = newActivationToken();
@@ -159,15 +178,7 @@ export class InvitationsService {
     };
 
     await this.repo.transaction(async (trx) => {
-      const appRows = await this.apps.findByIds(access.visibleAppIds, trx);
-      const found = new Set(appRows.map((r) => r.id));
-      appIds.forEach((id, i) => {
-        if (!found.has(id)) {
-          problems.push(
-            errors.relationshipInvalid(`/data/relationships/visibleApps/data/${i}`, `'${id}' is not a valid ID for this relationship. There is no app with this id.`),
-          );
-        }
-      });
+      const appRows = await this.checkApps(trx, appIds, problems);
       if (!(await this.claim(trx, row.email_key, row.id, now))) {
         problems.push(errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`));
       }
@@ -207,18 +218,25 @@ export class InvitationsService {
     return toInvitation(row);
   }
 
+  /** The apps `appIds` name; one RELATIONSHIP.INVALID per id that does not exist, at its index. */
+  private async checkApps(trx: Executor, appIds: readonly string[], problems: ApiError[]): Promise<AppRow[]> {
+    const appRows = await this.apps.findByIds([...new Set(appIds)], trx);
+    problems.push(...unknownAppProblems(appIds, new Set(appRows.map((r) => r.id)), '/data/relationships/visibleApps/data'));
+    return appRows;
+  }
+
   /**
    * Claims the email for a new invitation. An invitation that holds it but has expired is turned
    * into a tombstone first, so expiry never waits for the sweeper (A13).
    */
   private async claim(trx: Executor, emailKey: string, id: string, now: Date): Promise<boolean> {
-    if (await this.repo.claimEmail(trx, emailKey, 'invitation', id)) return true;
-    const claim = await this.repo.findClaim(trx, emailKey);
+    if (await emailClaims.claim(trx, emailKey, 'invitation', id)) return true;
+    const claim = await emailClaims.find(trx, emailKey);
     if (!claim || claim.owner_type !== 'invitation') return false;
     const holder = await this.repo.findById(trx, claim.owner_id);
     if (!holder || new Date(holder.expires_at) > now) return false;
     await this.repo.bury(trx, holder, 'expired', now.toISOString());
-    return this.repo.claimEmail(trx, emailKey, 'invitation', id);
+    return emailClaims.claim(trx, emailKey, 'invitation', id);
   }
 
   /** A pending invitation, or 404 (unknown or cancelled) / 410 (accepted or expired). */
@@ -240,14 +258,16 @@ export class InvitationsService {
   /** DELETE /v1/userInvitations/{id}: cancels a pending invitation. */
   async cancel(id: string): Promise<void> {
     const now = this.clock.now();
-    const problem = await this.repo.transaction(async (trx) => {
+    // missing() reads outside the transaction, so it must run after it: inside, it would wait for
+    // the one SQLite connection the transaction holds, and the request would never be answered.
+    const notPending = await this.repo.transaction(async (trx) => {
       const row = await this.repo.findById(trx, id);
-      if (!row || new Date(row.expires_at) <= now) return this.missing(id, row);
+      if (!row || new Date(row.expires_at) <= now) return { row };
       await this.repo.delete(trx, row);
       await this.outbox.cancelForInvitation(trx, row.id);
       return undefined;
     });
-    if (problem) throw problem;
+    if (notPending) throw await this.missing(id, notPending.row);
   }
 
   /**
@@ -268,42 +288,24 @@ export class InvitationsService {
     }
   }
 
-  async page(
-    filter: InvitationFilter,
-    sort: readonly SortColumn[],
-    after: KeysetPosition | undefined,
-    limit: number,
-  ): Promise<Page<Invitation>> {
-    const now = this.clock.now().toISOString();
-    const [rows, total] = await Promise.all([this.repo.page(filter, sort, after, limit, now), this.repo.count(filter, now)]);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    const page: Page<Invitation> = { items: items.map(toInvitation), total };
-    if (rows.length > limit && last) page.next = positionOf(last, sort, last.id);
-    return page;
+  /** Pending invitations only (A6). */
+  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<Invitation>> {
+    return this.reads.page({ ...filter, pendingAt: this.clock.now().toISOString() }, sort, after, limit);
   }
 
   /** The first `limit` visible apps of each invitation, with the apps themselves. */
-  async visibleAppsOf(ids: readonly string[], limit: number): Promise<{ slices: Map<string, VisibleAppsSlice>; apps: App[] }> {
-    const slices = await this.repo.visibleApps(ids, limit);
-    const appIds = [...new Set([...slices.values()].flatMap((s) => s.ids))].sort();
-    const apps = (await this.apps.findByIds(appIds)).map(toApp);
-    return { slices, apps };
+  async visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf> {
+    return this.reads.visibleAppsOf(ids, limit);
   }
 
   /** A page of one pending invitation's visible app ids (404/410 when it is not pending). */
   async visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>> {
     await this.get(id);
-    const [ids, total] = await Promise.all([this.repo.visibleAppPage(id, afterAppId, limit), this.repo.visibleAppCount(id)]);
-    const items = ids.slice(0, limit);
-    const page: Page<string> = { items, total };
-    if (ids.length > limit) page.next = { keys: [], id: items[items.length - 1]! };
-    return page;
+    return this.reads.visibleAppIdPage(id, afterAppId, limit);
   }
 
   async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>> {
-    const page = await this.visibleAppIdPage(id, afterAppId, limit);
-    const apps = (await this.apps.findByIds(page.items)).map(toApp);
-    return { ...page, items: apps };
+    await this.get(id);
+    return this.reads.visibleAppPage(id, afterAppId, limit);
   }
 }

@@ -1,0 +1,156 @@
+/**
+ * HTTP that /v1/users and /v1/userInvitations share: the list (whole-address email filter, roles
+ * and visible-apps filters, sort, keyset cursors, sparse fieldsets, `include=visibleApps`), the
+ * document of one member, and the two read endpoints of the visibleApps relationship.
+ */
+import { applyFields, type Resource, type SingleDocument } from '../../jsonapi/document.js';
+import { collectionDocument } from '../../jsonapi/collection.js';
+import { linkTo } from '../../jsonapi/links.js';
+import { intParam, listParam, stringParam, type ParsedQuery } from '../../jsonapi/query.js';
+import { parseSort } from '../../jsonapi/sort.js';
+import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
+import type { Operation } from '../../http/operation.js';
+import type { RouteDeps } from '../../http/route-deps.js';
+import { serializeApp } from '../apps/serializer.js';
+import type { App, Page } from '../apps/service.js';
+import type { MemberFilter, VisibleAppsSlice } from './repository.js';
+import { DEFAULT_VISIBLE_APPS_LIMIT } from './serializer.js';
+import type { VisibleAppsOf } from './service.js';
+
+const DEFAULT_LIMIT = 20;
+
+/** What a member service offers these routes. */
+export interface MemberSource<D> {
+  page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>>;
+  visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf>;
+  /** 404 (or 410) when the member is not there */
+  visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>>;
+  visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>>;
+}
+
+export interface MemberResource<D> {
+  /** the spec's type, which is also the path segment: `users` or `userInvitations` */
+  type: 'users' | 'userInvitations';
+  /** the filter on the whole email address (A16): `email` or `username` */
+  emailFilter: 'email' | 'username';
+  /** sort field to column */
+  sortColumns: Readonly<Record<string, string>>;
+  serialize(item: D, base: string, slice?: VisibleAppsSlice, sliceLimit?: number): Resource;
+}
+
+export interface MemberRoutes<D> {
+  /** GET /v1/{type} */
+  list: Operation;
+  /** GET /v1/{type}/{id}/visibleApps and GET /v1/{type}/{id}/relationships/visibleApps */
+  visibleApps: Operation[];
+  /** The document of one member (GET /v1/{type}/{id}), with its query's include and fieldsets. */
+  document(item: D, query: ParsedQuery, path: string): Promise<SingleDocument>;
+}
+
+export function memberRoutes<D extends { id: string }>(source: MemberSource<D>, resource: MemberResource<D>, deps: RouteDeps): MemberRoutes<D> {
+  const collection = `/v1/${resource.type}`;
+
+  /** Serializes members with `include` and sparse fieldsets applied. */
+  async function render(items: D[], query: ParsedQuery): Promise<{ data: Resource[]; included?: Resource[] }> {
+    const fields = listParam(query, `fields[${resource.type}]`);
+    const include = listParam(query, 'include')?.includes('visibleApps') ?? false;
+    if (!include) return { data: items.map((i) => applyFields(resource.serialize(i, deps.base), fields)) };
+    const sliceLimit = intParam(query, 'limit[visibleApps]', DEFAULT_VISIBLE_APPS_LIMIT);
+    const { slices, apps } = await source.visibleAppsOf(
+      items.map((i) => i.id),
+      sliceLimit,
+    );
+    const appFields = listParam(query, 'fields[apps]');
+    return {
+      data: items.map((i) => applyFields(resource.serialize(i, deps.base, slices.get(i.id), sliceLimit), fields)),
+      included: apps.map((a) => applyFields(serializeApp(a, { base: deps.base }), appFields)),
+    };
+  }
+
+  /** Decodes the cursor of a related-apps page (keyed by app id). */
+  function appCursor(query: ParsedQuery): string | undefined {
+    const cursor = stringParam(query, 'cursor');
+    return cursor === undefined ? undefined : deps.cursors.decode(cursor, 'apps', 0).id;
+  }
+
+  /** A page of apps or app linkages as a collection document. */
+  function appCollection<T extends Resource | { type: string; id: string }>(query: ParsedQuery, path: string, page: Page<unknown>, data: T[], limit: number) {
+    return collectionDocument({
+      base: deps.base,
+      path,
+      pairs: query.pairs,
+      data,
+      total: page.total,
+      limit,
+      ...(page.next ? { nextCursor: deps.cursors.encode({ sort: 'apps', keys: [], id: page.next.id }) } : {}),
+    });
+  }
+
+  return {
+    list: {
+      key: `GET ${collection}`,
+      write: false,
+      body: false,
+      async handle({ query, path }) {
+        const filter: MemberFilter = {};
+        const emails = listParam(query, `filter[${resource.emailFilter}]`);
+        const roles = listParam(query, 'filter[roles]');
+        const apps = listParam(query, 'filter[visibleApps]');
+        if (emails) filter.emailKeys = emails.map((e) => e.toLowerCase());
+        if (roles) filter.roles = roles;
+        if (apps) filter.appIds = apps;
+        const sort = parseSort(listParam(query, 'sort'), resource.sortColumns);
+        const limit = intParam(query, 'limit', DEFAULT_LIMIT);
+        const cursor = stringParam(query, 'cursor');
+        // the collection is bound into the cursor too, so that a cursor of another list is rejected (A15)
+        const cursorSort = `${resource.type}:${sort.signature}`;
+        const after = cursor === undefined ? undefined : deps.cursors.decode(cursor, cursorSort, sort.columns.length);
+        const page = await source.page(filter, sort.columns, after, limit);
+        const { data, included } = await render(page.items, query);
+        const body = collectionDocument({
+          base: deps.base,
+          path,
+          pairs: query.pairs,
+          data,
+          ...(included ? { included } : {}),
+          total: page.total,
+          limit,
+          ...(page.next ? { nextCursor: deps.cursors.encode({ sort: cursorSort, ...page.next }) } : {}),
+        });
+        return { status: 200, body };
+      },
+    },
+
+    visibleApps: [
+      {
+        key: `GET ${collection}/{id}/visibleApps`,
+        write: false,
+        body: false,
+        async handle({ query, params, path }) {
+          const limit = intParam(query, 'limit', DEFAULT_LIMIT);
+          const page = await source.visibleAppPage(params.id!, appCursor(query), limit);
+          const fields = listParam(query, 'fields[apps]');
+          const data = page.items.map((a) => applyFields(serializeApp(a, { base: deps.base }), fields));
+          return { status: 200, body: appCollection(query, path, page, data, limit) };
+        },
+      },
+      {
+        key: `GET ${collection}/{id}/relationships/visibleApps`,
+        write: false,
+        body: false,
+        async handle({ query, params, path }) {
+          const limit = intParam(query, 'limit', DEFAULT_LIMIT);
+          const page = await source.visibleAppIdPage(params.id!, appCursor(query), limit);
+          const data = page.items.map((id) => ({ type: 'apps', id }));
+          return { status: 200, body: appCollection(query, path, page, data, limit) };
+        },
+      },
+    ],
+
+    async document(item, query, path) {
+      const { data, included } = await render([item], query);
+      const links = { self: linkTo(deps.base, path, query.pairs) };
+      return included ? { data: data[0]!, included, links } : { data: data[0]!, links };
+    },
+  };
+}

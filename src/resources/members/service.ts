@@ -1,0 +1,73 @@
+/**
+ * Reading what users and user invitations share: keyset pages of members, and the visibleApps
+ * relationship (linkages, related apps, and the slices `include=visibleApps` puts in a document).
+ * Whether a member exists (404, 410) is the caller's business.
+ */
+import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
+import type { Database } from '../../db/schema.js';
+import type { ApiError } from '../../errors/api-error.js';
+import { errors } from '../../errors/catalogue.js';
+import type { AppsRepository } from '../apps/repository.js';
+import { positionOf, toApp, type App, type Page } from '../apps/service.js';
+import type { MemberFilter, MemberSql, MemberTable, VisibleAppsSlice } from './repository.js';
+
+/** The visible apps of several members for `include=visibleApps`, with the apps themselves. */
+export interface VisibleAppsOf {
+  slices: Map<string, VisibleAppsSlice>;
+  apps: App[];
+}
+
+export class MemberReads<T extends MemberTable, D> {
+  constructor(
+    private readonly members: MemberSql<T>,
+    private readonly apps: AppsRepository,
+    private readonly toDomain: (row: Database[T]) => D,
+  ) {}
+
+  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>> {
+    const [rows, total] = await Promise.all([this.members.page(filter, sort, after, limit), this.members.count(filter)]);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const page: Page<D> = { items: items.map(this.toDomain), total };
+    if (rows.length > limit && last) page.next = positionOf(last, sort, last.id);
+    return page;
+  }
+
+  /** The first `limit` visible apps of each member, with the apps themselves. */
+  async visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf> {
+    const slices = await this.members.visibleAppSlices(ids, limit);
+    const appIds = [...new Set([...slices.values()].flatMap((s) => s.ids))].sort();
+    const apps = (await this.apps.findByIds(appIds)).map(toApp);
+    return { slices, apps };
+  }
+
+  /** A page of one member's visible app ids, by id. */
+  async visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>> {
+    const [ids, total] = await Promise.all([this.members.visibleAppPage(id, afterAppId, limit), this.members.visibleAppCount(id)]);
+    const items = ids.slice(0, limit);
+    const page: Page<string> = { items, total };
+    if (ids.length > limit) page.next = { keys: [], id: items[items.length - 1]! };
+    return page;
+  }
+
+  /** The same page with the apps themselves. */
+  async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>> {
+    const page = await this.visibleAppIdPage(id, afterAppId, limit);
+    const apps = (await this.apps.findByIds(page.items)).map(toApp);
+    return { ...page, items: apps };
+  }
+}
+
+/**
+ * One 409 per app id that names no app (A12), pointing at its place in the request:
+ * `pointer` is the linkage array, e.g. `/data/relationships/visibleApps/data`.
+ */
+export function unknownAppProblems(appIds: readonly string[], found: ReadonlySet<string>, pointer: string): ApiError[] {
+  const problems: ApiError[] = [];
+  appIds.forEach((id, i) => {
+    if (!found.has(id)) {
+      problems.push(errors.relationshipInvalid(`${pointer}/${i}`, `'${id}' is not a valid ID for this relationship. There is no app with this id.`));
+    }
+  });
+  return problems;
+}

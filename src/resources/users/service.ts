@@ -1,0 +1,262 @@
+/**
+ * Apple's rules for the team's users (behavior.md A2, A11, A12, B7): reading them, changing their
+ * roles and app visibility, removing them; and the Account Holder, whom the operator creates.
+ * Everyone else joins by accepting an invitation (../user-invitations/activation.ts). Holds no SQL
+ * and no HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
+import type { Executor } from '../../db/schema.js';
+import { checkVisibleAppSet, resolveAccess, type Access } from '../../domain/access.js';
+import { isValidEmail } from '../../domain/email.js';
+import type { UserRole } from '../../domain/roles.js';
+import { ApiErrors, type ApiError } from '../../errors/api-error.js';
+import { errors } from '../../errors/catalogue.js';
+import { readLinkageDocument, readResourceObject, readToManyLinkage } from '../../jsonapi/request-document.js';
+import type { KeysRepository } from '../../keys/repository.js';
+import type { AppsRepository } from '../apps/repository.js';
+import type { App, Page } from '../apps/service.js';
+import { emailClaims, type MemberFilter } from '../members/repository.js';
+import { MemberReads, unknownAppProblems, type VisibleAppsOf } from '../members/service.js';
+import { checkName } from '../user-invitations/service.js';
+import type { UserAccessColumns, UserRow, UsersRepository } from './repository.js';
+
+const TYPE = 'users';
+const UPDATABLE_ATTRIBUTES = ['roles', 'allAppsVisible', 'provisioningAllowed'];
+/** Apple's users manage their own names; the username is their Apple Account (B7.2, B7.3). */
+const FIXED_ATTRIBUTES = ['username', 'firstName', 'lastName'];
+const RELATIONSHIPS = ['visibleApps'];
+const VISIBLE_APPS = '/data/relationships/visibleApps';
+
+/**
+ * The Account Holder: the one person who holds the team's membership (B6.9). Kept simple: ADMIN's
+ * powers besides, every app and Certificates, Identifiers & Profiles (docs/parity.md).
+ */
+export const ACCOUNT_HOLDER_ROLES: readonly UserRole[] = ['ACCOUNT_HOLDER', 'ADMIN'];
+
+export interface User {
+  id: string;
+  username: string;
+  firstName: string;
+  lastName: string;
+  roles: UserRole[];
+  allAppsVisible: boolean;
+  provisioningAllowed: boolean;
+}
+
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    firstName: row.first_name,
+    lastName: row.last_name,
+    roles: JSON.parse(row.roles) as UserRole[],
+    allAppsVisible: row.all_apps_visible === 1,
+    provisioningAllowed: row.provisioning_allowed === 1,
+  };
+}
+
+function isAccountHolder(roles: readonly UserRole[]): boolean {
+  return roles.includes('ACCOUNT_HOLDER');
+}
+
+function accessColumns(access: Access): UserAccessColumns {
+  return {
+    roles: JSON.stringify(access.roles),
+    all_apps_visible: access.allAppsVisible ? 1 : 0,
+    provisioning_allowed: access.provisioningAllowed ? 1 : 0,
+  };
+}
+
+/** A problem with what the operator asked the CLI for. */
+export class UserInputError extends Error {
+  override name = 'UserInputError';
+}
+
+/** What a write to the visibleApps relationship does with the apps it names. */
+export type VisibleAppsChange = 'add' | 'replace' | 'remove';
+
+export class UsersService {
+  private readonly reads: MemberReads<'users', User>;
+
+  constructor(
+    private readonly repo: UsersRepository,
+    private readonly apps: AppsRepository,
+    private readonly keys: KeysRepository,
+    private readonly clock: Clock,
+  ) {
+    this.reads = new MemberReads(repo.members, apps, toUser);
+  }
+
+  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<User>> {
+    return this.reads.page(filter, sort, after, limit);
+  }
+
+  async visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf> {
+    return this.reads.visibleAppsOf(ids, limit);
+  }
+
+  /** A page of one user's visible app ids (404 for an unknown user). */
+  async visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>> {
+    await this.get(id);
+    return this.reads.visibleAppIdPage(id, afterAppId, limit);
+  }
+
+  async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>> {
+    await this.get(id);
+    return this.reads.visibleAppPage(id, afterAppId, limit);
+  }
+
+  async get(id: string): Promise<User> {
+    const user = await this.find(id);
+    if (!user) throw errors.notFound(TYPE, id);
+    return user;
+  }
+
+  async find(id: string): Promise<User | undefined> {
+    const row = await this.repo.findById(this.repo.db, id);
+    return row && toUser(row);
+  }
+
+  async list(): Promise<User[]> {
+    return (await this.repo.list()).map(toUser);
+  }
+
+  /**
+   * The roles and name an individual key of this user acts with, read at every request so that
+   * a change of roles applies at once; undefined once the user is gone (their keys answer 401).
+   */
+  async individualRoles(userId: string): Promise<{ roles: UserRole[]; name: string } | undefined> {
+    const user = await this.find(userId);
+    return user && { roles: user.roles, name: `${user.firstName} ${user.lastName}` };
+  }
+
+  private async accessOf(trx: Executor, row: UserRow): Promise<Access> {
+    const user = toUser(row);
+    const visibleAppIds = user.allAppsVisible ? [] : await this.repo.members.visibleAppIds(trx, row.id);
+    return { roles: user.roles, allAppsVisible: user.allAppsVisible, provisioningAllowed: user.provisioningAllowed, visibleAppIds };
+  }
+
+  /**
+   * PATCH /v1/users/{id}: roles, allAppsVisible, provisioningAllowed and visibleApps; what the
+   * request leaves out (or sends as null, or as an empty visibleApps) keeps its current value.
+   * Checks in order: the document's shape (422), the user (404), then every 409 at once.
+   */
+  async update(id: string, body: unknown): Promise<User> {
+    const doc = readResourceObject(body, { type: TYPE, id: 'required', pathId: id, attributesRequired: false });
+    const problems: ApiError[] = [];
+    const a = doc.attributes;
+    for (const key of Object.keys(a)) {
+      if (FIXED_ATTRIBUTES.includes(key)) problems.push(errors.attributeNotAllowed(key, 'UPDATE'));
+      else if (!UPDATABLE_ATTRIBUTES.includes(key)) problems.push(errors.attributeUnknown(key, TYPE));
+    }
+    for (const key of Object.keys(doc.relationships)) {
+      if (!RELATIONSHIPS.includes(key)) problems.push(errors.relationshipUnknown(key, TYPE));
+    }
+    const appIds =
+      doc.relationships.visibleApps === undefined ? [] : readToManyLinkage(doc.relationships.visibleApps, VISIBLE_APPS, 'apps');
+
+    return this.repo.transaction(async (trx) => {
+      const row = await this.repo.findById(trx, id);
+      if (!row) throw errors.notFound(TYPE, id);
+      const current = await this.accessOf(trx, row);
+      let roles = a.roles;
+      if (isAccountHolder(current.roles)) {
+        // the Account Holder keeps every power: there is only one, and the API can't make another (B6.9)
+        if (roles !== undefined && roles !== null) {
+          problems.push(errors.attributeInvalid('roles', "The Account Holder's roles can not be changed"));
+          roles = undefined;
+        }
+        if (a.provisioningAllowed === false) {
+          problems.push(errors.attributeInvalid('provisioningAllowed', 'The Account Holder always has access to Certificates, Identifiers & Profiles'));
+        }
+      }
+      const access = resolveAccess(
+        { roles, allAppsVisible: a.allAppsVisible, provisioningAllowed: a.provisioningAllowed, visibleAppIds: appIds },
+        problems,
+        current,
+      );
+      const found = await this.apps.findByIds([...new Set(appIds)], trx);
+      problems.push(...unknownAppProblems(appIds, new Set(found.map((r) => r.id)), `${VISIBLE_APPS}/data`));
+      if (problems.length > 0 || !access) throw new ApiErrors(problems);
+
+      const columns = accessColumns(access);
+      await this.repo.updateAccess(trx, id, columns);
+      await this.repo.replaceVisibleApps(trx, id, access.visibleAppIds);
+      return toUser({ ...row, ...columns });
+    });
+  }
+
+  /**
+   * POST, PATCH and DELETE /v1/users/{id}/relationships/visibleApps: add, replace or remove apps.
+   * They change only which apps a user with limited access sees (A12); an app id that names no
+   * app is a 409 wherever it stands.
+   */
+  async changeVisibleApps(id: string, body: unknown, change: VisibleAppsChange): Promise<void> {
+    const appIds = readLinkageDocument(body, 'apps');
+    const unique = [...new Set(appIds)];
+    await this.repo.transaction(async (trx) => {
+      const row = await this.repo.findById(trx, id);
+      if (!row) throw errors.notFound(TYPE, id);
+      const problems: ApiError[] = [];
+      const found = await this.apps.findByIds(unique, trx);
+      problems.push(...unknownAppProblems(appIds, new Set(found.map((r) => r.id)), '/data'));
+      if (change !== 'remove') checkVisibleAppSet(await this.accessOf(trx, row), appIds, '/data', problems);
+      if (problems.length > 0) throw new ApiErrors(problems);
+      if (change === 'add') await this.repo.addVisibleApps(trx, id, unique);
+      else if (change === 'replace') await this.repo.replaceVisibleApps(trx, id, unique);
+      else await this.repo.removeVisibleApps(trx, id, unique);
+    });
+  }
+
+  /**
+   * DELETE /v1/users/{id}: the user leaves the team. Their email can be invited again and their
+   * individual keys are revoked. The Account Holder can't be removed: 403 (the operation's spec
+   * lists no 409).
+   */
+  async remove(id: string): Promise<void> {
+    await this.repo.transaction(async (trx) => {
+      const row = await this.repo.findById(trx, id);
+      if (!row) throw errors.notFound(TYPE, id);
+      if (isAccountHolder(toUser(row).roles)) throw errors.forbidden('The Account Holder can not be removed from the team');
+      await this.repo.delete(trx, row);
+      await this.keys.revokeForUser(trx, row.id, this.clock.now().toISOString());
+    });
+  }
+
+  /**
+   * The team's Account Holder (`asc-access users create-account-holder`): once per team. Their
+   * email is claimed like an accepted invitee's, so it can't be invited.
+   */
+  async createAccountHolder(input: { email: string; firstName: string; lastName: string }): Promise<User> {
+    const problems: ApiError[] = [];
+    const email = input.email.trim();
+    if (!isValidEmail(email)) problems.push(errors.attributeInvalid('email', `'${email}' is not a valid email address`));
+    const firstName = checkName('firstName', input.firstName, problems);
+    const lastName = checkName('lastName', input.lastName, problems);
+    if (problems.length > 0 || !firstName || !lastName) throw new UserInputError(problems.map((p) => p.message).join('; '));
+
+    const row: UserRow = {
+      id: randomUUID(),
+      username: email,
+      username_key: email.toLowerCase(),
+      first_name: firstName,
+      last_name: lastName,
+      last_name_key: lastName.toLowerCase(),
+      roles: JSON.stringify(ACCOUNT_HOLDER_ROLES),
+      all_apps_visible: 1,
+      provisioning_allowed: 1,
+      created_at: this.clock.now().toISOString(),
+    };
+    await this.repo.transaction(async (trx) => {
+      const holder = await this.repo.findAccountHolder(trx);
+      if (holder) throw new UserInputError(`The team has an Account Holder already (${holder.username}); there can be only one`);
+      if (!(await emailClaims.claim(trx, row.username_key, 'user', row.id))) {
+        throw new UserInputError(`The email '${email}' already belongs to a pending invitation or a user of this team`);
+      }
+      await this.repo.insert(trx, row, []);
+    });
+    return toUser(row);
+  }
+}

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+function configError(env: NodeJS.ProcessEnv): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('loadConfig', () => {
+  it('has defaults for everything', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      dataDir: path.resolve('./data'),
+      databaseUrl: undefined,
+      host: '127.0.0.1',
+      port: 8080,
+      publicUrl: 'http://127.0.0.1:8080',
+      rateLimitPerHour: 3600,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every variable', () => {
+    expect(
+      loadConfig({
+        ASC_DATA_DIR: '/var/lib/asc',
+        HOST: '0.0.0.0',
+        PORT: ' 9000 ',
+        ASC_PUBLIC_URL: 'https://asc.example.com/',
+        ASC_RATE_LIMIT_PER_HOUR: '10',
+        LOG_LEVEL: 'warn',
+        ASC_DATABASE_URL: 'postgres://u@db/asc',
+      }),
+    ).toMatchObject({
+      dataDir: '/var/lib/asc',
+      databaseUrl: 'postgres://u@db/asc',
+      host: '0.0.0.0',
+      port: 9000,
+      publicUrl: 'https://asc.example.com',
+      rateLimitPerHour: 10,
+      logLevel: 'warn',
+    });
+  });
+
+  it('derives the public URL from host and port, bracketing IPv6', () => {
+    expect(loadConfig({ HOST: '::1', PORT: '81' }).publicUrl).toBe('http://[::1]:81');
+  });
+
+  it('keeps a path prefix of the public URL without trailing slashes', () => {
+    expect(loadConfig({ ASC_PUBLIC_URL: 'https://example.com/asc//' }).publicUrl).toBe('https://example.com/asc');
+  });
+
+  it('lists every problem at once', () => {
+    const err = configError({ PORT: 'eighty', ASC_PUBLIC_URL: 'not a url', LOG_LEVEL: 'loud' });
+    expect(err.problems).toEqual([
+      "PORT must be a whole number between 0 and 65535, got 'eighty'",
+      "LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got 'loud'",
+      "ASC_PUBLIC_URL must be an absolute http(s) URL, got 'not a url'",
+    ]);
+    expect(err.message).toBe(`Invalid configuration:\n  - ${err.problems.join('\n  - ')}`);
+  });
+
+  it('refuses out-of-range numbers', () => {
+    expect(configError({ PORT: '65536', ASC_RATE_LIMIT_PER_HOUR: '0' }).problems).toEqual([
+      'PORT must be between 0 and 65535, got 65536',
+      'ASC_RATE_LIMIT_PER_HOUR must be between 1 and 1000000000, got 0',
+    ]);
+    expect(configError({ PORT: '-1' }).problems).toEqual(["PORT must be a whole number between 0 and 65535, got '-1'"]);
+  });
+
+  it('refuses public URLs that are not plain http(s) bases', () => {
+    expect(configError({ ASC_PUBLIC_URL: 'ftp://example.com' }).problems).toEqual(["ASC_PUBLIC_URL must use http or https, got 'ftp:'"]);
+    expect(configError({ ASC_PUBLIC_URL: 'https://example.com/?a=1' }).problems).toEqual(['ASC_PUBLIC_URL must not carry a query or fragment']);
+    expect(configError({ ASC_PUBLIC_URL: 'https://example.com/#top' }).problems).toEqual(['ASC_PUBLIC_URL must not carry a query or fragment']);
+  });
+
+  it('refuses a database URL that is not PostgreSQL', () => {
+    expect(configError({ ASC_DATABASE_URL: 'mysql://db' }).problems).toEqual(['ASC_DATABASE_URL must start with postgres:// or postgresql://']);
+  });
+});
