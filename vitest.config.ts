@@ -1,11 +1,50 @@
+/**
+ * Two projects run the suite: `sqlite` (everything) and `postgres` (the integration and end-to-end
+ * tests again, each test server on a fresh schema of ASC_TEST_PG_URL). DIALECTS=sqlite or
+ * DIALECTS=postgres picks one. Where PostgreSQL cannot be reached, its run is skipped with the
+ * reason printed — except under CI=true, where a missing PostgreSQL fails the run.
+ */
+import pg from 'pg';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    // two cores: files run in parallel workers, each on its own database file
-    pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-  },
+const PG_URL = process.env.ASC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function postgresProblem(): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export default defineConfig(async () => {
+  const dialects = (process.env.DIALECTS ?? 'sqlite,postgres').split(',').map((d) => d.trim());
+  const projects = [];
+  const shared = { pool: 'forks' as const, testTimeout: 30_000, hookTimeout: 30_000 };
+  if (dialects.includes('sqlite')) {
+    projects.push({ test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], env: { ASC_TEST_DIALECT: 'sqlite' } } });
+  }
+  if (dialects.includes('postgres')) {
+    const problem = await postgresProblem();
+    if (problem === undefined) {
+      projects.push({
+        test: {
+          ...shared,
+          name: 'postgres',
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          env: { ASC_TEST_DIALECT: 'postgres', ASC_TEST_PG_URL: PG_URL },
+        },
+      });
+    } else if (process.env.CI === 'true') {
+      throw new Error(`PostgreSQL is required under CI=true but ${PG_URL} is not reachable: ${problem}`);
+    } else {
+      process.stderr.write(`\n[asc-access] PostgreSQL run SKIPPED: ${PG_URL} is not reachable (${problem}). Set ASC_TEST_PG_URL or DIALECTS=sqlite.\n\n`);
+    }
+  }
+  return { test: { projects } };
 });

@@ -5,7 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
 import type { Config } from '../config.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
@@ -37,8 +38,23 @@ function openSqlite(file: string): Db {
   return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
 }
 
+/** Connections per instance; each instance of asc-access holds its own pool. */
+export const PG_POOL_SIZE = 10;
+
+/**
+ * A pool on the URL. Settings such as the schema travel in the URL itself
+ * (`?options=-c%20search_path%3Dmyschema`), so every process given the URL agrees.
+ */
+function openPostgres(url: string): Db {
+  const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE });
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+}
+
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider });
+  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider(db.dialect) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
@@ -48,10 +64,7 @@ export async function migrateToLatest(db: Db): Promise<void> {
 
 /** Opens and migrates the configured database. */
 export async function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
-  if (config.databaseUrl) {
-    throw new Error('PostgreSQL (ASC_DATABASE_URL) is not available in this version; unset it to use the embedded SQLite file');
-  }
-  const db = openSqlite(sqliteFile(config));
+  const db = config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(sqliteFile(config));
   try {
     await migrateToLatest(db);
   } catch (err) {

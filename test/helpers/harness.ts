@@ -1,11 +1,13 @@
 /**
- * Boots the real application on a real SQLite file in a fresh temporary directory and talks to it
- * over a real socket. Every JSON response is checked against the vendored spec and for the headers
+ * Boots the real application on a real database — a SQLite file in a fresh temporary directory,
+ * or, when ASC_TEST_DIALECT=postgres (vitest's `postgres` project), a fresh schema of the
+ * PostgreSQL database at ASC_TEST_PG_URL — and talks to it over a real socket. Every JSON response is checked against the vendored spec and for the headers
  * every response must carry (behavior.md A18).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { expect } from 'vitest';
 import { buildApp, type Services } from '../../src/app.js';
 import { ManualClock, type Clock } from '../../src/clock.js';
@@ -19,14 +21,45 @@ import { responseErrors } from './spec-validator.js';
 
 export const PUBLIC_URL = 'https://asc.example.test';
 
+export const TEST_DIALECT: 'sqlite' | 'postgres' = process.env.ASC_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
+export const TEST_PG_URL = process.env.ASC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** One schema per data directory, so a restart on the same directory finds the same data. */
+export function schemaFor(dataDir: string): string {
+  return `t_${path.basename(dataDir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`;
+}
+
+/** The PostgreSQL URL of a schema; the schema travels in the URL, so spawned processes agree. */
+export function pgUrlFor(schema: string): string {
+  const url = new URL(TEST_PG_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return url.toString();
+}
+
+async function onPostgres(sqlText: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  await client.connect();
+  try {
+    await client.query(sqlText);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The environment that points a spawned asc-access process at the same database. */
+export function databaseEnv(config: Config): Record<string, string> {
+  return config.databaseUrl ? { ASC_DATA_DIR: config.dataDir, ASC_DATABASE_URL: config.databaseUrl } : { ASC_DATA_DIR: config.dataDir };
+}
+
 export function tempDir(prefix = 'asc-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
+  const dataDir = overrides.dataDir ?? tempDir();
   return {
-    dataDir: overrides.dataDir ?? tempDir(),
-    databaseUrl: undefined,
+    dataDir,
+    databaseUrl: TEST_DIALECT === 'postgres' ? pgUrlFor(schemaFor(dataDir)) : undefined,
     host: '127.0.0.1',
     port: 0,
     publicUrl: PUBLIC_URL,
@@ -99,6 +132,8 @@ export interface StartOptions {
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const config = testConfig(options.config);
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(Date.now());
+  const schema = config.databaseUrl ? new URL(config.databaseUrl).searchParams.get('options')?.split('=')[1] : undefined;
+  if (schema) await onPostgres(`create schema if not exists "${schema}"`);
   const db = await openDatabase(config);
   const { app, services, mailWorker } = await buildApp({
     config,
@@ -162,7 +197,10 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     async close() {
       await app.close();
       await db.close();
-      if (!options.keepDataDir) rmSync(config.dataDir, { recursive: true, force: true });
+      if (!options.keepDataDir) {
+        rmSync(config.dataDir, { recursive: true, force: true });
+        if (schema) await onPostgres(`drop schema if exists "${schema}" cascade`);
+      }
     },
   };
 }

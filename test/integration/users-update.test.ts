@@ -33,7 +33,7 @@ describe('PATCH /v1/users/{id}', () => {
 
   beforeAll(async () => {
     s = await startTestServer();
-    [appA, appB, appC] = [await s.createApp('A'), await s.createApp('B'), await s.createApp('C')].sort();
+    [appA, appB, appC] = [await s.createApp('A'), await s.createApp('B'), await s.createApp('C')].sort() as [string, string, string];
   });
   afterAll(async () => s.close());
 
@@ -312,7 +312,7 @@ describe('POST, PATCH and DELETE /v1/users/{id}/relationships/visibleApps', () =
 
   beforeAll(async () => {
     s = await startTestServer();
-    [appA, appB, appC] = [await s.createApp('A'), await s.createApp('B'), await s.createApp('C')].sort();
+    [appA, appB, appC] = [await s.createApp('A'), await s.createApp('B'), await s.createApp('C')].sort() as [string, string, string];
   });
   afterAll(async () => s.close());
 

@@ -1,15 +1,25 @@
-import type { Migration, MigrationProvider } from 'kysely';
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from '../database.js';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-users-mail.js';
 import * as m003 from './003-account-holder.js';
 
+type DialectMigration = {
+  up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
+  down(db: Kysely<unknown>): Promise<void>;
+};
+
 /** Versioned migrations, applied in name order at start-up. Never edit one that has shipped. */
-const migrations: Record<string, Migration> = {
+const migrations: Record<string, DialectMigration> = {
   '001-initial': m001,
   '002-users-mail': m002,
   '003-account-holder': m003,
 };
 
-export const migrationProvider: MigrationProvider = {
-  getMigrations: async () => migrations,
-};
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  const bound: Record<string, Migration> = {};
+  for (const [name, m] of Object.entries(migrations)) {
+    bound[name] = { up: (db) => m.up(db, dialect), down: (db) => m.down(db) };
+  }
+  return { getMigrations: async () => bound };
+}

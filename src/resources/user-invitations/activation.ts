@@ -53,8 +53,11 @@ export class ActivationService {
       const row = await this.invitations.findByTokenHash(trx, hashToken(token));
       if (!row) return { state: 'unknown' };
       if (new Date(row.expires_at) <= now) return { state: 'expired' };
-      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.members.visibleAppIds(trx, row.id);
       const userId = randomUUID();
+      // Taking over the email claim decides concurrent accepts: only one request can move it from
+      // the invitation to a user; the others find it moved and see the token as used.
+      if (!(await emailClaims.transfer(trx, row.email_key, row.id, 'user', userId))) return { state: 'unknown' };
+      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.members.visibleAppIds(trx, row.id);
       await this.users.insert(
         trx,
         {
@@ -71,9 +74,6 @@ export class ActivationService {
         },
         appIds,
       );
-      if (!(await emailClaims.transfer(trx, row.email_key, row.id, 'user', userId))) {
-        throw new Error(`invitation ${row.id} did not hold the claim on its email`);
-      }
       await this.invitations.bury(trx, row, 'accepted', now.toISOString());
       return { state: 'accepted', userId, invitation: toInvitation(row) };
     });
@@ -87,7 +87,7 @@ export class ActivationService {
       const row = await this.invitations.findByTokenHash(trx, hashToken(token));
       if (!row) return 'unknown';
       if (new Date(row.expires_at) <= now) return 'expired';
-      await this.invitations.delete(trx, row);
+      if (!(await this.invitations.delete(trx, row))) return 'unknown';
       await this.outbox.cancelForInvitation(trx, row.id);
       return 'declined';
     });

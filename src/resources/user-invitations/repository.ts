@@ -54,13 +54,15 @@ export class InvitationsRepository {
   }
 
   /** Deletes the invitation and leaves a tombstone so that its id answers 410. */
-  async bury(trx: Executor, row: InvitationRow, outcome: 'accepted' | 'expired', at: string): Promise<void> {
-    await this.delete(trx, row);
+  /** False when the row was gone already (someone else deleted or buried it first). */
+  async bury(trx: Executor, row: InvitationRow, outcome: 'accepted' | 'expired', at: string): Promise<boolean> {
+    if (!(await this.delete(trx, row))) return false;
     await trx
       .insertInto('invitation_tombstones')
       .values({ id: row.id, outcome, at })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
+    return true;
   }
 
   /** Invitations whose time ran out, oldest first (for the sweeper and lazy expiry). */

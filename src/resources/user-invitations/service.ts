@@ -263,7 +263,9 @@ export class InvitationsService {
     const notPending = await this.repo.transaction(async (trx) => {
       const row = await this.repo.findById(trx, id);
       if (!row || new Date(row.expires_at) <= now) return { row };
-      await this.repo.delete(trx, row);
+      // Under concurrency (PostgreSQL, read committed) another request may have deleted it since
+      // we read it: only the request whose delete removed the row succeeds.
+      if (!(await this.repo.delete(trx, row))) return { row: undefined };
       await this.outbox.cancelForInvitation(trx, row.id);
       return undefined;
     });
