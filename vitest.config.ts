@@ -27,7 +27,9 @@ export default defineConfig(async () => {
   const projects = [];
   const shared = { pool: 'forks' as const, testTimeout: 30_000, hookTimeout: 30_000 };
   if (dialects.includes('sqlite')) {
-    projects.push({ test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], env: { ASC_TEST_DIALECT: 'sqlite' } } });
+    projects.push({
+      test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/postgres/**'], env: { ASC_TEST_DIALECT: 'sqlite' } },
+    });
   }
   if (dialects.includes('postgres')) {
     const problem = await postgresProblem();
@@ -36,7 +38,7 @@ export default defineConfig(async () => {
         test: {
           ...shared,
           name: 'postgres',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/postgres/**/*.test.ts'],
           env: { ASC_TEST_DIALECT: 'postgres', ASC_TEST_PG_URL: PG_URL },
         },
       });

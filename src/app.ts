@@ -14,7 +14,8 @@ import { ApiError, ApiErrors, errorResponse } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { Authenticator, mayWrite, type Principal } from './http/auth.js';
 import type { Operation } from './http/operation.js';
-import { InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
+import { DatabaseRateLimiter, InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
+import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
 import { CursorCodec } from './jsonapi/cursor.js';
 import { parseQuery } from './jsonapi/query.js';
 import { KeysRepository } from './keys/repository.js';
@@ -182,7 +183,11 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
   const cursors = new CursorCodec(team.cursorSecret);
   // individual keys act with their user's roles as they are now, and stop when the user is gone (A2)
   const authenticator = new Authenticator(services.keys, clock, (userId) => services.users.individualRoles(userId));
-  const limiter = options.rateLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour);
+  // One SQLite file serves one instance: its quota lives in memory. On PostgreSQL any number of
+  // instances share the database, so they share the quota through it.
+  const sharedLimiter =
+    db.dialect === 'postgres' ? new DatabaseRateLimiter(new SqlRateLimitRepository(db.kysely), config.rateLimitPerHour) : undefined;
+  const limiter = options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour);
   const specOps = loadOperations();
   const deps = { base: config.publicUrl, cursors, operations: specOps };
 
@@ -236,7 +241,11 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     return sendErrors(reply, [errors.unexpected()]);
   });
 
-  const routes: Operation[] = [...appRoutes(services.apps, deps), ...invitationRoutes(services.invitations, deps), ...userRoutes(services.users, deps)];
+  const routes: Operation[] = [
+    ...appRoutes(services.apps, deps),
+    ...invitationRoutes(services.invitations, deps),
+    ...userRoutes(services.users, deps),
+  ];
   const templates: RegExp[] = [];
 
   /**
@@ -267,6 +276,8 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
       const q = url.indexOf('?');
       const params = request.params as Record<string, string>;
       if (Object.values(params).some((v) => v === '')) throw errors.pathError(q === -1 ? url : url.slice(0, q));
+      // No id of ours contains a NUL (PostgreSQL text cannot even hold one): such an id is unknown.
+      if (params.id?.includes('\u0000')) throw errors.notFound(spec.path.split('/')[2] ?? '', params.id);
       const principal = await admit(request, reply);
       const accept = request.headers.accept;
       if (accept !== undefined && accept.trim() !== '' && !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)) {
@@ -345,7 +356,9 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = () =>
-    services.invitations.sweepExpired().catch((err: unknown) => app.log.error({ err }, 'expiry sweep failed'));
+    Promise.all([services.invitations.sweepExpired(), sharedLimiter?.prune(clock.now().getTime())]).catch((err: unknown) =>
+      app.log.error({ err }, 'expiry sweep failed'),
+    );
   app.addHook('onReady', async () => {
     app.log.info({ mail: transport.description }, 'invitation emails go to %s', transport.description);
     worker!.start();

@@ -2,7 +2,7 @@
  * Starting and stopping the service: config -> database (migrated) -> app -> listen, with a
  * first-start admin key and a graceful shutdown (in-flight requests finish, the database closes).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type Services } from './app.js';
@@ -30,6 +30,8 @@ export interface FirstStartKey {
 /** On an empty database: an ADMIN key whose .p8 goes into the data directory. */
 export async function bootstrapFirstKey(services: Services, config: Config): Promise<FirstStartKey | undefined> {
   if ((await services.keys.count()) > 0) return undefined;
+  // On PostgreSQL nothing else creates the data directory; it must exist before the key is made.
+  mkdirSync(config.dataDir, { recursive: true });
   const created = await services.keys.create({ name: 'Initial admin key', role: 'ADMIN' });
   const file = path.join(config.dataDir, keyFileName(created.key.id));
   writeFileSync(file, created.privateKeyPem, { mode: 0o600 });

@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { migrationProvider } from './migrations/index.js';
@@ -53,8 +53,35 @@ function openPostgres(url: string): Db {
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }
 
+/**
+ * The connection's schema: the first of its search_path. A URL may name one that does not exist
+ * yet (`?options=-c%20search_path%3Dasc`); it is created.
+ */
+async function ensurePostgresSchema(db: Db): Promise<string> {
+  const current = async () => (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db.kysely)).rows[0]?.schema;
+  const existing = await current();
+  if (existing) return existing;
+  const searchPath = (await sql<{ path: string }>`select current_setting('search_path') as path`.execute(db.kysely)).rows[0]?.path ?? '';
+  const wanted = searchPath
+    .split(',')
+    .map((p) => p.trim().replace(/^"(.*)"$/, '$1'))
+    .find((p) => p !== '' && p !== '$user');
+  if (!wanted) throw new Error('ASC_DATABASE_URL selects no schema (search_path is empty)');
+  await sql`create schema if not exists ${sql.id(wanted)}`.execute(db.kysely);
+  const created = await current();
+  if (!created) throw new Error(`could not use the schema '${wanted}'`);
+  return created;
+}
+
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db: db.kysely, provider: migrationProvider(db.dialect) });
+  // On PostgreSQL the bookkeeping tables go into the connection's own schema: Kysely otherwise
+  // finds another schema's tables of the same name and takes them for ours.
+  const schema = db.dialect === 'postgres' ? await ensurePostgresSchema(db) : undefined;
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: migrationProvider(db.dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -129,6 +129,14 @@ export interface MailOutboxTable {
   sent_at: string | null;
 }
 
+/** Requests per key and second (PostgreSQL deployments share the hourly quota through it). */
+export interface RateLimitCountTable {
+  key_id: string;
+  /** Unix time in seconds */
+  second: number;
+  count: number;
+}
+
 export interface Database {
   team: TeamTable;
   api_keys: ApiKeyTable;
@@ -142,6 +150,7 @@ export interface Database {
   user_roles: UserRoleTable;
   user_visible_apps: UserVisibleAppTable;
   mail_outbox: MailOutboxTable;
+  rate_limit_counts: RateLimitCountTable;
 }
 
 export type { Generated };

@@ -61,3 +61,37 @@ export class InMemoryRateLimiter implements RateLimiter {
 export function rateLimitHeader(d: RateDecision): string {
   return `user-hour-lim:${d.limit};user-hour-rem:${d.remaining};`;
 }
+
+/**
+ * The quota kept in the database, for several instances on one PostgreSQL database: one row per
+ * key and second, the hour being the last 3600 seconds (as exact as the in-memory window). The increment comes first, so concurrent
+ * requests can never together pass the limit; a refused request takes its count back.
+ */
+export class DatabaseRateLimiter implements RateLimiter {
+  constructor(
+    private readonly repo: RateLimitRepository,
+    private readonly limit: number,
+  ) {}
+
+  async hit(keyId: string, nowMs: number): Promise<RateDecision> {
+    const second = Math.floor(nowMs / 1000);
+    const used = await this.repo.increment(keyId, second);
+    if (used > this.limit) {
+      await this.repo.decrement(keyId, second);
+      return { allowed: false, limit: this.limit, remaining: 0 };
+    }
+    return { allowed: true, limit: this.limit, remaining: this.limit - used };
+  }
+
+  /** Drops counts older than an hour. */
+  async prune(nowMs: number): Promise<void> {
+    await this.repo.deleteBefore(Math.floor(nowMs / 1000) - 3600);
+  }
+}
+
+export interface RateLimitRepository {
+  /** Adds one to (key, second) and returns the key's count over the hour ending there. */
+  increment(keyId: string, second: number): Promise<number>;
+  decrement(keyId: string, second: number): Promise<void>;
+  deleteBefore(second: number): Promise<void>;
+}

@@ -38,6 +38,9 @@ export function splitQuery(raw: string): Array<[string, string]> | ApiError {
     const rawValue = eq === -1 ? '' : piece.slice(eq + 1);
     const name = decode(rawName);
     const value = decode(rawValue);
+    if (name?.includes('\u0000') || value?.includes('\u0000')) {
+      return errors.parameterInvalid(name ?? rawName, 'A query parameter may not contain a NUL character');
+    }
     if (name === undefined || value === undefined) {
       return errors.parameterInvalid(name ?? rawName, `The query string contains an invalid percent-encoding: '${piece}'`);
     }

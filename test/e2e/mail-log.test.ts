@@ -8,7 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers/harness.js';
+import { databaseEnv, tempDir, testConfig } from '../helpers/harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PUBLIC = 'https://mail-log.example.test';
@@ -113,7 +113,7 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
 
   beforeAll(async () => {
     dir = tempDir('asc-mail-log-');
-    env = { ASC_DATA_DIR: dir, HOST: '127.0.0.1', PORT: '0', ASC_PUBLIC_URL: PUBLIC, LOG_LEVEL: 'info', ASC_TEAM_NAME: 'Mail Log Team' };
+    env = { ...databaseEnv(testConfig({ dataDir: dir })), HOST: '127.0.0.1', PORT: '0', ASC_PUBLIC_URL: PUBLIC, LOG_LEVEL: 'info', ASC_TEAM_NAME: 'Mail Log Team' };
     server = new Serving(start(['serve'], env));
     const listening = await server.line((l) => l.includes('Server listening at'));
     baseUrl = /Server listening at (http:\/\/[^"\s]+)/.exec(listening)![1]!;

@@ -133,7 +133,6 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
   const config = testConfig(options.config);
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(Date.now());
   const schema = config.databaseUrl ? new URL(config.databaseUrl).searchParams.get('options')?.split('=')[1] : undefined;
-  if (schema) await onPostgres(`create schema if not exists "${schema}"`);
   const db = await openDatabase(config);
   const { app, services, mailWorker } = await buildApp({
     config,

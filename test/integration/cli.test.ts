@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, tempDir, type TestServer } from '../helpers/harness.js';
+import { databaseEnv, startTestServer, tempDir, testConfig, type TestServer } from '../helpers/harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -69,7 +69,7 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
   beforeAll(() => {
     dir = tempDir('asc-cli-');
-    env = { ASC_DATA_DIR: dir };
+    env = databaseEnv(testConfig({ dataDir: dir }));
   });
   afterAll(async () => {
     // closing the test server removes the data directory as well
@@ -310,7 +310,7 @@ describe('asc-access serve', SLOW, () => {
 
   it('prints a first-start curl command that works, restarts on the same data, and stops on SIGTERM with 0', async () => {
     const port = await freePort();
-    const env = { ASC_DATA_DIR: dir, PORT: String(port) };
+    const env = { ...databaseEnv(testConfig({ dataDir: dir })), PORT: String(port) };
     const first = serve(env);
     children.push(first.child);
     // registered before the signal is sent, so the exit cannot be missed

@@ -123,6 +123,10 @@ describe('PATCH /v1/users/{id}', () => {
     expect((await state(id)).apps).toEqual([appB]);
     expect((await patch(id, { allAppsVisible: true })).status).toBe(200);
     expect(await state(id)).toEqual({ roles: ['CUSTOMER_SUPPORT'], allAppsVisible: true, provisioningAllowed: false, apps: [] });
+    // leaving the all-apps roles with apps given: limited to them
+    const admin = await createUser(s, { email: email('ex-admin'), roles: ['ADMIN'] });
+    expect((await patch(admin, { roles: ['DEVELOPER'], provisioningAllowed: false }, visibleApps(appB))).status).toBe(200);
+    expect(await state(admin)).toEqual({ roles: ['DEVELOPER'], allAppsVisible: false, provisioningAllowed: false, apps: [appB] });
     // limited access with no app at all is the user's choice to make
     expect((await patch(id, { allAppsVisible: false })).status).toBe(200);
     expect(await state(id)).toEqual({ roles: ['CUSTOMER_SUPPORT'], allAppsVisible: false, provisioningAllowed: false, apps: [] });
@@ -501,5 +505,41 @@ describe('the Account Holder (B6.9)', () => {
     expect(r.status).toBe(403);
     expect(r.body).toEqual({ errors: [forbidden('The Account Holder can not be removed from the team')] });
     expect((await s.call('GET', `/v1/users/${holder}`)).status).toBe(200);
+  });
+});
+
+describe('concurrent writes to one user take turns', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer();
+  });
+  afterAll(async () => s.close());
+
+  it('PATCHes: every one succeeds, and the roles table agrees with the roles shown', async () => {
+    const id = await createUser(s, { email: 'race.patch@example.com', roles: ['DEVELOPER'] });
+    const choices = [['SALES'], ['MARKETING', 'CREATE_APPS'], ['APP_MANAGER'], ['CUSTOMER_SUPPORT'], ['DEVELOPER', 'CREATE_APPS'], ['FINANCE']];
+    const results = await Promise.all(choices.map((roles) => s.call('PATCH', `/v1/users/${id}`, { body: patchBody(id, { roles }) })));
+    expect(results.map((r) => r.status)).toEqual(choices.map(() => 200));
+    const final = (await s.call('GET', `/v1/users/${id}`)).body.data.attributes.roles as string[];
+    expect(choices).toContainEqual(final);
+    for (const role of ['SALES', 'MARKETING', 'CREATE_APPS', 'APP_MANAGER', 'CUSTOMER_SUPPORT', 'DEVELOPER', 'FINANCE']) {
+      const listed = await s.call('GET', `/v1/users?filter[roles]=${role}`);
+      expect(listed.body.data.length, role).toBe(final.includes(role) ? 1 : 0);
+    }
+  });
+
+  it('relationship POSTs all land; DELETEs of the user: one 204, the rest 404', async () => {
+    const apps: string[] = [];
+    for (let i = 0; i < 6; i++) apps.push(await s.createApp(`Race${i}`));
+    const id = await createUser(s, { email: 'race.apps@example.com', roles: ['SALES'] }, visibleApps(apps[0]!));
+    const adds = await Promise.all(apps.map((app) => s.call('POST', `/v1/users/${id}/relationships/visibleApps`, { body: linkage(app, apps[0]!) })));
+    expect(adds.map((r) => r.status)).toEqual(apps.map(() => 204));
+    const linked = await s.call('GET', `/v1/users/${id}/relationships/visibleApps`);
+    expect(linked.body.data.map((d: { id: string }) => d.id)).toEqual([...apps].sort());
+
+    const deletes = await Promise.all([1, 2, 3, 4].map(() => s.call('DELETE', `/v1/users/${id}`)));
+    expect(deletes.map((r) => r.status).sort()).toEqual([204, 404, 404, 404]);
+    const invited = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: 'race.apps@example.com' }) });
+    expect(invited.status, invited.text).toBe(201);
   });
 });

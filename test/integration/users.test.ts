@@ -16,7 +16,8 @@ import {
   notFound,
   NOT_AUTHORIZED,
 } from '../helpers/api-errors.js';
-import { invitationBody, PUBLIC_URL, startTestServer, visibleApps, type ApiResponse, type TestServer } from '../helpers/harness.js';
+import { invitationBody, PUBLIC_URL, startTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
+import { ids, local, walk } from '../helpers/paging.js';
 import { createUser } from '../helpers/users.js';
 
 const USERS = `${PUBLIC_URL}/v1/users`;
@@ -58,29 +59,6 @@ function userResource(id: string, e: Expected, apps?: { ids: string[]; total: nu
 /** An app as every relationship endpoint renders it (its shape is pinned by the apps tests). */
 function appResource(app: App) {
   return serializeApp(app, { base: PUBLIC_URL });
-}
-
-function ids(r: ApiResponse): string[] {
-  return (r.body.data as Array<{ id: string }>).map((d) => d.id);
-}
-
-function local(link: string): string {
-  expect(link.startsWith(`${PUBLIC_URL}/`), link).toBe(true);
-  return link.slice(PUBLIC_URL.length);
-}
-
-/** Follows links.next to the end; returns every page. */
-async function walk(s: TestServer, path: string): Promise<ApiResponse[]> {
-  const pages: ApiResponse[] = [];
-  let next: string | undefined = path;
-  while (next !== undefined) {
-    const r: ApiResponse = await s.call('GET', next);
-    expect(r.status, r.text).toBe(200);
-    pages.push(r);
-    next = r.body.links.next === undefined ? undefined : local(r.body.links.next);
-    expect(pages.length).toBeLessThan(50);
-  }
-  return pages;
 }
 
 describe('GET /v1/users', () => {

@@ -3,6 +3,7 @@ import type { Dialect } from '../database.js';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-users-mail.js';
 import * as m003 from './003-account-holder.js';
+import * as m004 from './004-rate-limits.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -14,6 +15,7 @@ const migrations: Record<string, DialectMigration> = {
   '001-initial': m001,
   '002-users-mail': m002,
   '003-account-holder': m003,
+  '004-rate-limits': m004,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -33,6 +33,8 @@ export class AppsRepository {
   }
 
   async findByIds(ids: readonly string[], db: Executor = this.db): Promise<AppRow[]> {
+    // no app id holds a NUL, and PostgreSQL text cannot even be compared with one
+    ids = ids.filter((id) => !id.includes('\u0000'));
     if (ids.length === 0) return [];
     return db.selectFrom('apps').selectAll().where('id', 'in', ids).orderBy('id').execute();
   }

@@ -1,32 +1,22 @@
 /**
- * HTTP that /v1/users and /v1/userInvitations share: the list (whole-address email filter, roles
- * and visible-apps filters, sort, keyset cursors, sparse fieldsets, `include=visibleApps`), the
- * document of one member, and the two read endpoints of the visibleApps relationship.
+ * HTTP that /v1/users and /v1/userInvitations share: every read. The list (whole-address email
+ * filter, roles and visible-apps filters, sort, keyset cursors, sparse fieldsets,
+ * `include=visibleApps`), one member, and the two read endpoints of the visibleApps relationship.
  */
-import { applyFields, type Resource, type SingleDocument } from '../../jsonapi/document.js';
+import { applyFields, type Resource } from '../../jsonapi/document.js';
 import { collectionDocument } from '../../jsonapi/collection.js';
 import { linkTo } from '../../jsonapi/links.js';
 import { intParam, listParam, stringParam, type ParsedQuery } from '../../jsonapi/query.js';
 import { parseSort } from '../../jsonapi/sort.js';
-import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
 import type { Operation } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
 import { serializeApp } from '../apps/serializer.js';
-import type { App, Page } from '../apps/service.js';
+import type { Page } from '../apps/service.js';
 import type { MemberFilter, VisibleAppsSlice } from './repository.js';
 import { DEFAULT_VISIBLE_APPS_LIMIT } from './serializer.js';
-import type { VisibleAppsOf } from './service.js';
+import type { MemberSource } from './service.js';
 
 const DEFAULT_LIMIT = 20;
-
-/** What a member service offers these routes. */
-export interface MemberSource<D> {
-  page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>>;
-  visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf>;
-  /** 404 (or 410) when the member is not there */
-  visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>>;
-  visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>>;
-}
 
 export interface MemberResource<D> {
   /** the spec's type, which is also the path segment: `users` or `userInvitations` */
@@ -38,16 +28,11 @@ export interface MemberResource<D> {
   serialize(item: D, base: string, slice?: VisibleAppsSlice, sliceLimit?: number): Resource;
 }
 
-export interface MemberRoutes<D> {
-  /** GET /v1/{type} */
-  list: Operation;
-  /** GET /v1/{type}/{id}/visibleApps and GET /v1/{type}/{id}/relationships/visibleApps */
-  visibleApps: Operation[];
-  /** The document of one member (GET /v1/{type}/{id}), with its query's include and fieldsets. */
-  document(item: D, query: ParsedQuery, path: string): Promise<SingleDocument>;
-}
-
-export function memberRoutes<D extends { id: string }>(source: MemberSource<D>, resource: MemberResource<D>, deps: RouteDeps): MemberRoutes<D> {
+/**
+ * GET /v1/{type}, GET /v1/{type}/{id}, GET /v1/{type}/{id}/visibleApps and
+ * GET /v1/{type}/{id}/relationships/visibleApps.
+ */
+export function memberReadRoutes<D extends { id: string }>(source: MemberSource<D>, resource: MemberResource<D>, deps: RouteDeps): Operation[] {
   const collection = `/v1/${resource.type}`;
 
   /** Serializes members with `include` and sparse fieldsets applied. */
@@ -56,7 +41,7 @@ export function memberRoutes<D extends { id: string }>(source: MemberSource<D>, 
     const include = listParam(query, 'include')?.includes('visibleApps') ?? false;
     if (!include) return { data: items.map((i) => applyFields(resource.serialize(i, deps.base), fields)) };
     const sliceLimit = intParam(query, 'limit[visibleApps]', DEFAULT_VISIBLE_APPS_LIMIT);
-    const { slices, apps } = await source.visibleAppsOf(
+    const { slices, apps } = await source.reads.visibleAppsOf(
       items.map((i) => i.id),
       sliceLimit,
     );
@@ -86,8 +71,8 @@ export function memberRoutes<D extends { id: string }>(source: MemberSource<D>, 
     });
   }
 
-  return {
-    list: {
+  return [
+    {
       key: `GET ${collection}`,
       write: false,
       body: false,
@@ -105,7 +90,7 @@ export function memberRoutes<D extends { id: string }>(source: MemberSource<D>, 
         // the collection is bound into the cursor too, so that a cursor of another list is rejected (A15)
         const cursorSort = `${resource.type}:${sort.signature}`;
         const after = cursor === undefined ? undefined : deps.cursors.decode(cursor, cursorSort, sort.columns.length);
-        const page = await source.page(filter, sort.columns, after, limit);
+        const page = await source.reads.page(filter, sort.columns, after, limit);
         const { data, included } = await render(page.items, query);
         const body = collectionDocument({
           base: deps.base,
@@ -120,37 +105,42 @@ export function memberRoutes<D extends { id: string }>(source: MemberSource<D>, 
         return { status: 200, body };
       },
     },
-
-    visibleApps: [
-      {
-        key: `GET ${collection}/{id}/visibleApps`,
-        write: false,
-        body: false,
-        async handle({ query, params, path }) {
-          const limit = intParam(query, 'limit', DEFAULT_LIMIT);
-          const page = await source.visibleAppPage(params.id!, appCursor(query), limit);
-          const fields = listParam(query, 'fields[apps]');
-          const data = page.items.map((a) => applyFields(serializeApp(a, { base: deps.base }), fields));
-          return { status: 200, body: appCollection(query, path, page, data, limit) };
-        },
+    {
+      key: `GET ${collection}/{id}`,
+      write: false,
+      body: false,
+      async handle({ query, params, path }) {
+        const { data, included } = await render([await source.get(params.id!)], query);
+        const links = { self: linkTo(deps.base, path, query.pairs) };
+        return { status: 200, body: included ? { data: data[0], included, links } : { data: data[0], links } };
       },
-      {
-        key: `GET ${collection}/{id}/relationships/visibleApps`,
-        write: false,
-        body: false,
-        async handle({ query, params, path }) {
-          const limit = intParam(query, 'limit', DEFAULT_LIMIT);
-          const page = await source.visibleAppIdPage(params.id!, appCursor(query), limit);
-          const data = page.items.map((id) => ({ type: 'apps', id }));
-          return { status: 200, body: appCollection(query, path, page, data, limit) };
-        },
-      },
-    ],
-
-    async document(item, query, path) {
-      const { data, included } = await render([item], query);
-      const links = { self: linkTo(deps.base, path, query.pairs) };
-      return included ? { data: data[0]!, included, links } : { data: data[0]!, links };
     },
-  };
+    {
+      key: `GET ${collection}/{id}/visibleApps`,
+      write: false,
+      body: false,
+      async handle({ query, params, path }) {
+        const after = appCursor(query);
+        await source.get(params.id!);
+        const limit = intParam(query, 'limit', DEFAULT_LIMIT);
+        const page = await source.reads.visibleAppPage(params.id!, after, limit);
+        const fields = listParam(query, 'fields[apps]');
+        const data = page.items.map((a) => applyFields(serializeApp(a, { base: deps.base }), fields));
+        return { status: 200, body: appCollection(query, path, page, data, limit) };
+      },
+    },
+    {
+      key: `GET ${collection}/{id}/relationships/visibleApps`,
+      write: false,
+      body: false,
+      async handle({ query, params, path }) {
+        const after = appCursor(query);
+        await source.get(params.id!);
+        const limit = intParam(query, 'limit', DEFAULT_LIMIT);
+        const page = await source.reads.visibleAppIdPage(params.id!, after, limit);
+        const data = page.items.map((id) => ({ type: 'apps', id }));
+        return { status: 200, body: appCollection(query, path, page, data, limit) };
+      },
+    },
+  ];
 }

@@ -1,7 +1,7 @@
 /**
  * Reading what users and user invitations share: keyset pages of members, and the visibleApps
  * relationship (linkages, related apps, and the slices `include=visibleApps` puts in a document).
- * Whether a member exists (404, 410) is the caller's business.
+ * Whether a member exists (404, 410) is the caller's business (MemberSource.get).
  */
 import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
 import type { Database } from '../../db/schema.js';
@@ -17,14 +17,32 @@ export interface VisibleAppsOf {
   apps: App[];
 }
 
-export class MemberReads<T extends MemberTable, D> {
+/** The reads of one kind of member. */
+export interface MemberReader<D> {
+  page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>>;
+  visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf>;
+  visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>>;
+  visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>>;
+}
+
+/** A member service as the shared routes see it. */
+export interface MemberSource<D> {
+  /** the member, or the 404 (or 410) its absence is */
+  get(id: string): Promise<D>;
+  readonly reads: MemberReader<D>;
+}
+
+export class MemberReads<T extends MemberTable, D> implements MemberReader<D> {
   constructor(
     private readonly members: MemberSql<T>,
     private readonly apps: AppsRepository,
     private readonly toDomain: (row: Database[T]) => D,
+    /** what every list is narrowed to, decided at each call (pending invitations: now) */
+    private readonly scope: () => MemberFilter = () => ({}),
   ) {}
 
-  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>> {
+  async page(given: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>> {
+    const filter = { ...given, ...this.scope() };
     const [rows, total] = await Promise.all([this.members.page(filter, sort, after, limit), this.members.count(filter)]);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];

@@ -1,20 +1,18 @@
 /** HTTP for /v1/userInvitations and its visibleApps relationship (the reads users share: ../members/routes.ts). */
 import type { Operation } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
-import { memberRoutes } from '../members/routes.js';
+import { memberReadRoutes } from '../members/routes.js';
 import type { InvitationsService } from './service.js';
 import { INVITATION_SORT_COLUMNS } from './repository.js';
 import { invitationSelfLink, serializeInvitation } from './serializer.js';
 
 export function invitationRoutes(invitations: InvitationsService, deps: RouteDeps): Operation[] {
-  const members = memberRoutes(
-    invitations,
-    { type: 'userInvitations', emailFilter: 'email', sortColumns: INVITATION_SORT_COLUMNS, serialize: serializeInvitation },
-    deps,
-  );
-
   return [
-    members.list,
+    ...memberReadRoutes(
+      invitations,
+      { type: 'userInvitations', emailFilter: 'email', sortColumns: INVITATION_SORT_COLUMNS, serialize: serializeInvitation },
+      deps,
+    ),
     {
       key: 'POST /v1/userInvitations',
       write: true,
@@ -30,15 +28,6 @@ export function invitationRoutes(invitations: InvitationsService, deps: RouteDep
       },
     },
     {
-      key: 'GET /v1/userInvitations/{id}',
-      write: false,
-      body: false,
-      async handle({ query, params, path }) {
-        const invitation = await invitations.get(params.id!);
-        return { status: 200, body: await members.document(invitation, query, path) };
-      },
-    },
-    {
       key: 'DELETE /v1/userInvitations/{id}',
       write: true,
       body: false,
@@ -47,6 +36,5 @@ export function invitationRoutes(invitations: InvitationsService, deps: RouteDep
         return { status: 204 };
       },
     },
-    ...members.visibleApps,
   ];
 }

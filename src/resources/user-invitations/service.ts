@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
 import type { Executor } from '../../db/schema.js';
+import { tryTransactionLock } from '../../db/locks.js';
 import { resolveAccess } from '../../domain/access.js';
 import type { UserRole } from '../../domain/roles.js';
 import { isValidEmail } from '../../domain/email.js';
@@ -13,11 +13,10 @@ import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
 import { readResourceObject, readToManyLinkage } from '../../jsonapi/request-document.js';
 import type { AppRow, AppsRepository } from '../apps/repository.js';
-import type { App, Page } from '../apps/service.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { renderInvitationMail } from '../../mail/templates.js';
-import { emailClaims, type MemberFilter } from '../members/repository.js';
-import { MemberReads, unknownAppProblems, type VisibleAppsOf } from '../members/service.js';
+import { emailClaims } from '../members/repository.js';
+import { MemberReads, unknownAppProblems } from '../members/service.js';
 import type { InvitationRow, InvitationsRepository } from './repository.js';
 
 export const INVITATION_LIFETIME_MS = 72 * 60 * 60 * 1000;
@@ -92,7 +91,8 @@ export interface InvitationMailSettings {
 }
 
 export class InvitationsService {
-  private readonly reads: MemberReads<'user_invitations', Invitation>;
+  /** lists and visible apps; lists hold pending invitations only (A6) */
+  readonly reads: MemberReads<'user_invitations', Invitation>;
 
   constructor(
     private readonly repo: InvitationsRepository,
@@ -103,7 +103,7 @@ export class InvitationsService {
     /** called after an invitation (and its email) is committed, to wake the mail worker */
     private readonly onMailQueued: () => void = () => {},
   ) {
-    this.reads = new MemberReads(repo.members, apps, toInvitation);
+    this.reads = new MemberReads(repo.members, apps, toInvitation, () => ({ pendingAt: this.clock.now().toISOString() }));
   }
 
   /** POST /v1/userInvitations; `invitedBy` names the key or user that sends it. */
@@ -281,6 +281,8 @@ export class InvitationsService {
     for (;;) {
       const now = this.clock.now().toISOString();
       const n = await this.repo.transaction(async (trx) => {
+        // one instance sweeps at a time; the others skip this round
+        if (!(await tryTransactionLock(trx, 'asc-access:expiry-sweeper'))) return 0;
         const rows = await this.repo.expired(trx, now, batch);
         for (const row of rows) await this.repo.bury(trx, row, 'expired', now);
         return rows.length;
@@ -288,26 +290,5 @@ export class InvitationsService {
       swept += n;
       if (n < batch) return swept;
     }
-  }
-
-  /** Pending invitations only (A6). */
-  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<Invitation>> {
-    return this.reads.page({ ...filter, pendingAt: this.clock.now().toISOString() }, sort, after, limit);
-  }
-
-  /** The first `limit` visible apps of each invitation, with the apps themselves. */
-  async visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf> {
-    return this.reads.visibleAppsOf(ids, limit);
-  }
-
-  /** A page of one pending invitation's visible app ids (404/410 when it is not pending). */
-  async visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>> {
-    await this.get(id);
-    return this.reads.visibleAppIdPage(id, afterAppId, limit);
-  }
-
-  async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>> {
-    await this.get(id);
-    return this.reads.visibleAppPage(id, afterAppId, limit);
   }
 }

@@ -3,6 +3,7 @@
  * invitations share (`members`); email claims are shared too (../members/repository.ts).
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { isPostgres } from '../../db/locks.js';
 import type { Database, Executor, UserTable } from '../../db/schema.js';
 import { emailClaims, MemberSql, USER_TABLES } from '../members/repository.js';
 
@@ -34,6 +35,15 @@ export class UsersRepository {
 
   async findById(db: Executor, id: string): Promise<UserRow | undefined> {
     return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /**
+   * The user, locked until the transaction ends, so that concurrent changes of one user take
+   * turns (PostgreSQL; on SQLite the one connection serializes transactions anyway).
+   */
+  async findForUpdate(trx: Transaction<Database>, id: string): Promise<UserRow | undefined> {
+    const q = trx.selectFrom('users').selectAll().where('id', '=', id);
+    return (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirst();
   }
 
   /** Every user, by username (for the operator CLI). */

@@ -1,14 +1,12 @@
 /** HTTP for /v1/users and its visibleApps relationship (the reads invitations share: ../members/routes.ts). */
 import type { Operation } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
-import { memberRoutes } from '../members/routes.js';
+import { memberReadRoutes } from '../members/routes.js';
 import { USER_SORT_COLUMNS } from './repository.js';
 import { serializeUser, userSelfLink } from './serializer.js';
 import type { UsersService, VisibleAppsChange } from './service.js';
 
 export function userRoutes(users: UsersService, deps: RouteDeps): Operation[] {
-  const members = memberRoutes(users, { type: 'users', emailFilter: 'username', sortColumns: USER_SORT_COLUMNS, serialize: serializeUser }, deps);
-
   /** POST adds, PATCH replaces, DELETE removes; each answers 204 (B7.4). */
   const visibleAppsWrite = (method: 'POST' | 'PATCH' | 'DELETE', change: VisibleAppsChange): Operation => ({
     key: `${method} /v1/users/{id}/relationships/visibleApps`,
@@ -21,16 +19,7 @@ export function userRoutes(users: UsersService, deps: RouteDeps): Operation[] {
   });
 
   return [
-    members.list,
-    {
-      key: 'GET /v1/users/{id}',
-      write: false,
-      body: false,
-      async handle({ query, params, path }) {
-        const user = await users.get(params.id!);
-        return { status: 200, body: await members.document(user, query, path) };
-      },
-    },
+    ...memberReadRoutes(users, { type: 'users', emailFilter: 'username', sortColumns: USER_SORT_COLUMNS, serialize: serializeUser }, deps),
     {
       key: 'PATCH /v1/users/{id}',
       write: true,
@@ -49,7 +38,6 @@ export function userRoutes(users: UsersService, deps: RouteDeps): Operation[] {
         return { status: 204 };
       },
     },
-    ...members.visibleApps,
     visibleAppsWrite('POST', 'add'),
     visibleAppsWrite('PATCH', 'replace'),
     visibleAppsWrite('DELETE', 'remove'),

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
 import type { Executor } from '../../db/schema.js';
 import { checkVisibleAppSet, resolveAccess, type Access } from '../../domain/access.js';
 import { isValidEmail } from '../../domain/email.js';
@@ -16,9 +15,8 @@ import { errors } from '../../errors/catalogue.js';
 import { readLinkageDocument, readResourceObject, readToManyLinkage } from '../../jsonapi/request-document.js';
 import type { KeysRepository } from '../../keys/repository.js';
 import type { AppsRepository } from '../apps/repository.js';
-import type { App, Page } from '../apps/service.js';
-import { emailClaims, type MemberFilter } from '../members/repository.js';
-import { MemberReads, unknownAppProblems, type VisibleAppsOf } from '../members/service.js';
+import { emailClaims } from '../members/repository.js';
+import { MemberReads, unknownAppProblems } from '../members/service.js';
 import { checkName } from '../user-invitations/service.js';
 import type { UserAccessColumns, UserRow, UsersRepository } from './repository.js';
 
@@ -78,7 +76,8 @@ export class UserInputError extends Error {
 export type VisibleAppsChange = 'add' | 'replace' | 'remove';
 
 export class UsersService {
-  private readonly reads: MemberReads<'users', User>;
+  /** lists and visible apps */
+  readonly reads: MemberReads<'users', User>;
 
   constructor(
     private readonly repo: UsersRepository,
@@ -87,25 +86,6 @@ export class UsersService {
     private readonly clock: Clock,
   ) {
     this.reads = new MemberReads(repo.members, apps, toUser);
-  }
-
-  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<User>> {
-    return this.reads.page(filter, sort, after, limit);
-  }
-
-  async visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf> {
-    return this.reads.visibleAppsOf(ids, limit);
-  }
-
-  /** A page of one user's visible app ids (404 for an unknown user). */
-  async visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>> {
-    await this.get(id);
-    return this.reads.visibleAppIdPage(id, afterAppId, limit);
-  }
-
-  async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>> {
-    await this.get(id);
-    return this.reads.visibleAppPage(id, afterAppId, limit);
   }
 
   async get(id: string): Promise<User> {
@@ -158,7 +138,7 @@ export class UsersService {
       doc.relationships.visibleApps === undefined ? [] : readToManyLinkage(doc.relationships.visibleApps, VISIBLE_APPS, 'apps');
 
     return this.repo.transaction(async (trx) => {
-      const row = await this.repo.findById(trx, id);
+      const row = await this.repo.findForUpdate(trx, id);
       if (!row) throw errors.notFound(TYPE, id);
       const current = await this.accessOf(trx, row);
       let roles = a.roles;
@@ -197,7 +177,7 @@ export class UsersService {
     const appIds = readLinkageDocument(body, 'apps');
     const unique = [...new Set(appIds)];
     await this.repo.transaction(async (trx) => {
-      const row = await this.repo.findById(trx, id);
+      const row = await this.repo.findForUpdate(trx, id);
       if (!row) throw errors.notFound(TYPE, id);
       const problems: ApiError[] = [];
       const found = await this.apps.findByIds(unique, trx);
@@ -217,7 +197,7 @@ export class UsersService {
    */
   async remove(id: string): Promise<void> {
     await this.repo.transaction(async (trx) => {
-      const row = await this.repo.findById(trx, id);
+      const row = await this.repo.findForUpdate(trx, id);
       if (!row) throw errors.notFound(TYPE, id);
       if (isAccountHolder(toUser(row).roles)) throw errors.forbidden('The Account Holder can not be removed from the team');
       await this.repo.delete(trx, row);

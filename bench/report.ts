@@ -1,0 +1,198 @@
+/**
+ * The run's report: one JSON document with everything measured, and a Markdown rendering of it
+ * (the table the issue asks for, first vs deep page, seed rate, memory, durability, timings).
+ * Written to bench/results/latest.{md,json} and a timestamped copy of each.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LoadResult } from './load.js';
+import type { ProfileEntry } from './profile.js';
+import type { SequentialLatency } from './probe.js';
+import type { ScenarioId } from './scenarios.js';
+import type { Memory } from './server.js';
+
+export interface ScenarioReport {
+  id: ScenarioId;
+  title: string;
+  method: 'GET' | 'POST';
+  /** the first request target (some scenarios cycle through many) */
+  path: string;
+  targets: number;
+  expect: number;
+  warmup: LoadResult;
+  autocannon: LoadResult;
+  wrk?: LoadResult;
+}
+
+export interface DepthPoint {
+  rows: number;
+  /** rows before the deep page */
+  deepOffset: number;
+  first: { sequential: SequentialLatency; loaded?: LoadResult };
+  deep: { sequential: SequentialLatency; loaded?: LoadResult };
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  totalSeconds: number;
+  machine: { node: string; platform: string; cpus: number; cpuModel: string; memoryGiB: number; loadAverageAtStart: number[] };
+  commit?: string;
+  options: { size: number; durationS: number; warmupS: number; connections: number; quick: boolean; scenarios: string[] };
+  wrk: { version?: string };
+  timings: Record<string, number>;
+  seed: {
+    invitations: number;
+    apps: number;
+    rows: number;
+    rowsByTable: Record<string, number>;
+    seconds: number;
+    indexSeconds: number;
+    invitationsPerSecond: number;
+    rowsPerSecond: number;
+    databaseBytes: number;
+  };
+  walk?: { requests: number; seconds: number; deepOffset: number; total: number };
+  scenarios: ScenarioReport[];
+  ceiling: { bodyBytes: number; path: string; autocannon: LoadResult; wrk?: LoadResult; memory?: Memory };
+  memory: { serverAtStart?: Memory; serverAfterRuns?: Memory };
+  depth: DepthPoint[];
+  durability?: { acknowledged: number; persisted: number; mailRows: number; ok: boolean };
+  profile?: { file: string; totalMs: number; entries: ProfileEntry[] };
+}
+
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+const dec = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+const pct = (n: number) => (Number.isFinite(n) ? `${(100 * n).toFixed(1)}%` : '–');
+const mib = (m: Memory | undefined) => (m ? `${dec(m.rssMiB, 0)} MiB (peak ${dec(m.peakMiB, 0)} MiB)` : 'n/a');
+
+function seconds(s: number): string {
+  return s >= 90 ? `${Math.floor(s / 60)} min ${Math.round(s % 60)} s` : `${dec(s)} s`;
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function loadRow(label: string, r: LoadResult, ceiling: LoadResult | undefined): string {
+  return row([
+    label,
+    r.tool,
+    int(r.requestsPerSecond),
+    dec(r.p50Ms, r.tool === 'wrk' ? 2 : 0),
+    dec(r.p99Ms, r.tool === 'wrk' ? 2 : 0),
+    int(r.unexpected),
+    int(r.errors),
+    ceiling ? pct(r.requestsPerSecond / ceiling.requestsPerSecond) : '–',
+  ]);
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const out: string[] = [];
+  const m = r.machine;
+  out.push(`# asc-access benchmark, ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`);
+  out.push('');
+  out.push(
+    `${int(r.seed.invitations)} invitations, ${r.seed.apps} apps · ${r.options.connections} connections · ` +
+      `${r.options.durationS} s per run after a ${r.options.warmupS} s warm-up · Node ${m.node} · ${m.cpus} × ${m.cpuModel} · ` +
+      `${r.wrk.version ? r.wrk.version : 'wrk: not installed'}${r.commit ? ` · commit ${r.commit}` : ''}${r.options.quick ? ' · **--quick (smoke run)**' : ''}`,
+  );
+  out.push('');
+  out.push(row(['Scenario', 'Tool', 'req/s', 'p50 ms', 'p99 ms', 'other status', 'errors', 'vs ceiling']));
+  out.push(row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:']));
+  for (const s of r.scenarios) {
+    out.push(loadRow(s.title, s.autocannon, r.ceiling.autocannon));
+    if (s.wrk) out.push(loadRow('', s.wrk, r.ceiling.wrk));
+  }
+  const ceilingLabel = `**ceiling**: node:http, canned ${int(r.ceiling.bodyBytes)}-byte include page`;
+  out.push(loadRow(ceilingLabel, r.ceiling.autocannon, undefined));
+  if (r.ceiling.wrk) out.push(loadRow('', r.ceiling.wrk, undefined));
+  out.push('');
+  out.push(
+    'req/s counts only responses with the expected status (200; 201 for POST). "other status" counts every other ' +
+      'response, "errors" socket errors and timeouts. autocannon runs in the bench process and measures latency in whole ' +
+      'milliseconds; wrk in microseconds.' + (r.wrk.version ? '' : ' wrk: not installed.'),
+  );
+
+  if (r.depth.length > 0) {
+    out.push('', '## First page vs deep page (limit=50)', '');
+    out.push(row(['Rows', 'Page', 'unloaded p50 ms', 'unloaded p99 ms', 'loaded req/s', 'loaded p50 ms', 'loaded p99 ms']));
+    out.push(row(['---:', '---', '---:', '---:', '---:', '---:', '---:']));
+    for (const d of r.depth) {
+      for (const [label, p] of [['first', d.first], [`90% deep (after ${int(d.deepOffset)})`, d.deep]] as const) {
+        out.push(
+          row([
+            int(d.rows),
+            label,
+            dec(p.sequential.p50Ms, 2),
+            dec(p.sequential.p99Ms, 2),
+            p.loaded ? int(p.loaded.requestsPerSecond) : '–',
+            p.loaded ? dec(p.loaded.p50Ms, 0) : '–',
+            p.loaded ? dec(p.loaded.p99Ms, 0) : '–',
+          ]),
+        );
+      }
+    }
+    out.push('');
+    const ratios = r.depth.map((d) => `${int(d.rows)} rows: deep/first ${dec(d.deep.sequential.p50Ms / d.first.sequential.p50Ms, 2)}×`);
+    const small = r.depth[0];
+    const large = r.depth[r.depth.length - 1];
+    if (small && large && small !== large) {
+      ratios.push(`first page at ${int(large.rows)} vs ${int(small.rows)} rows: ${dec(large.first.sequential.p50Ms / small.first.sequential.p50Ms, 2)}×`);
+    }
+    out.push(`Unloaded: one connection, one request at a time (p50 of ${small?.first.sequential.requests ?? 0} requests). ${ratios.join('; ')}.`);
+  }
+
+  out.push('', '## Other numbers', '');
+  const s = r.seed;
+  out.push(
+    `- Seed: ${int(s.invitations)} invitations (${int(s.rows)} rows in ${Object.keys(s.rowsByTable).length} tables) in ${dec(s.seconds)} s: ` +
+      `**${int(s.invitationsPerSecond)} invitations/s**, ${int(s.rowsPerSecond)} rows/s (secondary indexes rebuilt in ${dec(s.indexSeconds)} s); ` +
+      `database ${dec(s.databaseBytes / 1024 / 1024, 0)} MiB`,
+  );
+  if (r.walk) {
+    out.push(`- Deep cursor: walked ${int(r.walk.requests)} pages in ${dec(r.walk.seconds)} s to row ${int(r.walk.deepOffset)} of ${int(r.walk.total)}`);
+  }
+  out.push(`- Server memory: ${mib(r.memory.serverAtStart)} after start, **${mib(r.memory.serverAfterRuns)} after the runs**; ceiling ${mib(r.ceiling.memory)}`);
+  if (r.durability) {
+    const d = r.durability;
+    out.push(
+      `- POST durability: ${int(d.acknowledged)} invitations acknowledged with 201, ${int(d.persisted)} in the database after shutdown ` +
+        `(${int(d.mailRows)} with their mail) — ${d.ok ? 'none lost' : '**ACKNOWLEDGED WRITES MISSING**'}`,
+    );
+  }
+  out.push(`- Timings: ${Object.entries(r.timings).map(([k, v]) => `${k} ${seconds(v)}`).join(', ')}; **total ${seconds(r.totalSeconds)}**`);
+  out.push(`- Load average at start: ${m.loadAverageAtStart.map((l) => dec(l, 2)).join(', ')} (${m.cpus} cores, ${dec(m.memoryGiB, 0)} GiB)`);
+
+  if (r.profile) {
+    out.push('', `## Server CPU profile (self time, ${dec(r.profile.totalMs / 1000)} s sampled)`, '');
+    out.push(row(['Function', 'Location', 'self ms', 'share']));
+    out.push(row(['---', '---', '---:', '---:']));
+    for (const e of r.profile.entries) out.push(row([`\`${e.function}\``, `\`${e.location}\``, int(e.selfMs), `${dec(e.percent)}%`]));
+    out.push('', `Profile: \`${r.profile.file}\``);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function writeAtomically(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Writes latest.{md,json} and timestamped copies; returns the Markdown. */
+export function writeReport(dir: string, report: BenchReport): { markdown: string; files: string[] } {
+  const markdown = renderMarkdown(report);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  const stamp = report.startedAt.replace(/[:.]/g, '-');
+  const files = [
+    path.join(dir, 'latest.md'),
+    path.join(dir, 'latest.json'),
+    path.join(dir, `${stamp}.md`),
+    path.join(dir, `${stamp}.json`),
+  ];
+  writeAtomically(files[0]!, markdown);
+  writeAtomically(files[1]!, json);
+  writeAtomically(files[2]!, markdown);
+  writeAtomically(files[3]!, json);
+  return { markdown, files };
+}
