@@ -7,6 +7,7 @@ import path from 'node:path';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
@@ -42,6 +43,8 @@ export function summarizeProfile(dir: string, top = 20): { file: string; totalMs
   const file = path.join(dir, newest);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map<number, ProfileNode>();
+  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n);
   const self = new Map<string, { fn: string; location: string; us: number }>();
   let totalUs = 0;
   profile.samples.forEach((id, i) => {
@@ -50,9 +53,13 @@ export function summarizeProfile(dir: string, top = 20): { file: string; totalMs
     totalUs += us;
     if (!node) return;
     const { functionName, url, lineNumber } = node.callFrame;
-    const location = url === '' ? '(native)' : `${shorten(url)}:${lineNumber + 1}`;
-    const key = `${functionName}@${location}`;
-    const entry = self.get(key) ?? { fn: functionName || '(anonymous)', location, us: 0 };
+    // unnamed native code (a C++ binding, a builtin) is named after the function that called it
+    const caller = parents.get(id)?.callFrame;
+    const native = url === '' && functionName === '' && caller;
+    const location = native ? `(native, called from ${shorten(caller.url)}:${caller.lineNumber + 1})` : url === '' ? '(native)' : `${shorten(url)}:${lineNumber + 1}`;
+    const fn = native ? `(native in ${caller.functionName || 'anonymous'})` : functionName || '(anonymous)';
+    const key = `${fn}@${location}`;
+    const entry = self.get(key) ?? { fn, location, us: 0 };
     entry.us += us;
     self.set(key, entry);
   });

@@ -58,6 +58,8 @@ export interface BenchReport {
   memory: { serverAtStart?: Memory; serverAfterRuns?: Memory };
   depth: DepthPoint[];
   durability?: { acknowledged: number; persisted: number; mailRows: number; ok: boolean };
+  /** what the server under test logged at LOG_LEVEL=warn (nothing, when all went well) */
+  serverLog: { lines: number; first: string[] };
   profile?: { file: string; totalMs: number; entries: ProfileEntry[] };
 }
 
@@ -109,9 +111,11 @@ export function renderMarkdown(r: BenchReport): string {
   if (r.ceiling.wrk) out.push(loadRow('', r.ceiling.wrk, undefined));
   out.push('');
   out.push(
-    'req/s counts only responses with the expected status (200; 201 for POST). "other status" counts every other ' +
-      'response, "errors" socket errors and timeouts. autocannon runs in the bench process and measures latency in whole ' +
-      'milliseconds; wrk in microseconds.' + (r.wrk.version ? '' : ' wrk: not installed.'),
+    'req/s counts only responses with the expected status (200; 201 for POST); "other status" counts every other ' +
+      'response, "errors" socket errors and timeouts. The ceiling answers the include page\'s body, so a scenario with a ' +
+      'smaller body can pass 100%. autocannon runs in the bench process, parses every response in JavaScript (with large ' +
+      'bodies it is the bottleneck: compare the two ceilings) and measures latency in whole milliseconds; wrk in ' +
+      `microseconds.${r.wrk.version ? '' : ' wrk: not installed.'}`,
   );
 
   if (r.depth.length > 0) {
@@ -161,6 +165,11 @@ export function renderMarkdown(r: BenchReport): string {
         `(${int(d.mailRows)} with their mail) — ${d.ok ? 'none lost' : '**ACKNOWLEDGED WRITES MISSING**'}`,
     );
   }
+  out.push(
+    r.serverLog.lines === 0
+      ? '- Server log (LOG_LEVEL=warn): empty'
+      : `- **Server log (LOG_LEVEL=warn): ${int(r.serverLog.lines)} lines**, first: \`${r.serverLog.first[0] ?? ''}\``,
+  );
   out.push(`- Timings: ${Object.entries(r.timings).map(([k, v]) => `${k} ${seconds(v)}`).join(', ')}; **total ${seconds(r.totalSeconds)}**`);
   out.push(`- Load average at start: ${m.loadAverageAtStart.map((l) => dec(l, 2)).join(', ')} (${m.cpus} cores, ${dec(m.memoryGiB, 0)} GiB)`);
 

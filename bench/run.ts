@@ -16,7 +16,7 @@ import { summarizeProfile } from './profile.js';
 import { writeReport, type BenchReport, type DepthPoint, type ScenarioReport } from './report.js';
 import { buildScenarios, INCLUDE_PATH, LIST_PATH, deepPath, postBody, postEmail, requestHeaders, SCENARIO_IDS, type Scenario, type ScenarioId } from './scenarios.js';
 import { seedDatabase, type SeedResult } from './seed.js';
-import { createAdminKey, mintToken, ROOT, run, startAscAccess, type BenchKey, type RunningProcess } from './server.js';
+import { createAdminKey, logSummary, mintToken, ROOT, run, startAscAccess, type BenchKey, type RunningProcess } from './server.js';
 import { wrkScenario, wrkVersion } from './wrk.js';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -216,6 +216,7 @@ interface MainRun {
   depth?: DepthPoint;
   memory: BenchReport['memory'];
   durability?: NonNullable<BenchReport['durability']>;
+  serverLog?: BenchReport['serverLog'];
 }
 
 /** The server on the seeded database: deep cursor, every scenario, first vs deep, memory, durability. */
@@ -259,6 +260,8 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
   } finally {
     await server.stop();
   }
+  result.serverLog = logSummary(server.logFile);
+  if (result.serverLog.lines > 0) log(`server log: ${result.serverLog.lines} lines, first: ${result.serverLog.first[0]}`);
 
   const create = scenarios.find((s) => s.id === 'create');
   if (wanted.has('create') && create?.post) {
@@ -385,6 +388,7 @@ async function main(): Promise<void> {
     memory: mainRun.memory,
     depth,
     ...(mainRun.durability ? { durability: mainRun.durability } : {}),
+    serverLog: mainRun.serverLog ?? { lines: 0, first: [] },
     ...(profile ? { profile } : {}),
   };
   const { markdown, files } = writeReport(RESULTS_DIR, report);

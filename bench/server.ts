@@ -106,6 +106,18 @@ function memoryOf(pid: number): Memory | undefined {
   }
 }
 
+/** What a server wrote to its log (warnings and errors, at LOG_LEVEL=warn): line count and the first lines. */
+export function logSummary(file: string, keep = 5): { lines: number; first: string[] } {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // no log written
+  }
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  return { lines: lines.length, first: lines.slice(0, keep).map((l) => l.slice(0, 500)) };
+}
+
 function tail(file: string): string {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
