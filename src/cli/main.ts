@@ -4,7 +4,7 @@
  * database directly (they need no running server). With --json a command prints one JSON object.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createServices, type Services } from '../app.js';
@@ -69,6 +69,30 @@ async function withServices<T>(config: Config, fn: (s: Services) => Promise<T>):
   }
 }
 
+/**
+ * Creates a key whose private half goes to `file`. The file is claimed first (and never
+ * overwritten), so no key is ever stored whose private half could not be saved.
+ */
+async function withKeyFile<T extends { privateKeyPem: string }>(file: string, create: () => Promise<T>): Promise<T> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists already (a private key is never overwritten)' : (err as Error).message;
+    throw new CommandError(`cannot write the key file ${file}: ${reason}`);
+  }
+  try {
+    const created = await create();
+    writeSync(fd, created.privateKeyPem);
+    return created;
+  } catch (err) {
+    rmSync(file, { force: true });
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 async function keysCommand(config: Config, args: string[], out: Out): Promise<void> {
   const [sub, ...rest] = args;
   const { values, positionals } = parseArgs({
@@ -89,8 +113,7 @@ async function keysCommand(config: Config, args: string[], out: Out): Promise<vo
       const file = path.resolve(required(values, 'out'));
       const name = required(values, 'name');
       if (!(await s.users.find(userId))) throw new CommandError(`there is no user with id '${userId}' (see users list)`);
-      const created = await s.keys.createIndividual({ name, userId });
-      writeFileSync(file, created.privateKeyPem, { mode: 0o600 });
+      const created = await withKeyFile(file, () => s.keys.createIndividual({ name, userId }));
       out(`key id:    ${created.key.id}\nkey file:  ${file}\nuser id:   ${userId} (tokens carry sub "user" and no issuer id)`, {
         keyId: created.key.id,
         name: created.key.name,
@@ -99,8 +122,9 @@ async function keysCommand(config: Config, args: string[], out: Out): Promise<vo
       });
     } else if (sub === 'create') {
       const file = path.resolve(required(values, 'out'));
-      const created = await s.keys.create({ name: required(values, 'name'), role: required(values, 'role') });
-      writeFileSync(file, created.privateKeyPem, { mode: 0o600 });
+      const name = required(values, 'name');
+      const role = required(values, 'role');
+      const created = await withKeyFile(file, () => s.keys.create({ name, role }));
       out(`issuer id: ${created.issuerId}\nkey id:    ${created.key.id}\nkey file:  ${file}`, {
         issuerId: created.issuerId,
         keyId: created.key.id,
