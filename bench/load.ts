@@ -4,6 +4,7 @@
  * requests served; every other status, error and timeout is reported next to them.
  */
 import autocannon from 'autocannon';
+import { settle } from './probe.js';
 import { postBody, requestHeaders, type Scenario } from './scenarios.js';
 
 export type Tool = 'autocannon' | 'wrk';
@@ -17,7 +18,7 @@ export interface LoadResult {
   ok: number;
   /** ok / duration */
   requestsPerSecond: number;
-  /** latency of successful responses; autocannon's resolution is 1 ms, wrk's 1 µs */
+  /** latency of successful responses (NaN, null in JSON, without any); autocannon's resolution is 1 ms, wrk's 1 µs */
   p50Ms: number;
   p99Ms: number;
   /** responses with another status (for a POST, any but 201) */
@@ -72,8 +73,9 @@ async function once(url: string, scenario: Scenario, options: LoadOptions, count
     responses,
     ok,
     requestsPerSecond: ok / result.duration,
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
+    // no successful response, no latency (rather than autocannon's zeros)
+    p50Ms: ok > 0 ? result.latency.p50 : NaN,
+    p99Ms: ok > 0 ? result.latency.p99 : NaN,
     unexpected: responses - ok,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -87,9 +89,14 @@ export interface AutocannonRun {
   measured: LoadResult;
 }
 
-/** A warm-up of `warmupS` seconds, then the measured run. `counter` numbers POST emails across both. */
+/**
+ * A warm-up of `warmupS` seconds, then the measured run, each followed by waiting for the server to
+ * finish the requests autocannon abandoned. `counter` numbers POST emails across both.
+ */
 export async function autocannonScenario(url: string, scenario: Scenario, options: LoadOptions & { warmupS: number }, counter = { n: 0 }): Promise<AutocannonRun> {
   const warmup = await once(url, scenario, { ...options, durationS: options.warmupS }, counter);
+  await settle(url);
   const measured = await once(url, scenario, options, counter);
+  await settle(url);
   return { warmup, measured };
 }

@@ -71,7 +71,7 @@ export interface DeepCursor {
  * exactly `fraction` of the list lies behind, and returns the server-signed cursor there. Pages have
  * 200 rows (the most the API allows) except the first, which learns the total, and the last step.
  */
-export async function walkToDepth(base: string, headers: Record<string, string>, fraction: number): Promise<DeepCursor> {
+export async function walkToDepth(base: string, headers: () => Promise<Record<string, string>>, fraction: number): Promise<DeepCursor> {
   const started = performance.now();
   let skipped = 0;
   let total = 0;
@@ -81,7 +81,7 @@ export async function walkToDepth(base: string, headers: Record<string, string>,
   while (skipped < target) {
     const limit = requests === 0 ? 1 : Math.min(200, target - skipped);
     const query = `limit=${limit}&fields%5BuserInvitations%5D=email${cursor === undefined ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
-    const res = await expectStatus(base, { method: 'GET', path: `/v1/userInvitations?${query}`, headers }, 200);
+    const res = await expectStatus(base, { method: 'GET', path: `/v1/userInvitations?${query}`, headers: await headers() }, 200);
     requests++;
     const doc = JSON.parse(res.body.toString('utf8')) as ListDocument;
     skipped += doc.data.length;
@@ -131,4 +131,24 @@ export async function interleavedLatency(base: string, specs: readonly RequestSp
       meanMs: sorted.reduce((a, b) => a + b, 0) / sorted.length,
     };
   });
+}
+
+/**
+ * Waits until the server has worked off what a load run left behind: a load generator that stops
+ * abandons its in-flight requests, but the server still answers them, and a slow scenario would
+ * otherwise eat into the next run. /healthz queries the database behind that backlog; once it
+ * answers quickly twice in a row, the server is idle again.
+ */
+export async function settle(base: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quick = 0;
+  while (quick < 2) {
+    if (Date.now() > deadline) {
+      process.stderr.write(`  (${base} still answers /healthz slowly after ${timeoutMs / 1000} s; going on)\n`);
+      return;
+    }
+    const t = performance.now();
+    await expectStatus(base, { method: 'GET', path: '/healthz', headers: {} }, 200);
+    quick = performance.now() - t < 25 ? quick + 1 : 0;
+  }
 }

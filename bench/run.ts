@@ -7,28 +7,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { startCeiling } from './ceiling.js';
 import { autocannonScenario, type LoadOptions, type LoadResult } from './load.js';
 import { expectStatus, interleavedLatency, walkToDepth, type Captured, type RequestSpec } from './probe.js';
 import { summarizeProfile } from './profile.js';
 import { writeReport, type BenchReport, type DepthPoint, type ScenarioReport } from './report.js';
-import { buildScenarios, INCLUDE_PATH, LIST_PATH, deepPath, postBody, postEmail, requestHeaders, SCENARIO_IDS, type Scenario, type ScenarioId } from './scenarios.js';
+import { parseOptions, UsageError, type Options } from './options.js';
+import { buildScenarios, INCLUDE_PATH, LIST_PATH, deepPath, postBody, postEmail, requestHeaders, type Scenario } from './scenarios.js';
 import { seedDatabase, type SeedResult } from './seed.js';
-import { createAdminKey, logSummary, mintToken, ROOT, run, startAscAccess, type BenchKey, type RunningProcess } from './server.js';
+import { createAdminKey, logSummary, ROOT, run, startAscAccess, Tokens, type RunningProcess } from './server.js';
 import { wrkScenario, wrkVersion } from './wrk.js';
-
-const USAGE = `Usage: npm run bench -- [options]
-  --size N          invitations to seed (default 100000)
-  --duration S      seconds per measured run (default 10)
-  --warmup S        seconds of warm-up before each scenario (default 3)
-  --connections C   concurrent connections (default 50)
-  --quick           smoke run: 2,000 invitations, 2 s runs, 1 s warm-up
-  --scenarios LIST  comma-separated subset of ${SCENARIO_IDS.join(',')}
-  --no-wrk          skip wrk even when it is installed
-  --cpu-prof        profile the server (node --cpu-prof) and report its top functions
-  --keep-data       keep the databases under bench/.data/ afterwards`;
 
 const SMALL_ROWS = 1000;
 const DEEP_FRACTION = 0.9;
@@ -36,61 +25,6 @@ const SEQUENTIAL_REQUESTS = 200;
 const SEQUENTIAL_WARMUP = 50;
 const DATA_DIR = path.join(ROOT, 'bench', '.data');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
-
-interface Options {
-  size: number;
-  durationS: number;
-  warmupS: number;
-  connections: number;
-  quick: boolean;
-  scenarios: ScenarioId[];
-  wrk: boolean;
-  cpuProf: boolean;
-  keepData: boolean;
-}
-
-function positive(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive whole number, got '${raw}'`);
-  return n;
-}
-
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      size: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      connections: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      scenarios: { type: 'string' },
-      'no-wrk': { type: 'boolean', default: false },
-      'cpu-prof': { type: 'boolean', default: false },
-      'keep-data': { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  const quick = values.quick;
-  const scenarios = values.scenarios === undefined ? [...SCENARIO_IDS] : (values.scenarios.split(',').map((s) => s.trim()) as ScenarioId[]);
-  for (const s of scenarios) if (!SCENARIO_IDS.includes(s)) throw new Error(`unknown scenario '${s}' (known: ${SCENARIO_IDS.join(', ')})`);
-  return {
-    size: positive(values.size, 'size', quick ? 2000 : 100_000),
-    durationS: positive(values.duration, 'duration', quick ? 2 : 10),
-    warmupS: positive(values.warmup, 'warmup', quick ? 1 : 3),
-    connections: positive(values.connections, 'connections', 50),
-    quick,
-    scenarios,
-    wrk: !values['no-wrk'],
-    cpuProf: values['cpu-prof'],
-    keepData: values['keep-data'],
-  };
-}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -130,8 +64,9 @@ async function seed(dir: string, size: number, seedValue: number): Promise<SeedR
 
 interface Target {
   server: RunningProcess;
+  /** where the scenario scripts go */
   dataDir: string;
-  key: BenchKey;
+  tokens: Tokens;
 }
 
 function summary(r: { requestsPerSecond: number; p50Ms: number; p99Ms: number; unexpected: number; errors: number }): string {
@@ -145,7 +80,7 @@ function wrkThreads(): number {
 
 /** Checks the scenario answers as expected, then loads it with autocannon (and wrk). */
 async function loadScenario(target: Target, scenario: Scenario, options: Options, useWrk: boolean, postsAcknowledged: { n: number }): Promise<ScenarioReport> {
-  const token = await mintToken(target.dataDir, target.key);
+  const token = await target.tokens.current();
   const headers = requestHeaders(token, scenario.method);
   const probe: RequestSpec = { method: scenario.method, path: scenario.paths[0]!, headers };
   if (scenario.post) probe.body = postBody(scenario.post, 'probe', 0);
@@ -175,7 +110,7 @@ async function loadScenario(target: Target, scenario: Scenario, options: Options
 
 /** Unloaded latency of the first and the deep page on one server, measured alternately. */
 async function firstVsDeep(target: Target, deepCursor: string, deepOffset: number, rows: number): Promise<DepthPoint> {
-  const headers = requestHeaders(await mintToken(target.dataDir, target.key), 'GET');
+  const headers = requestHeaders(await target.tokens.current(), 'GET');
   const specs: RequestSpec[] = [
     { method: 'GET', path: LIST_PATH, headers },
     { method: 'GET', path: deepPath(deepCursor), headers },
@@ -222,17 +157,17 @@ interface MainRun {
 /** The server on the seeded database: deep cursor, every scenario, first vs deep, memory, durability. */
 async function runMainServer(seeded: SeedResult, dataDir: string, options: Options, ctx: { phases: Phases; runTag: string; wrk: boolean; profileDir?: string }): Promise<MainRun> {
   const wanted = new Set(options.scenarios);
-  const key = await createAdminKey(dataDir);
+  const tokens = new Tokens(dataDir, await createAdminKey(dataDir));
   const server = await startAscAccess(dataDir, { name: 'asc-access', ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
-  const target: Target = { server, dataDir, key };
+  const target: Target = { server, dataDir, tokens };
+  const headers = async () => requestHeaders(await tokens.current(), 'GET');
   const result: MainRun = { captured: { status: 0, headers: {}, body: Buffer.alloc(0) }, scenarios: [], memory: {} };
   const atStart = server.memory();
   if (atStart) result.memory.serverAtStart = atStart;
   const posts = { n: 0 };
   let scenarios: Scenario[] = [];
   try {
-    const headers = requestHeaders(await mintToken(dataDir, key), 'GET');
-    result.captured = await expectStatus(server.url, { method: 'GET', path: INCLUDE_PATH, headers }, 200);
+    result.captured = await expectStatus(server.url, { method: 'GET', path: INCLUDE_PATH, headers: await headers() }, 200);
     let deepCursor: string | undefined;
     if (wanted.has('deep')) {
       log(`walk: to ${DEEP_FRACTION * 100}% of the list`);
@@ -275,17 +210,16 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
 /** First vs deep page on a second, small database: unloaded latency, then both pages under load. */
 async function runSmallServer(dataDir: string, options: Options, runTag: string): Promise<DepthPoint> {
   const small = await seed(dataDir, SMALL_ROWS, 2);
-  const key = await createAdminKey(dataDir);
+  const tokens = new Tokens(dataDir, await createAdminKey(dataDir));
   const server = await startAscAccess(dataDir, { name: 'asc-access (small)' });
   try {
-    const target: Target = { server, dataDir, key };
-    const headers = requestHeaders(await mintToken(dataDir, key), 'GET');
-    const deep = await walkToDepth(server.url, headers, DEEP_FRACTION);
+    const target: Target = { server, dataDir, tokens };
+    const deep = await walkToDepth(server.url, async () => requestHeaders(await tokens.current(), 'GET'), DEEP_FRACTION);
     const scenarios = buildScenarios({ sample: small.sample, apps: small.apps, runTag, deepCursor: deep.cursor });
     const loaded: LoadResult[] = [];
     for (const id of ['list', 'deep'] as const) {
       const scenario = scenarios.find((s) => s.id === id)!;
-      const token = await mintToken(dataDir, key);
+      const token = await tokens.current();
       const { measured } = await autocannonScenario(server.url, scenario, { connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, token });
       log(`  ${fmt(SMALL_ROWS)} rows, ${scenario.title}: autocannon ${summary(measured)}`);
       loaded.push(measured);
@@ -398,6 +332,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  log(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  log(err instanceof UsageError ? err.message : `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

@@ -75,9 +75,10 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
 
   const rng = new Random(options.seed);
   const raw = new SQLite(file);
+  // Seeding is set-up, not the measured write path: no journal and no fsync (a seed that dies is
+  // simply run again). The file goes back to WAL at the end, as the server uses it.
   raw.pragma('journal_mode = OFF');
   raw.pragma('locking_mode = EXCLUSIVE');
-  // seeding is set-up, not the measured write path: no fsync per transaction
   raw.pragma('synchronous = OFF');
   raw.pragma('foreign_keys = ON');
   raw.pragma('cache_size = -1048576'); // 1 GiB: random-order UUID keys touch index pages all over

@@ -79,6 +79,29 @@ export async function mintToken(dataDir: string, key: BenchKey): Promise<string>
   return String(out.token);
 }
 
+/**
+ * Tokens for one key, minted by the CLI. A token lives 20 minutes; this one is renewed once it is
+ * five minutes old, so a scenario (or a long walk) never runs into its expiry.
+ */
+export class Tokens {
+  private token: string | undefined;
+  private mintedAt = 0;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly key: BenchKey,
+    private readonly renewAfterMs = 5 * 60_000,
+  ) {}
+
+  async current(): Promise<string> {
+    if (this.token === undefined || Date.now() - this.mintedAt > this.renewAfterMs) {
+      this.mintedAt = Date.now();
+      this.token = await mintToken(this.dataDir, this.key);
+    }
+    return this.token;
+  }
+}
+
 export interface Memory {
   /** resident set now, MiB */
   rssMiB: number;

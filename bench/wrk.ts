@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadOptions, LoadResult } from './load.js';
+import { settle } from './probe.js';
 import { requestHeaders, type Scenario } from './scenarios.js';
 import { run } from './server.js';
 
@@ -137,5 +138,6 @@ export async function wrkScenario(url: string, scenario: Scenario, options: Load
   }
   args.push(`${url}${scenario.paths[0]}`);
   const out = await run('wrk', args);
+  await settle(url);
   return { tool: 'wrk', ...parseWrk(out, scripted) };
 }
