@@ -4,46 +4,15 @@
  * (stdout); after the server stopped, `asc-access mail list` and `mail show` print the mail log.
  * Every wait is on the child's own output or exit, never a sleep.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UUID } from '../helpers/api-errors.js';
+import { jsonOutput, runCli, startCli } from '../helpers/cli.js';
 import { databaseEnv, tempDir, testConfig } from '../helpers/harness.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PUBLIC = 'https://mail-log.example.test';
 const LINK = new RegExp(`^${PUBLIC.replace(/\./g, '\\.')}/activate/[A-Za-z0-9_-]{43}$`);
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(ASC_|PORT$|HOST$|LOG_LEVEL$)/.test(k)) env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-function start(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env) });
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = start(args, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** A running child whose stdout is read line by line; waits resolve on a matching line. */
 class Serving {
@@ -96,12 +65,6 @@ class Serving {
   }
 }
 
-function parseJson(run: Run): any {
-  const lines = run.stdout.split('\n');
-  expect(lines, run.stdout + run.stderr).toHaveLength(2);
-  return JSON.parse(lines[0]!);
-}
-
 describe('the embedded mail log (no ASC_SMTP_URL)', () => {
   let dir: string;
   let env: Record<string, string>;
@@ -114,7 +77,7 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
   beforeAll(async () => {
     dir = tempDir('asc-mail-log-');
     env = { ...databaseEnv(testConfig({ dataDir: dir })), HOST: '127.0.0.1', PORT: '0', ASC_PUBLIC_URL: PUBLIC, LOG_LEVEL: 'info', ASC_TEAM_NAME: 'Mail Log Team' };
-    server = new Serving(start(['serve'], env));
+    server = new Serving(startCli(['serve'], env));
     const listening = await server.line((l) => l.includes('Server listening at'));
     baseUrl = /Server listening at (http:\/\/[^"\s]+)/.exec(listening)![1]!;
     // the first-start message prints a ready-made request with a token
@@ -157,10 +120,10 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
   });
 
   it('mail list --json prints the mail log, newest first', async () => {
-    const run = await cli(['mail', 'list', '--json'], env);
+    const run = await runCli(['mail', 'list', '--json'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const { messages } = parseJson(run) as { messages: Record<string, unknown>[] };
+    const { messages } = jsonOutput(run) as { messages: Record<string, unknown>[] };
     listed = messages as { id: string; recipient: string }[];
     expect(messages.map((m) => m.recipient)).toEqual(['second@example.com', 'first@example.com']);
     for (const m of messages) {
@@ -181,7 +144,7 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
   });
 
   it('mail list prints one line per message', async () => {
-    const run = await cli(['mail', 'list'], env);
+    const run = await runCli(['mail', 'list'], env);
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
@@ -194,9 +157,9 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
     const first = listed.find((m) => m.recipient === 'first@example.com')!;
     const link = links.get('first@example.com')!;
 
-    const asJson = await cli(['mail', 'show', first.id, '--json'], env);
+    const asJson = await runCli(['mail', 'show', first.id, '--json'], env);
     expect(asJson.code).toBe(0);
-    const shown = parseJson(asJson);
+    const shown = jsonOutput(asJson);
     expect(shown).toMatchObject({ id: first.id, recipient: 'first@example.com', status: 'logged', attempts: 1, activationLink: link });
     expect(shown.textBody).toContain('Dear First Example,');
     expect(shown.textBody).toContain('Roles: Marketing');
@@ -204,7 +167,7 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
     expect(shown.textBody).toContain(link);
     expect(shown.htmlBody).toContain(`href="${link}"`);
 
-    const human = await cli(['mail', 'show', first.id], env);
+    const human = await runCli(['mail', 'show', first.id], env);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`id:             ${first.id}\n`);
     expect(human.stdout).toContain('recipient:      first@example.com\n');
@@ -215,10 +178,10 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
   });
 
   it('mail show of an unknown id fails with a message; mail without a command is a usage error', async () => {
-    const unknown = await cli(['mail', 'show', 'no-such-id'], env);
+    const unknown = await runCli(['mail', 'show', 'no-such-id'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe("asc-access: there is no message with id 'no-such-id' in the mail log\n");
-    const usage = await cli(['mail'], env);
+    const usage = await runCli(['mail'], env);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("unknown mail command ''");
     expect(usage.stderr).toContain('mail list [--limit N] [--json]');

@@ -19,14 +19,32 @@ const TITLES: Record<string, string> = {
   'ENTITY_ERROR.ATTRIBUTE.UNKNOWN': 'The provided entity includes an unknown attribute',
   'ENTITY_ERROR.RELATIONSHIP.UNKNOWN': 'The provided entity includes an unknown relationship',
   'ENTITY_ERROR.RELATIONSHIP.INVALID': 'The provided entity includes a relationship with an invalid value',
+  'ENTITY_ERROR.ATTRIBUTE.REQUIRED': 'The provided entity is missing a required attribute',
+  GONE: 'The requested resource is no longer available',
+  PATH_ERROR: 'The URL path is not valid',
+  METHOD_NOT_ALLOWED: 'The request method is not valid for the resource path.',
+  ENTITY_TOO_LARGE: 'The provided entity is too large',
+  UNSUPPORTED_MEDIA_TYPE: 'The request entity has an unsupported media type',
+  RATE_LIMIT_EXCEEDED: 'The request rate limit has been reached.',
+  UNEXPECTED_ERROR: 'An unexpected error occurred.',
+};
+
+const STATUSES: Record<string, string> = {
+  NOT_FOUND: '404',
+  PATH_ERROR: '404',
+  FORBIDDEN_ERROR: '403',
+  METHOD_NOT_ALLOWED: '405',
+  GONE: '410',
+  ENTITY_TOO_LARGE: '413',
+  UNSUPPORTED_MEDIA_TYPE: '415',
+  ENTITY_UNPROCESSABLE: '422',
+  RATE_LIMIT_EXCEEDED: '429',
+  UNEXPECTED_ERROR: '500',
 };
 
 function status(code: string): string {
   if (code.startsWith('PARAMETER_ERROR') || code === 'ENTITY_INVALID') return '400';
-  if (code === 'NOT_FOUND') return '404';
-  if (code === 'FORBIDDEN_ERROR') return '403';
-  if (code === 'ENTITY_UNPROCESSABLE') return '422';
-  return '409';
+  return STATUSES[code] ?? '409';
 }
 
 /** One error object with `code`'s status and title. */
@@ -49,6 +67,39 @@ export const unprocessable = (detail: string, pointer: string) => apiError('ENTI
 
 /** A 409 `ENTITY_ERROR.*` at a body pointer. */
 export const entityError = (code: string, detail: string, pointer: string) => apiError(`ENTITY_ERROR.${code}`, detail, { pointer });
+
+/** The 409 for an email that a pending invitation or a user of the team has already. */
+export const duplicateEmail = (email: string) =>
+  entityError('ATTRIBUTE.INVALID.DUPLICATE', `The email '${email}' already belongs to a pending invitation or a user of this team`, '/data/attributes/email');
+
+/** The 409 for a missing (or null) attribute. */
+export const required = (name: string) =>
+  entityError('ATTRIBUTE.REQUIRED', `You must provide a value for the attribute '${name}' with this request`, `/data/attributes/${name}`);
+
+export const gone = (detail: string) => apiError('GONE', detail);
+
+export const pathError = (path: string) => apiError('PATH_ERROR', `'${path}' is not a valid URL`);
+
+export const methodNotAllowed = () =>
+  apiError('METHOD_NOT_ALLOWED', 'The request method used for this request is not valid for the resource path. Please consult the documentation.');
+
+export const unsupportedMediaType = (contentType: string) =>
+  apiError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `The Content-Type '${contentType}' is not supported. Make sure the Content-Type header in the request is application/json`,
+  );
+
+export const rateLimitExceeded = () =>
+  apiError('RATE_LIMIT_EXCEEDED', "We've received too many requests for this API. Please wait and try again or slow down your request rate.");
+
+export const unexpectedError = () =>
+  apiError(
+    'UNEXPECTED_ERROR',
+    'An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.',
+  );
+
+/** A whole error response body: `{ errors: [...] }`. */
+export const errorBody = (...errors: unknown[]) => ({ errors });
 
 /** Apple's 401 body: exactly this, without an `id` (B1.7). */
 export const NOT_AUTHORIZED = {

@@ -1,5 +1,5 @@
 /** The operator CLI as a real process: `node --import tsx src/cli/main.ts ...` from the project root. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 
@@ -20,10 +20,15 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** Starts the CLI (e.g. `serve`) and leaves it running. */
+export function startCli(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env) });
+}
+
 /** Runs the CLI to completion. */
 export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env) });
+    const child = startCli(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -36,7 +41,7 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
 /** The one JSON object a --json command prints. */
 export function jsonOutput(run: CliRun): any {
   const lines = run.stdout.split('\n');
-  expect(lines, run.stdout).toHaveLength(2);
+  expect(lines, run.stdout + run.stderr).toHaveLength(2);
   expect(lines[1]).toBe('');
   return JSON.parse(lines[0]!);
 }

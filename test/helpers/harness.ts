@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp, type Services } from '../../src/app.js';
 import { ManualClock, type Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
@@ -202,6 +202,25 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
       }
     },
   };
+}
+
+/**
+ * One test server for the tests of the enclosing `describe`: started by a beforeAll registered here
+ * (so before the describe's own set-up, which may use it) and closed by an afterAll after the
+ * others. The object returned stands for that server once it has started.
+ */
+export function useTestServer(options: StartOptions = {}): TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(options);
+  });
+  afterAll(async () => server?.close());
+  return new Proxy({} as TestServer, {
+    get(_target, key) {
+      if (server === undefined) throw new Error('the test server is used before its beforeAll has started it');
+      return Reflect.get(server, key);
+    },
+  });
 }
 
 /** A minimal valid create body; override attributes or relationships as needed. */

@@ -5,13 +5,13 @@
  * each answer does to the invitation as the API sees it (behavior.md A6, A14).
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { INVITATION_LIFETIME_MS } from '../../src/resources/user-invitations/service.js';
-import { invitationBody, PUBLIC_URL, startTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
+import { errorBody, gone as goneError, UUID } from '../helpers/api-errors.js';
+import { invitationBody, PUBLIC_URL, startTestServer, useTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
 import { activationPath, CookieJar, csrfField, openPage, type PageResponse } from '../helpers/pages.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A fixed start, so that the expiry on the page is known: created 26th, expires 29th at 10:22. */
 const START = Date.parse('2026-11-26T10:22:31.000Z');
 /** An unknown token of the right shape (43 base64url characters). */
@@ -67,15 +67,11 @@ async function userCount(s: TestServer, username?: string): Promise<number> {
 }
 
 describe('activation pages', () => {
-  let s: TestServer;
+  const s = useTestServer({ clock: new ManualClock(START) });
   let unknownPage: PageResponse;
 
   beforeAll(async () => {
-    s = await startTestServer({ clock: new ManualClock(START) });
     unknownPage = await openPage(s.baseUrl, 'GET', UNKNOWN_PATH);
-  });
-  afterAll(async () => {
-    await s.close();
   });
 
   describe('GET /activate/<token>: the invitation', () => {
@@ -245,17 +241,7 @@ describe('activation pages', () => {
 
       const gone = await s.call('GET', `/v1/userInvitations/${inv.id}`);
       expect(gone.status).toBe(410);
-      expect(gone.body).toEqual({
-        errors: [
-          {
-            id: expect.stringMatching(UUID),
-            status: '410',
-            code: 'GONE',
-            title: 'The requested resource is no longer available',
-            detail: `The invitation '${inv.id}' was accepted`,
-          },
-        ],
-      });
+      expect(gone.body).toEqual(errorBody(goneError(`The invitation '${inv.id}' was accepted`)));
       const list = await s.call('GET', `/v1/userInvitations?filter[email]=${encodeURIComponent(inv.email)}`);
       expect(list.body.data).toEqual([]);
     });
@@ -395,13 +381,7 @@ describe('activation pages', () => {
 });
 
 describe('an expired invitation', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer({ clock: new ManualClock(START) });
-  });
-  afterAll(async () => {
-    await s.close();
-  });
+  const s = useTestServer({ clock: new ManualClock(START) });
 
   it('72 hours on: the 410 page; accept and decline are refused with 410 and change nothing', async () => {
     const inv = await invite(s);

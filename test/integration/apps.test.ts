@@ -3,108 +3,20 @@
  * (A16), includes of relationships this server holds nothing for (A17), parameter errors (A4),
  * unknown ids (A6).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PUBLIC_URL, startTestServer, type ApiResponse, type TestServer } from '../helpers/harness.js';
-import { loadSpecDocument } from '../../src/spec/openapi.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorBody, illegalParameter, invalidParameter, notFound } from '../helpers/api-errors.js';
+import { PUBLIC_URL, useTestServer } from '../helpers/harness.js';
+import { ids, local, walk } from '../helpers/paging.js';
+import { appRelationshipLinks, appResource, type AppInfo } from '../helpers/resources.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const APPS = `${PUBLIC_URL}/v1/apps`;
 
-function invalid(parameter: string, detail: unknown) {
-  return {
-    id: expect.stringMatching(UUID),
-    status: '400',
-    code: 'PARAMETER_ERROR.INVALID',
-    title: 'A parameter has an invalid value',
-    detail,
-    source: { parameter },
-  };
-}
-
-function illegal(parameter: string) {
-  return {
-    id: expect.stringMatching(UUID),
-    status: '400',
-    code: 'PARAMETER_ERROR.ILLEGAL',
-    title: 'A given parameter is not allowed for this request',
-    detail: `The parameter '${parameter}' can not be used with this request`,
-    source: { parameter },
-  };
-}
-
-const APP_RELATIONSHIPS = (() => {
-  const app = loadSpecDocument().components.schemas.App as {
-    properties: { relationships: { properties: Record<string, { properties?: Record<string, { type?: string }> }> } };
-  };
-  return Object.entries(app.properties.relationships.properties).map(([name, schema]) => ({
-    name,
-    hasLinks: schema.properties?.links !== undefined,
-    toMany: schema.properties?.data?.type === 'array',
-  }));
-})();
-
-const APP_ATTRIBUTE_NAMES = Object.keys(
-  (loadSpecDocument().components.schemas.App as { properties: { attributes: { properties: Record<string, unknown> } } }).properties.attributes
-    .properties,
-);
-
-interface AppInfo {
-  id: string;
-  name: string;
-  bundleId: string;
-  sku: string;
-  primaryLocale: string;
-}
-
-function relationshipLinks(id: string, name: string) {
-  const self = `${APPS}/${id}`;
-  return { links: { self: `${self}/relationships/${name}`, related: `${self}/${name}` } };
-}
-
-/** The whole App resource: our four attributes, every other spec attribute null, relationship links. */
-function appResource(a: AppInfo, included: Record<string, number> = {}) {
-  const attributes: Record<string, unknown> = {};
-  for (const n of APP_ATTRIBUTE_NAMES) attributes[n] = null;
-  Object.assign(attributes, { name: a.name, bundleId: a.bundleId, sku: a.sku, primaryLocale: a.primaryLocale });
-  const relationships: Record<string, unknown> = {};
-  for (const r of APP_RELATIONSHIPS) {
-    if (!r.hasLinks) continue;
-    const limit = included[r.name];
-    relationships[r.name] =
-      limit === undefined ? relationshipLinks(a.id, r.name) : { ...relationshipLinks(a.id, r.name), meta: { paging: { total: 0, limit } }, data: [] };
-  }
-  return { type: 'apps', id: a.id, attributes, relationships, links: { self: `${APPS}/${a.id}` } };
-}
-
-function local(link: string): string {
-  expect(link.startsWith(`${PUBLIC_URL}/`)).toBe(true);
-  return link.slice(PUBLIC_URL.length);
-}
-
-function ids(r: ApiResponse): string[] {
-  return (r.body.data as Array<{ id: string }>).map((d) => d.id);
-}
-
-async function walk(s: TestServer, path: string): Promise<ApiResponse[]> {
-  const pages: ApiResponse[] = [];
-  let next: string | undefined = path;
-  while (next !== undefined) {
-    const r: ApiResponse = await s.call('GET', next);
-    expect(r.status, r.text).toBe(200);
-    pages.push(r);
-    next = r.body.links.next === undefined ? undefined : local(r.body.links.next);
-    expect(pages.length).toBeLessThan(100);
-  }
-  return pages;
-}
-
 describe('GET /v1/apps', () => {
-  let s: TestServer;
+  const s = useTestServer();
   const apps: AppInfo[] = [];
   const byName = (n: string) => apps.find((a) => a.name === n)!;
 
   beforeAll(async () => {
-    s = await startTestServer();
     // 25 apps: names with repeats (tie-breaks), bundle ids and skus in other orders than names
     const names = ['Kilo', 'Alpha', 'Echo', 'Bravo', 'Alpha', 'Delta', 'Charlie', 'Echo', 'Golf', 'Hotel', 'India', 'Juliet', 'Alpha'];
     for (let i = 0; i < 25; i++) {
@@ -115,7 +27,6 @@ describe('GET /v1/apps', () => {
       apps.push({ id: created.id, name, bundleId, sku, primaryLocale: i === 3 ? 'de-DE' : 'en-US' });
     }
   });
-  afterAll(async () => s.close());
 
   function order(sort: string): string[] {
     const keys = sort === '' ? [] : sort.split(',');
@@ -161,13 +72,13 @@ describe('GET /v1/apps', () => {
   it.each(['0', '201', '-1', 'abc'])('rejects limit=%s', async (v) => {
     const r = await s.call('GET', `/v1/apps?limit=${v}`);
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ errors: [invalid('limit', `The value '${v}' is not valid for 'limit'; it must be an integer from 1 to 200`)] });
+    expect(r.body).toEqual({ errors: [invalidParameter('limit', `The value '${v}' is not valid for 'limit'; it must be an integer from 1 to 200`)] });
   });
 
   it('rejects a repeated limit and takes 200', async () => {
     const twice = await s.call('GET', '/v1/apps?limit=1&limit=1');
     expect(twice.status).toBe(400);
-    expect(twice.body).toEqual({ errors: [invalid('limit', "The parameter 'limit' can only be given once")] });
+    expect(twice.body).toEqual({ errors: [invalidParameter('limit', "The parameter 'limit' can only be given once")] });
     const max = await s.call('GET', '/v1/apps?limit=200');
     expect(ids(max)).toEqual(order(''));
     expect(max.body.links).toEqual({ self: `${APPS}?limit=200` });
@@ -203,12 +114,12 @@ describe('GET /v1/apps', () => {
     for (const other of ['', '&sort=-name', '&sort=sku']) {
       const bad = await s.call('GET', `/v1/apps?cursor=${cursor}${other}`);
       expect(bad.status).toBe(400);
-      expect(bad.body).toEqual({ errors: [invalid('cursor', `The cursor '${cursor.slice(0, 100)}' is not valid for this request`)] });
+      expect(bad.body).toEqual({ errors: [invalidParameter('cursor', `The cursor '${cursor.slice(0, 100)}' is not valid for this request`)] });
     }
     const forged = cursor.slice(0, -1) + (cursor.endsWith('A') ? 'B' : 'A');
     const f = await s.call('GET', `/v1/apps?cursor=${forged}&sort=name`);
     expect(f.status).toBe(400);
-    expect(f.body.errors).toEqual([invalid('cursor', expect.any(String))]);
+    expect(f.body.errors).toEqual([invalidParameter('cursor', expect.any(String))]);
     // a cursor of another collection is no cursor of this one
     await s.services.invitations.create({
       data: { type: 'userInvitations', attributes: { email: 'a@example.com', firstName: 'A', lastName: 'A', roles: ['ADMIN'] } },
@@ -220,7 +131,7 @@ describe('GET /v1/apps', () => {
     const foreign = new URL(invitations.body.links.next).searchParams.get('cursor')!;
     const fromInvitations = await s.call('GET', `/v1/apps?cursor=${foreign}`);
     expect(fromInvitations.status).toBe(400);
-    expect(fromInvitations.body).toEqual({ errors: [invalid('cursor', `The cursor '${foreign.slice(0, 100)}' is not valid for this request`)] });
+    expect(fromInvitations.body).toEqual({ errors: [invalidParameter('cursor', `The cursor '${foreign.slice(0, 100)}' is not valid for this request`)] });
     const ok = await s.call('GET', `/v1/apps?cursor=${cursor}&sort=name&limit=2`);
     expect(ids(ok)).toEqual(order('name').slice(2, 4));
   });
@@ -280,7 +191,7 @@ describe('GET /v1/apps', () => {
     const r = await s.call('GET', '/v1/apps?filter[appStoreVersions.platform]=WINDOWS');
     expect(r.status).toBe(400);
     expect(r.body).toEqual({
-      errors: [invalid('filter[appStoreVersions.platform]', "'WINDOWS' is not a valid value for 'filter[appStoreVersions.platform]'")],
+      errors: [invalidParameter('filter[appStoreVersions.platform]', "'WINDOWS' is not a valid value for 'filter[appStoreVersions.platform]'")],
     });
   });
 
@@ -306,7 +217,7 @@ describe('GET /v1/apps', () => {
         type: 'apps',
         id: golf.id,
         attributes: { bundleId: golf.bundleId },
-        relationships: { appInfos: { ...relationshipLinks(golf.id, 'appInfos'), meta: { paging: { total: 0, limit: 10 } }, data: [] } },
+        relationships: { appInfos: { ...appRelationshipLinks(golf.id, 'appInfos'), meta: { paging: { total: 0, limit: 10 } }, data: [] } },
         links: { self: `${APPS}/${golf.id}` },
       },
     ]);
@@ -314,17 +225,17 @@ describe('GET /v1/apps', () => {
 
   it('rejects unknown filters, parameters and values', async () => {
     const cases: Array<[string, unknown]> = [
-      ['filter[foo]=1', invalid('filter[foo]', "'foo' is not a valid filter type")],
-      ['filter[email]=a@b.c', invalid('filter[email]', "'email' is not a valid filter type")],
-      ['foo=1', illegal('foo')],
-      ['filter%5Bnam%5D=x', invalid('filter[nam]', "'nam' is not a valid filter type")],
-      ['limit[visibleApps]=2', illegal('limit[visibleApps]')],
-      ['fields[userInvitations]=email', illegal('fields[userInvitations]')],
-      ['sort=primaryLocale', invalid('sort', "'primaryLocale' is not a valid sort expression")],
-      ['include=visibleApps', invalid('include', "'visibleApps' is not a valid relationship name")],
-      ['fields[apps]=colour', invalid('fields[apps]', "'colour' is not a valid field name for 'fields[apps]'")],
-      ['limit[builds]=51', invalid('limit[builds]', "The value '51' is not valid for 'limit[builds]'; it must be an integer from 1 to 50")],
-      ['exists[gameCenterEnabledVersions]=yes', invalid('exists[gameCenterEnabledVersions]', expect.any(String))],
+      ['filter[foo]=1', invalidParameter('filter[foo]', "'foo' is not a valid filter type")],
+      ['filter[email]=a@b.c', invalidParameter('filter[email]', "'email' is not a valid filter type")],
+      ['foo=1', illegalParameter('foo')],
+      ['filter%5Bnam%5D=x', invalidParameter('filter[nam]', "'nam' is not a valid filter type")],
+      ['limit[visibleApps]=2', illegalParameter('limit[visibleApps]')],
+      ['fields[userInvitations]=email', illegalParameter('fields[userInvitations]')],
+      ['sort=primaryLocale', invalidParameter('sort', "'primaryLocale' is not a valid sort expression")],
+      ['include=visibleApps', invalidParameter('include', "'visibleApps' is not a valid relationship name")],
+      ['fields[apps]=colour', invalidParameter('fields[apps]', "'colour' is not a valid field name for 'fields[apps]'")],
+      ['limit[builds]=51', invalidParameter('limit[builds]', "The value '51' is not valid for 'limit[builds]'; it must be an integer from 1 to 50")],
+      ['exists[gameCenterEnabledVersions]=yes', invalidParameter('exists[gameCenterEnabledVersions]', expect.any(String))],
     ];
     for (const [q, error] of cases) {
       const r = await s.call('GET', `/v1/apps?${q}`);
@@ -338,24 +249,22 @@ describe('GET /v1/apps', () => {
     expect(r.status).toBe(400);
     expect(r.body).toEqual({
       errors: [
-        invalid('limit', "The value '0' is not valid for 'limit'; it must be an integer from 1 to 200"),
-        invalid('filter[foo]', "'foo' is not a valid filter type"),
-        invalid('sort', "'x' is not a valid sort expression"),
-        illegal('bar'),
+        invalidParameter('limit', "The value '0' is not valid for 'limit'; it must be an integer from 1 to 200"),
+        invalidParameter('filter[foo]', "'foo' is not a valid filter type"),
+        invalidParameter('sort', "'x' is not a valid sort expression"),
+        illegalParameter('bar'),
       ],
     });
   });
 });
 
 describe('GET /v1/apps/{id}', () => {
-  let s: TestServer;
+  const s = useTestServer();
   let app: AppInfo;
   beforeAll(async () => {
-    s = await startTestServer();
     const created = await s.services.apps.create({ name: 'Solo', bundleId: 'com.example.solo', sku: 'SOLO-1', primaryLocale: 'fr-FR' });
     app = { id: created.id, name: 'Solo', bundleId: 'com.example.solo', sku: 'SOLO-1', primaryLocale: 'fr-FR' };
   });
-  afterAll(async () => s.close());
 
   it('returns the whole App resource', async () => {
     const r = await s.call('GET', `/v1/apps/${app.id}`);
@@ -386,17 +295,7 @@ describe('GET /v1/apps/{id}', () => {
     for (const id of ['1234567890', 'X', 'com.example.solo']) {
       const r = await s.call('GET', `/v1/apps/${id}`);
       expect(r.status).toBe(404);
-      expect(r.body).toEqual({
-        errors: [
-          {
-            id: expect.stringMatching(UUID),
-            status: '404',
-            code: 'NOT_FOUND',
-            title: 'The specified resource does not exist',
-            detail: `There is no resource of type 'apps' with id '${id}'`,
-          },
-        ],
-      });
+      expect(r.body).toEqual(errorBody(notFound('apps', id)));
     }
   });
 
@@ -409,12 +308,12 @@ describe('GET /v1/apps/{id}', () => {
   ])("does not take '%s'", async (name, q) => {
     const r = await s.call('GET', `/v1/apps/${app.id}?${q}`);
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ errors: [illegal(name)] });
+    expect(r.body).toEqual({ errors: [illegalParameter(name)] });
   });
 
   it('a bad include is INVALID', async () => {
     const r = await s.call('GET', `/v1/apps/${app.id}?include=x`);
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ errors: [invalid('include', "'x' is not a valid relationship name")] });
+    expect(r.body).toEqual({ errors: [invalidParameter('include', "'x' is not a valid relationship name")] });
   });
 });

@@ -4,32 +4,11 @@
  */
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT, base64url, type JWTPayload } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invitationBody, startTestServer, type ApiResponse, type TestServer } from '../helpers/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorBody, forbidden, NOT_AUTHORIZED } from '../helpers/api-errors.js';
+import { invitationBody, useTestServer, type ApiResponse } from '../helpers/harness.js';
 
-const NOT_AUTHORIZED = {
-  errors: [
-    {
-      status: '401',
-      code: 'NOT_AUTHORIZED',
-      title: 'Authentication credentials are missing or invalid.',
-      detail:
-        'Provide a properly configured and signed bearer token, and make sure that it has not expired. Learn more about Generating Tokens for API Requests https://developer.apple.com/go/?id=api-generating-tokens',
-    },
-  ],
-};
-
-const FORBIDDEN = {
-  errors: [
-    {
-      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
-      status: '403',
-      code: 'FORBIDDEN_ERROR',
-      title: 'This request is forbidden for security reasons',
-      detail: 'The API key in use does not allow this request',
-    },
-  ],
-};
+const FORBIDDEN = errorBody(forbidden());
 
 const TEAM_KEY_ROLES = ['ADMIN', 'FINANCE', 'APP_MANAGER', 'DEVELOPER', 'MARKETING', 'SALES', 'CUSTOMER_SUPPORT'] as const;
 
@@ -46,16 +25,14 @@ function expectOk(res: ApiResponse): void {
 }
 
 describe('authentication (A1)', () => {
-  let s: TestServer;
+  const s = useTestServer();
   let key: { keyId: string; privateKeyPem: string; token: string };
   let privateKey: KeyObject;
 
   beforeAll(async () => {
-    s = await startTestServer();
     key = await s.keyWithRole('DEVELOPER');
     privateKey = createPrivateKey(key.privateKeyPem);
   });
-  afterAll(async () => s.close());
 
   const nowSeconds = () => Math.floor(s.clock.now().getTime() / 1000);
 
@@ -227,18 +204,16 @@ describe('authentication (A1)', () => {
 });
 
 describe('authorization (A2)', () => {
-  let s: TestServer;
+  const s = useTestServer();
   const tokens = new Map<string, string>();
   let invitationId: string;
 
   beforeAll(async () => {
-    s = await startTestServer();
     for (const role of TEAM_KEY_ROLES) tokens.set(role, (await s.keyWithRole(role)).token);
     const created = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: 'existing@example.com' }) });
     expect(created.status).toBe(201);
     invitationId = created.body.data.id;
   });
-  afterAll(async () => s.close());
 
   it.each(TEAM_KEY_ROLES)('lets a %s key read invitations and apps', async (role) => {
     const token = tokens.get(role)!;

@@ -2,60 +2,19 @@
  * The operator CLI as a real process (`node --import tsx src/cli/main.ts ...`) on a temporary data
  * directory: keys, apps and tokens, its refusals, and `serve` from first start to SIGTERM.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UUID } from '../helpers/api-errors.js';
+import { jsonOutput, runCli, startCli } from '../helpers/cli.js';
 import { databaseEnv, startTestServer, tempDir, testConfig, type TestServer } from '../helpers/harness.js';
+import { freePort } from '../helpers/smtp-sink.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const NO_STACK = /^\s+at /m;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment of a child: ours without any of the service's variables, plus `extra`. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(ASC_|PORT$|HOST$|LOG_LEVEL$)/.test(k)) env[k] = v;
-  }
-  return { ...env, ...extra };
-}
-
-function start(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env) });
-}
-
-/** Runs the CLI to completion. */
-function cli(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = start(args, env);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The one JSON object a --json command prints. */
-function json(run: Run): any {
-  const lines = run.stdout.split('\n');
-  expect(lines, run.stdout).toHaveLength(2);
-  expect(lines[1]).toBe('');
-  return JSON.parse(lines[0]!);
-}
 
 // every step starts node with tsx: seconds each on a busy machine
 const SLOW = { timeout: 120_000 };
@@ -79,10 +38,10 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
   it('keys create --json prints issuer id, key id and file, and writes a PKCS#8 PEM', async () => {
     const file = path.join(dir, 'admin.p8');
-    const run = await cli(['keys', 'create', '--name', 'CI key', '--role', 'ADMIN', '--out', file, '--json'], env);
+    const run = await runCli(['keys', 'create', '--name', 'CI key', '--role', 'ADMIN', '--out', file, '--json'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    admin = json(run);
+    admin = jsonOutput(run);
     expect(admin).toStrictEqual({
       issuerId: expect.stringMatching(UUID),
       keyId: expect.stringMatching(/^[A-Z0-9]{10}$/),
@@ -100,16 +59,16 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
   it('keys create prints plain lines without --json; the team keeps its issuer id', async () => {
     const file = path.join(dir, 'dev.p8');
-    const run = await cli(['keys', 'create', '--name', 'Developer key', '--role', 'DEVELOPER', '--out', file], env);
+    const run = await runCli(['keys', 'create', '--name', 'Developer key', '--role', 'DEVELOPER', '--out', file], env);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^issuer id: ${admin.issuerId}\nkey id:    [A-Z0-9]{10}\nkey file:  ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
     expect(existsSync(file)).toBe(true);
   });
 
   it('keys list --json lists every key', async () => {
-    const run = await cli(['keys', 'list', '--json'], env);
+    const run = await runCli(['keys', 'list', '--json'], env);
     expect(run.code).toBe(0);
-    expect(json(run)).toStrictEqual({
+    expect(jsonOutput(run)).toStrictEqual({
       issuerId: admin.issuerId,
       keys: [
         { keyId: admin.keyId, name: 'CI key', role: 'ADMIN', createdAt: expect.stringMatching(ISO), revokedAt: null },
@@ -119,21 +78,21 @@ describe('asc-access keys, apps and token', SLOW, () => {
   });
 
   it('apps create --json prints the app with a numeric id; apps list --json lists it', async () => {
-    const run = await cli(['apps', 'create', '--name', 'Cortado', '--bundle-id', 'com.x.y', '--sku', 'S1', '--json'], env);
+    const run = await runCli(['apps', 'create', '--name', 'Cortado', '--bundle-id', 'com.x.y', '--sku', 'S1', '--json'], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    const app = json(run);
+    const app = jsonOutput(run);
     expect(app).toStrictEqual({ id: expect.stringMatching(/^\d+$/), name: 'Cortado', bundleId: 'com.x.y', sku: 'S1', primaryLocale: 'en-US' });
     appId = app.id;
-    const list = await cli(['apps', 'list', '--json'], env);
+    const list = await runCli(['apps', 'list', '--json'], env);
     expect(list.code).toBe(0);
-    expect(json(list)).toStrictEqual({ apps: [app] });
+    expect(jsonOutput(list)).toStrictEqual({ apps: [app] });
   });
 
   it('token --key-file prints a 20-minute ES256 JWT that the server accepts', async () => {
     const named = path.join(dir, `AuthKey_${admin.keyId}.p8`);
     copyFileSync(admin.file, named);
-    const run = await cli(['token', '--key-file', named], env);
+    const run = await runCli(['token', '--key-file', named], env);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const token = run.stdout.trimEnd();
@@ -149,9 +108,9 @@ describe('asc-access keys, apps and token', SLOW, () => {
   });
 
   it('token --key-id works for a file of any name, and --json prints the details', async () => {
-    const run = await cli(['token', '--key-file', admin.file, '--key-id', admin.keyId, '--lifetime', '600', '--json'], env);
+    const run = await runCli(['token', '--key-file', admin.file, '--key-id', admin.keyId, '--lifetime', '600', '--json'], env);
     expect(run.code).toBe(0);
-    const out = json(run);
+    const out = jsonOutput(run);
     expect(out).toStrictEqual({ token: expect.any(String), keyId: admin.keyId, issuerId: admin.issuerId, expiresIn: 600 });
     const claims = decodeJwt(out.token);
     expect(claims.exp! - claims.iat!).toBe(600);
@@ -159,23 +118,23 @@ describe('asc-access keys, apps and token', SLOW, () => {
   });
 
   it('keys revoke stops the key at once', async () => {
-    const token = json(await cli(['token', '--key-file', admin.file, '--key-id', admin.keyId, '--json'], env)).token as string;
+    const token = jsonOutput(await runCli(['token', '--key-file', admin.file, '--key-id', admin.keyId, '--json'], env)).token as string;
     expect((await server!.call('GET', '/v1/apps', { token })).status).toBe(200);
-    const run = await cli(['keys', 'revoke', admin.keyId, '--json'], env);
+    const run = await runCli(['keys', 'revoke', admin.keyId, '--json'], env);
     expect(run.code).toBe(0);
-    expect(json(run)).toStrictEqual({ keyId: admin.keyId, revoked: true });
+    expect(jsonOutput(run)).toStrictEqual({ keyId: admin.keyId, revoked: true });
     expect((await server!.call('GET', '/v1/apps', { token })).status).toBe(401);
-    const list = json(await cli(['keys', 'list', '--json'], env));
+    const list = jsonOutput(await runCli(['keys', 'list', '--json'], env));
     expect(list.keys.find((k: { keyId: string }) => k.keyId === admin.keyId).revokedAt).toMatch(ISO);
 
-    const again = await cli(['keys', 'revoke', admin.keyId], env);
+    const again = await runCli(['keys', 'revoke', admin.keyId], env);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe(`asc-access: Key ${admin.keyId} is already revoked\n`);
   });
 
   describe('refuses bad input with a clear message and a non-zero exit', () => {
     const refusal = async (args: string[], code: number, message: string, extraEnv: Record<string, string> = {}) => {
-      const run = await cli(args, { ...env, ...extraEnv });
+      const run = await runCli(args, { ...env, ...extraEnv });
       expect(run.code).toBe(code);
       expect(run.stderr.startsWith(`asc-access: ${message}\n`), run.stderr).toBe(true);
       expect(run.stderr).not.toMatch(NO_STACK);
@@ -198,7 +157,7 @@ describe('asc-access keys, apps and token', SLOW, () => {
     });
 
     it('an unknown option, with the usage', async () => {
-      const run = await cli(['keys', 'list', '--verbose'], env);
+      const run = await runCli(['keys', 'list', '--verbose'], env);
       expect(run.code).toBe(2);
       expect(run.stderr.startsWith("asc-access: Unknown option '--verbose'."), run.stderr).toBe(true);
       expect(run.stderr).toContain('Usage: asc-access <command> [options]');
@@ -211,7 +170,7 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
     it('an unknown key, as JSON too', async () => {
       const run = await refusal(['keys', 'revoke', 'NOSUCHKEY0', '--json'], 1, 'There is no key with id NOSUCHKEY0');
-      expect(json(run)).toStrictEqual({ error: 'There is no key with id NOSUCHKEY0' });
+      expect(jsonOutput(run)).toStrictEqual({ error: 'There is no key with id NOSUCHKEY0' });
     });
 
     it('a bad bundle id and a duplicate one', async () => {
@@ -233,7 +192,7 @@ describe('asc-access keys, apps and token', SLOW, () => {
     });
 
     it('invalid configuration, listing every problem', async () => {
-      const run = await cli(['keys', 'list'], { ...env, PORT: 'eighty', LOG_LEVEL: 'loud' });
+      const run = await runCli(['keys', 'list'], { ...env, PORT: 'eighty', LOG_LEVEL: 'loud' });
       expect(run.code).toBe(1);
       expect(run.stderr).toBe(
         "asc-access: Invalid configuration:\n  - PORT must be a whole number between 0 and 65535, got 'eighty'\n" +
@@ -242,24 +201,12 @@ describe('asc-access keys, apps and token', SLOW, () => {
     });
 
     it('no command at all: the usage, exit 1', async () => {
-      const run = await cli([], env);
+      const run = await runCli([], env);
       expect(run.code).toBe(1);
       expect(run.stdout.startsWith('Usage: asc-access <command> [options]\n')).toBe(true);
     });
   });
 });
-
-/** A port nobody listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** Resolves with the first match of `pattern` in the child's stdout; rejects if it exits first. */
 function waitForStdout(child: ChildProcessWithoutNullStreams, pattern: RegExp, seen: { stdout: string; stderr: string }): Promise<RegExpExecArray> {
@@ -285,7 +232,7 @@ function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number |
 }
 
 function serve(env: Record<string, string>) {
-  const child = start(['serve'], env);
+  const child = startCli(['serve'], env);
   const seen = { stdout: '', stderr: '' };
   child.stdout.setEncoding('utf8').on('data', (d: string) => (seen.stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (seen.stderr += d));

@@ -11,29 +11,14 @@
  * spec check looks at the path the server actually received.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PUBLIC_URL, invitationBody, startTestServer, visibleApps, type ApiResponse, type TestServer } from '../helpers/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type ApiResponse } from '../helpers/harness.js';
+import { USER_ROLES } from '../../src/domain/roles.js';
 import { loadOperations } from '../../src/spec/openapi.js';
 import { responseErrors } from '../helpers/spec-validator.js';
 
 const RUNS = 300;
 const TIMEOUT = 120_000;
-
-const ROLES = [
-  'ADMIN',
-  'FINANCE',
-  'ACCOUNT_HOLDER',
-  'SALES',
-  'MARKETING',
-  'APP_MANAGER',
-  'DEVELOPER',
-  'ACCESS_TO_REPORTS',
-  'CUSTOMER_SUPPORT',
-  'CREATE_APPS',
-  'CLOUD_MANAGED_DEVELOPER_ID',
-  'CLOUD_MANAGED_APP_DISTRIBUTION',
-  'GENERATE_INDIVIDUAL_KEYS',
-];
 
 /** 2xx, or 4xx with an ErrorResponse whose every error has the response's status. */
 function expectApiAnswer(r: ApiResponse, what: string): void {
@@ -67,7 +52,7 @@ function safeEncode(s: string): string {
 }
 
 describe('fuzzing the HTTP surface', () => {
-  let s: TestServer;
+  const s = useTestServer({ config: { rateLimitPerHour: 10_000_000 } });
   const appIds: string[] = [];
   const invitationIds: string[] = [];
   let deletedId = '';
@@ -75,7 +60,6 @@ describe('fuzzing the HTTP surface', () => {
   const emails = ['ada@example.com', 'bob+tag@example.com', 'Cy@Example.org'];
 
   beforeAll(async () => {
-    s = await startTestServer({ config: { rateLimitPerHour: 10_000_000 } });
     for (const name of ['Fuzz One', 'Fuzz Two', 'Fuzz Three']) appIds.push(await s.createApp(name));
     const bodies = [
       invitationBody({ email: emails[0], roles: ['ADMIN'] }),
@@ -109,7 +93,6 @@ describe('fuzzing the HTTP surface', () => {
     expect(cursors.every((c) => c.length > 0)).toBe(true);
   });
 
-  afterAll(async () => s?.close());
 
   // ---- query strings ------------------------------------------------------------------------
 
@@ -173,7 +156,7 @@ describe('fuzzing the HTTP surface', () => {
     'appStoreVersions',
     'IOS',
     '-',
-    ...ROLES,
+    ...USER_ROLES,
   ];
 
   function queryArbitrary() {
@@ -384,8 +367,8 @@ describe('fuzzing the HTTP surface', () => {
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
     );
     const roles = fc.oneof(
-      { weight: 4, arbitrary: fc.uniqueArray(fc.constantFrom(...ROLES), { minLength: 1, maxLength: 4 }) },
-      { weight: 1, arbitrary: fc.array(fc.oneof(fc.constantFrom(...ROLES), fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 0 })), { maxLength: 5 }) },
+      { weight: 4, arbitrary: fc.uniqueArray(fc.constantFrom(...USER_ROLES), { minLength: 1, maxLength: 4 }) },
+      { weight: 1, arbitrary: fc.array(fc.oneof(fc.constantFrom(...USER_ROLES), fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 0 })), { maxLength: 5 }) },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
     );
     const flag = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(true, false, null) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) });

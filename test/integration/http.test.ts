@@ -2,80 +2,26 @@
  * HTTP-level behaviour (behavior.md A5, A7, A18): paths, methods, content negotiation, body limits,
  * the headers every response carries and the hourly rate limit.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BODY_LIMIT_BYTES } from '../../src/app.js';
-import { invitationBody, startTestServer, type ApiResponse, type TestServer } from '../helpers/harness.js';
+import { apiError, errorBody, methodNotAllowed, pathError, rateLimitExceeded, unexpectedError, unsupportedMediaType, UUID } from '../helpers/api-errors.js';
+import { invitationBody, startTestServer, useTestServer, type ApiResponse } from '../helpers/harness.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const anId = expect.stringMatching(UUID);
-
-const pathError = (path: string) => ({
-  errors: [{ id: anId, status: '404', code: 'PATH_ERROR', title: 'The URL path is not valid', detail: `'${path}' is not a valid URL` }],
-});
-
-const METHOD_NOT_ALLOWED = {
-  errors: [
-    {
-      id: anId,
-      status: '405',
-      code: 'METHOD_NOT_ALLOWED',
-      title: 'The request method is not valid for the resource path.',
-      detail: 'The request method used for this request is not valid for the resource path. Please consult the documentation.',
-    },
-  ],
-};
-
-const unsupportedMediaType = (contentType: string) => ({
-  errors: [
-    {
-      id: anId,
-      status: '415',
-      code: 'UNSUPPORTED_MEDIA_TYPE',
-      title: 'The request entity has an unsupported media type',
-      detail: `The Content-Type '${contentType}' is not supported. Make sure the Content-Type header in the request is application/json`,
-    },
-  ],
-});
-
-const RATE_LIMIT_EXCEEDED = {
-  errors: [
-    {
-      id: anId,
-      status: '429',
-      code: 'RATE_LIMIT_EXCEEDED',
-      title: 'The request rate limit has been reached.',
-      detail: "We've received too many requests for this API. Please wait and try again or slow down your request rate.",
-    },
-  ],
-};
-
-const UNEXPECTED_ERROR = {
-  errors: [
-    {
-      id: anId,
-      status: '500',
-      code: 'UNEXPECTED_ERROR',
-      title: 'An unexpected error occurred.',
-      detail: 'An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.',
-    },
-  ],
-};
+const METHOD_NOT_ALLOWED = errorBody(methodNotAllowed());
+const RATE_LIMIT_EXCEEDED = errorBody(rateLimitExceeded());
+const UNEXPECTED_ERROR = errorBody(unexpectedError());
 
 const notAcceptable = (accept: string) =>
   `The provided Accept header is not supported for this request.\n\nRequested: ${accept}\n\nAllowed: application/json`;
 
 describe('paths, methods and media types (A5)', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer();
-  });
-  afterAll(async () => s.close());
+  const s = useTestServer();
 
   it('answers an unknown path with 404 PATH_ERROR', async () => {
     for (const path of ['/v1/nothing', '/v2/userInvitations', '/v1/userInvitations/x/y/z', '/']) {
       const res = await s.call('GET', path);
       expect(res.status).toBe(404);
-      expect(res.body).toStrictEqual(pathError(path));
+      expect(res.body).toStrictEqual(errorBody(pathError(path)));
     }
   });
 
@@ -83,14 +29,14 @@ describe('paths, methods and media types (A5)', () => {
     for (const path of ['/v1/apps/', '/v1/userInvitations/']) {
       const res = await s.call('GET', path);
       expect(res.status).toBe(404);
-      expect(res.body).toStrictEqual(pathError(path));
+      expect(res.body).toStrictEqual(errorBody(pathError(path)));
     }
   });
 
   it('names only the path, not the query, in PATH_ERROR', async () => {
     const res = await s.call('GET', '/v1/apps/?limit=2');
     expect(res.status).toBe(404);
-    expect(res.body).toStrictEqual(pathError('/v1/apps/'));
+    expect(res.body).toStrictEqual(errorBody(pathError('/v1/apps/')));
   });
 
   it('answers a method the path does not take with 405 METHOD_NOT_ALLOWED', async () => {
@@ -132,13 +78,13 @@ describe('paths, methods and media types (A5)', () => {
       headers: { 'content-type': 'text/plain' },
     });
     expect(res.status).toBe(415);
-    expect(res.body).toStrictEqual(unsupportedMediaType('text/plain'));
+    expect(res.body).toStrictEqual(errorBody(unsupportedMediaType('text/plain')));
     const form = await s.call('POST', '/v1/userInvitations', {
       rawBody: 'email=a%40b.c',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
     });
     expect(form.status).toBe(415);
-    expect(form.body).toStrictEqual(unsupportedMediaType('application/x-www-form-urlencoded'));
+    expect(form.body).toStrictEqual(errorBody(unsupportedMediaType('application/x-www-form-urlencoded')));
     expect((await s.call('GET', '/v1/userInvitations')).body.data).toEqual([]);
   });
 
@@ -148,7 +94,7 @@ describe('paths, methods and media types (A5)', () => {
       headers: { 'content-type': 'text/plain' },
     });
     expect(res.status).toBe(415);
-    expect(res.body).toStrictEqual(unsupportedMediaType('text/plain'));
+    expect(res.body).toStrictEqual(errorBody(unsupportedMediaType('text/plain')));
   });
 
   it('takes JSON with a charset parameter', async () => {
@@ -171,17 +117,7 @@ describe('paths, methods and media types (A5)', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(tooLarge.status).toBe(413);
-    expect(tooLarge.body).toStrictEqual({
-      errors: [
-        {
-          id: anId,
-          status: '413',
-          code: 'ENTITY_TOO_LARGE',
-          title: 'The provided entity is too large',
-          detail: `The request body must not exceed ${BODY_LIMIT_BYTES} bytes`,
-        },
-      ],
-    });
+    expect(tooLarge.body).toStrictEqual(errorBody(apiError('ENTITY_TOO_LARGE', `The request body must not exceed ${BODY_LIMIT_BYTES} bytes`)));
     // exactly at the limit the body is read, and the over-long name is the problem
     const atLimit = await s.call('POST', '/v1/userInvitations', {
       rawBody: padded(BODY_LIMIT_BYTES),
@@ -193,11 +129,7 @@ describe('paths, methods and media types (A5)', () => {
 });
 
 describe('headers on every response (A18)', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer();
-  });
-  afterAll(async () => s.close());
+  const s = useTestServer();
 
   it('sends Content-Type application/json exactly (no charset) on every JSON response', async () => {
     const app = await s.createApp('Headers');
@@ -275,11 +207,7 @@ describe('headers on every response (A18)', () => {
 });
 
 describe('rate limit (A18, B5)', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer({ config: { rateLimitPerHour: 3 } });
-  });
-  afterAll(async () => s.close());
+  const s = useTestServer({ config: { rateLimitPerHour: 3 } });
 
   it('refuses the request over the limit with 429, until the hour has rolled past', async () => {
     const a = await s.keyWithRole('ADMIN');

@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invitationBody, startTestServer, type TestServer } from '../helpers/harness.js';
+import { describe, expect, it } from 'vitest';
+import { invitationBody, useTestServer } from '../helpers/harness.js';
 
 describe('smoke', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer();
-  });
-  afterAll(async () => s.close());
+  const s = useTestServer();
 
   it('creates and lists an invitation', async () => {
     const created = await s.call('POST', '/v1/userInvitations', { body: invitationBody() });

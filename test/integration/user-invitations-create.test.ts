@@ -3,88 +3,48 @@
  * A5), required and unknown members (A8), email (A9), names (A10), roles (A11), app visibility
  * (A12), dates and ids (A13), the 201 response (A14), the error envelope (A7) and who may write (A2).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
-import { invitationBody, PUBLIC_URL, startTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
+import {
+  ALL_APPS_DETAIL,
+  apiError,
+  duplicateEmail,
+  entityError,
+  errorBody,
+  forbidden,
+  NOT_AUTHORIZED,
+  required,
+  unprocessable,
+  unsupportedMediaType,
+  UUID,
+} from '../helpers/api-errors.js';
+import { invitationBody, PUBLIC_URL, useTestServer, visibleApps } from '../helpers/harness.js';
+import { invitationResource, type ExpectedInvitation } from '../helpers/resources.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** The server's clock stands still here (note the milliseconds), so every expirationDate is known. */
 const NOW = Date.parse('2026-11-26T10:22:31.123Z');
 const EXPIRES = '2026-11-29T10:22:31.123+00:00';
 
-const ALL_APPS_DETAIL = "You cannot set visible apps for this user because the user's roles give them access to all apps.";
 const LIMITED_DETAIL = "A user with these roles or with provisioning access can't have app access limited";
 const BASE_ROLES_DETAIL = 'At least one of the roles ADMIN, FINANCE, APP_MANAGER, DEVELOPER, MARKETING, SALES, CUSTOMER_SUPPORT is required';
 
-/** One error object as the server must render it: a fresh UUID id, the status as a string. */
-function apiError(status: number, code: string, title: string, detail: string, pointer?: string) {
-  return {
-    id: expect.stringMatching(UUID),
-    status: String(status),
-    code,
-    title,
-    detail,
-    ...(pointer === undefined ? {} : { source: { pointer } }),
-  };
-}
-
-const entityInvalid = (detail: string) => apiError(400, 'ENTITY_INVALID', 'The provided entity is invalid', detail);
-const unprocessable = (detail: string, pointer: string) =>
-  apiError(422, 'ENTITY_UNPROCESSABLE', 'The provided entity is not processable', detail, pointer);
-const required = (name: string) =>
-  apiError(
-    409,
-    'ENTITY_ERROR.ATTRIBUTE.REQUIRED',
-    'The provided entity is missing a required attribute',
-    `You must provide a value for the attribute '${name}' with this request`,
-    `/data/attributes/${name}`,
-  );
-const invalid = (name: string, detail: string) =>
-  apiError(409, 'ENTITY_ERROR.ATTRIBUTE.INVALID', 'An attribute in the provided entity has invalid value', detail, `/data/attributes/${name}`);
-const duplicate = (email: string) =>
-  apiError(
-    409,
-    'ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE',
-    'An attribute in the provided entity has invalid value',
-    `The email '${email}' already belongs to a pending invitation or a user of this team`,
-    '/data/attributes/email',
-  );
-const relationshipInvalid = (pointer: string, detail: string) =>
-  apiError(409, 'ENTITY_ERROR.RELATIONSHIP.INVALID', 'The provided entity includes a relationship with an invalid value', detail, pointer);
+const entityInvalid = (detail: string) => apiError('ENTITY_INVALID', detail);
+const invalid = (name: string, detail: string) => entityError('ATTRIBUTE.INVALID', detail, `/data/attributes/${name}`);
+const relationshipInvalid = (pointer: string, detail: string) => entityError('RELATIONSHIP.INVALID', detail, pointer);
+const unknownAttribute = (name: string) =>
+  entityError('ATTRIBUTE.UNKNOWN', `'${name}' is not an attribute on the resource 'userInvitations'`, `/data/attributes/${name}`);
+const notAllowed = (name: string) =>
+  entityError('ATTRIBUTE.NOT_ALLOWED', `The attribute '${name}' can not be included in a 'CREATE' request`, `/data/attributes/${name}`);
+const unknownRelationship = (name: string) =>
+  entityError('RELATIONSHIP.UNKNOWN', `'${name}' is not a relationship on the resource 'userInvitations'`, `/data/relationships/${name}`);
 const unknownApp = (id: string, index: number) =>
   relationshipInvalid(`/data/relationships/visibleApps/data/${index}`, `'${id}' is not a valid ID for this relationship. There is no app with this id.`);
 
-interface Expected {
-  email: string;
-  firstName?: string;
-  lastName?: string;
-  roles?: string[];
-  allAppsVisible: boolean;
-  provisioningAllowed: boolean;
-}
-
 /** A whole UserInvitation resource as POST and GET render it (without include). */
-function resource(id: string, e: Expected) {
-  const self = `${PUBLIC_URL}/v1/userInvitations/${id}`;
-  return {
-    type: 'userInvitations',
-    id,
-    attributes: {
-      email: e.email,
-      firstName: e.firstName ?? 'Jane',
-      lastName: e.lastName ?? 'Appleseed',
-      expirationDate: EXPIRES,
-      roles: e.roles ?? ['DEVELOPER'],
-      allAppsVisible: e.allAppsVisible,
-      provisioningAllowed: e.provisioningAllowed,
-    },
-    relationships: { visibleApps: { links: { self: `${self}/relationships/visibleApps`, related: `${self}/visibleApps` } } },
-    links: { self },
-  };
-}
+const resource = (id: string, e: Omit<ExpectedInvitation, 'expirationDate'>) => invitationResource(id, { ...e, expirationDate: EXPIRES });
 
 describe('POST /v1/userInvitations', () => {
-  let s: TestServer;
+  const s = useTestServer({ clock: new ManualClock(NOW) });
   let appA: string;
   let appB: string;
   let seq = 0;
@@ -92,11 +52,9 @@ describe('POST /v1/userInvitations', () => {
   const email = (tag: string) => `${tag}.${++seq}@create.example.com`;
 
   beforeAll(async () => {
-    s = await startTestServer({ clock: new ManualClock(NOW) });
     appA = await s.createApp('Alpha');
     appB = await s.createApp('Beta');
   });
-  afterAll(async () => s.close());
 
   const post = (body: unknown, headers?: Record<string, string>) =>
     s.call('POST', '/v1/userInvitations', { body, ...(headers ? { headers } : {}) });
@@ -309,26 +267,10 @@ describe('POST /v1/userInvitations', () => {
     it('415 for a Content-Type that is not JSON, even when the body is', async () => {
       const res = await postRaw(JSON.stringify(invitationBody({ email: email('text') })), 'text/plain');
       expect(res.status).toBe(415);
-      expect(res.body).toEqual({
-        errors: [
-          apiError(
-            415,
-            'UNSUPPORTED_MEDIA_TYPE',
-            'The request entity has an unsupported media type',
-            "The Content-Type 'text/plain' is not supported. Make sure the Content-Type header in the request is application/json",
-          ),
-        ],
-      });
+      expect(res.body).toEqual({ errors: [unsupportedMediaType('text/plain')] });
       const form = await postRaw('a=b', 'application/x-www-form-urlencoded');
       expect(form.status).toBe(415);
-      expect(form.body.errors).toEqual([
-        apiError(
-          415,
-          'UNSUPPORTED_MEDIA_TYPE',
-          'The request entity has an unsupported media type',
-          "The Content-Type 'application/x-www-form-urlencoded' is not supported. Make sure the Content-Type header in the request is application/json",
-        ),
-      ]);
+      expect(form.body.errors).toEqual([unsupportedMediaType('application/x-www-form-urlencoded')]);
     });
 
     it('422 with pointer "" when the body is not an object', async () => {
@@ -437,18 +379,7 @@ describe('POST /v1/userInvitations', () => {
     it('409 REQUIRED for null values, with the exact wording and pointer', async () => {
       const res = await refused(invitationBody({ email: email('nullname'), firstName: null }));
       expect(res.status).toBe(409);
-      expect(res.body).toEqual({
-        errors: [
-          {
-            id: expect.stringMatching(UUID),
-            status: '409',
-            code: 'ENTITY_ERROR.ATTRIBUTE.REQUIRED',
-            title: 'The provided entity is missing a required attribute',
-            detail: "You must provide a value for the attribute 'firstName' with this request",
-            source: { pointer: '/data/attributes/firstName' },
-          },
-        ],
-      });
+      expect(res.body).toEqual({ errors: [required('firstName')] });
 
       const res2 = await post(invitationBody({ email: null, lastName: null, roles: null }));
       expect(res2.status).toBe(409);
@@ -464,49 +395,19 @@ describe('POST /v1/userInvitations', () => {
     it('409 ATTRIBUTE.UNKNOWN for an attribute the resource does not have', async () => {
       const res = await refused(invitationBody({ email: email('unknown'), nickname: 'JJ' }));
       expect(res.status).toBe(409);
-      expect(res.body).toEqual({
-        errors: [
-          apiError(
-            409,
-            'ENTITY_ERROR.ATTRIBUTE.UNKNOWN',
-            'The provided entity includes an unknown attribute',
-            "'nickname' is not an attribute on the resource 'userInvitations'",
-            '/data/attributes/nickname',
-          ),
-        ],
-      });
+      expect(res.body).toEqual({ errors: [unknownAttribute('nickname')] });
     });
 
     it('409 ATTRIBUTE.NOT_ALLOWED for expirationDate', async () => {
       const res = await refused(invitationBody({ email: email('expiry'), expirationDate: '2030-01-01T00:00:00.000+00:00' }));
       expect(res.status).toBe(409);
-      expect(res.body).toEqual({
-        errors: [
-          apiError(
-            409,
-            'ENTITY_ERROR.ATTRIBUTE.NOT_ALLOWED',
-            'An attribute in the provided entity is not allowed for this request',
-            "The attribute 'expirationDate' can not be included in a 'CREATE' request",
-            '/data/attributes/expirationDate',
-          ),
-        ],
-      });
+      expect(res.body).toEqual({ errors: [notAllowed('expirationDate')] });
     });
 
     it('409 RELATIONSHIP.UNKNOWN for a relationship the resource does not have', async () => {
       const res = await refused(invitationBody({ email: email('unknownrel') }, { apps: { data: [{ type: 'apps', id: appA }] } }));
       expect(res.status).toBe(409);
-      expect(res.body).toEqual({
-        errors: [
-          apiError(
-            409,
-            'ENTITY_ERROR.RELATIONSHIP.UNKNOWN',
-            'The provided entity includes an unknown relationship',
-            "'apps' is not a relationship on the resource 'userInvitations'",
-            '/data/relationships/apps',
-          ),
-        ],
-      });
+      expect(res.body).toEqual({ errors: [unknownRelationship('apps')] });
     });
 
     it('reports unknown, read-only, missing and invalid members together in one 409', async () => {
@@ -520,27 +421,9 @@ describe('POST /v1/userInvitations', () => {
       expect(res.status).toBe(409);
       expect(res.body).toEqual({
         errors: [
-          apiError(
-            409,
-            'ENTITY_ERROR.ATTRIBUTE.UNKNOWN',
-            'The provided entity includes an unknown attribute',
-            "'nickname' is not an attribute on the resource 'userInvitations'",
-            '/data/attributes/nickname',
-          ),
-          apiError(
-            409,
-            'ENTITY_ERROR.ATTRIBUTE.NOT_ALLOWED',
-            'An attribute in the provided entity is not allowed for this request',
-            "The attribute 'expirationDate' can not be included in a 'CREATE' request",
-            '/data/attributes/expirationDate',
-          ),
-          apiError(
-            409,
-            'ENTITY_ERROR.RELATIONSHIP.UNKNOWN',
-            'The provided entity includes an unknown relationship',
-            "'apps' is not a relationship on the resource 'userInvitations'",
-            '/data/relationships/apps',
-          ),
+          unknownAttribute('nickname'),
+          notAllowed('expirationDate'),
+          unknownRelationship('apps'),
           required('firstName'),
           invalid('email', "'not-an-address' is not a valid email address"),
           invalid('lastName', "'lastName' must not be longer than 100 characters"),
@@ -582,7 +465,7 @@ describe('POST /v1/userInvitations', () => {
       for (const again of ['dup.case@create.example.com', 'DUP.Case@Create.Example.COM']) {
         const res = await post(invitationBody({ email: again, firstName: 'Other', roles: ['MARKETING'] }));
         expect(res.status, again).toBe(409);
-        expect(res.body).toEqual({ errors: [duplicate(again)] });
+        expect(res.body).toEqual({ errors: [duplicateEmail(again)] });
       }
       const list = await s.call('GET', '/v1/userInvitations?filter[email]=dup.case@create.example.com');
       expect(list.body.data.map((d: { id: string }) => d.id)).toEqual([first.body.data.id]);
@@ -607,7 +490,7 @@ describe('POST /v1/userInvitations', () => {
       const res = await post(invitationBody({ email: address, firstName: 'Ja\u0007ne' }));
       expect(res.status).toBe(409);
       expect(res.body).toEqual({
-        errors: [invalid('firstName', "'firstName' must not contain control characters"), duplicate(address)],
+        errors: [invalid('firstName', "'firstName' must not contain control characters"), duplicateEmail(address)],
       });
     });
   });
@@ -752,18 +635,7 @@ describe('POST /v1/userInvitations', () => {
       it(`${who}: visibleApps are refused with Apple's wording`, async () => {
         const res = await refused(invitationBody({ email: email('apps'), ...attrs }, visibleApps(appA)));
         expect(res.status).toBe(409);
-        expect(res.body).toEqual({
-          errors: [
-            {
-              id: expect.stringMatching(UUID),
-              status: '409',
-              code: 'ENTITY_ERROR.RELATIONSHIP.INVALID',
-              title: 'The provided entity includes a relationship with an invalid value',
-              detail: ALL_APPS_DETAIL,
-              source: { pointer: '/data/relationships/visibleApps' },
-            },
-          ],
-        });
+        expect(res.body).toEqual({ errors: [relationshipInvalid('/data/relationships/visibleApps', ALL_APPS_DETAIL)] });
       });
 
       it(`${who}: both errors at once when both are sent`, async () => {
@@ -803,17 +675,7 @@ describe('POST /v1/userInvitations', () => {
         const address = email('forbidden');
         const res = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: address }), token });
         expect(res.status, role).toBe(403);
-        expect(res.body).toEqual({
-          errors: [
-            {
-              id: expect.stringMatching(UUID),
-              status: '403',
-              code: 'FORBIDDEN_ERROR',
-              title: 'This request is forbidden for security reasons',
-              detail: 'The API key in use does not allow this request',
-            },
-          ],
-        });
+        expect(res.body).toEqual(errorBody(forbidden()));
         const list = await s.call('GET', `/v1/userInvitations?filter[email]=${encodeURIComponent(address)}`);
         expect(list.body.data).toEqual([]);
       }
@@ -822,17 +684,7 @@ describe('POST /v1/userInvitations', () => {
     it('401 NOT_AUTHORIZED without an id when there is no token', async () => {
       const res = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: email('anon') }), token: null });
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({
-        errors: [
-          {
-            status: '401',
-            code: 'NOT_AUTHORIZED',
-            title: 'Authentication credentials are missing or invalid.',
-            detail:
-              'Provide a properly configured and signed bearer token, and make sure that it has not expired. Learn more about Generating Tokens for API Requests https://developer.apple.com/go/?id=api-generating-tokens',
-          },
-        ],
-      });
+      expect(res.body).toEqual(NOT_AUTHORIZED);
     });
   });
 });

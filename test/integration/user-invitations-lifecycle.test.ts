@@ -4,100 +4,33 @@
  * a DELETE with a non-JSON body (A5) and who may read and write (A1, A2).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { invitationBody, PUBLIC_URL, startTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { duplicateEmail, errorBody, forbidden, gone, NOT_AUTHORIZED, notFound, unsupportedMediaType } from '../helpers/api-errors.js';
+import { invitationBody, PUBLIC_URL, useTestServer, visibleApps } from '../helpers/harness.js';
+import { invitationResource, type ExpectedInvitation } from '../helpers/resources.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HOUR = 3600 * 1000;
 const LIFETIME = 72 * HOUR;
 
-const FORBIDDEN = {
-  errors: [
-    {
-      id: expect.stringMatching(UUID),
-      status: '403',
-      code: 'FORBIDDEN_ERROR',
-      title: 'This request is forbidden for security reasons',
-      detail: 'The API key in use does not allow this request',
-    },
-  ],
-};
-
-const NOT_AUTHORIZED = {
-  errors: [
-    {
-      status: '401',
-      code: 'NOT_AUTHORIZED',
-      title: 'Authentication credentials are missing or invalid.',
-      detail:
-        'Provide a properly configured and signed bearer token, and make sure that it has not expired. Learn more about Generating Tokens for API Requests https://developer.apple.com/go/?id=api-generating-tokens',
-    },
-  ],
-};
-
-function notFound(id: string) {
-  return {
-    errors: [
-      {
-        id: expect.stringMatching(UUID),
-        status: '404',
-        code: 'NOT_FOUND',
-        title: 'The specified resource does not exist',
-        detail: `There is no resource of type 'userInvitations' with id '${id}'`,
-      },
-    ],
-  };
-}
-
-function gone(detail: string) {
-  return {
-    errors: [{ id: expect.stringMatching(UUID), status: '410', code: 'GONE', title: 'The requested resource is no longer available', detail }],
-  };
-}
+const FORBIDDEN = errorBody(forbidden());
+const invitationNotFound = (id: string) => errorBody(notFound('userInvitations', id));
+const invitationGone = (detail: string) => errorBody(gone(detail));
 
 /** Apple's date-time form: milliseconds and an explicit offset (A13). */
 function appleDate(ms: number): string {
   return new Date(ms).toISOString().replace('Z', '+00:00');
 }
 
-interface Expected {
-  email: string;
-  createdAt: number;
-  firstName?: string;
-  lastName?: string;
-  roles?: string[];
-  allAppsVisible: boolean;
-  provisioningAllowed: boolean;
-}
-
-function resource(id: string, e: Expected) {
-  const self = `${PUBLIC_URL}/v1/userInvitations/${id}`;
-  return {
-    type: 'userInvitations',
-    id,
-    attributes: {
-      email: e.email,
-      firstName: e.firstName ?? 'Jane',
-      lastName: e.lastName ?? 'Appleseed',
-      expirationDate: appleDate(e.createdAt + LIFETIME),
-      roles: e.roles ?? ['DEVELOPER'],
-      allAppsVisible: e.allAppsVisible,
-      provisioningAllowed: e.provisioningAllowed,
-    },
-    relationships: { visibleApps: { links: { self: `${self}/relationships/visibleApps`, related: `${self}/visibleApps` } } },
-    links: { self },
-  };
+/** A whole UserInvitation resource, for an invitation created at `createdAt`. */
+function resource(id: string, { createdAt, ...e }: Omit<ExpectedInvitation, 'expirationDate'> & { createdAt: number }) {
+  return invitationResource(id, { ...e, expirationDate: appleDate(createdAt + LIFETIME) });
 }
 
 describe('GET and DELETE /v1/userInvitations/{id}', () => {
-  let s: TestServer;
+  const s = useTestServer();
   let seq = 0;
   const email = (tag: string) => `${tag}.${++seq}@lifecycle.example.com`;
 
-  beforeAll(async () => {
-    s = await startTestServer();
-  });
-  afterAll(async () => s.close());
 
   async function create(attributes: Record<string, unknown>, relationships?: Record<string, unknown>): Promise<string> {
     const res = await s.call('POST', '/v1/userInvitations', { body: invitationBody(attributes, relationships) });
@@ -143,7 +76,7 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
       for (const id of [randomUUID(), 'not-a-uuid', '12345']) {
         const res = await s.call('GET', `/v1/userInvitations/${id}`);
         expect(res.status, id).toBe(404);
-        expect(res.body).toEqual(notFound(id));
+        expect(res.body).toEqual(invitationNotFound(id));
       }
     });
 
@@ -165,11 +98,11 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
 
       const read = await s.call('GET', `/v1/userInvitations/${id}`);
       expect(read.status).toBe(404);
-      expect(read.body).toEqual(notFound(id));
+      expect(read.body).toEqual(invitationNotFound(id));
 
       const again = await s.call('DELETE', `/v1/userInvitations/${id}`);
       expect(again.status).toBe(404);
-      expect(again.body).toEqual(notFound(id));
+      expect(again.body).toEqual(invitationNotFound(id));
     });
 
     it('a cancelled invitation leaves the list, and its visible apps go with it', async () => {
@@ -184,14 +117,14 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
       expect(after.body.data).toEqual([]);
       const linkage = await s.call('GET', `/v1/userInvitations/${id}/relationships/visibleApps`);
       expect(linkage.status).toBe(404);
-      expect(linkage.body).toEqual(notFound(id));
+      expect(linkage.body).toEqual(invitationNotFound(id));
     });
 
     it('404 NOT_FOUND for an id that never existed', async () => {
       const id = randomUUID();
       const res = await s.call('DELETE', `/v1/userInvitations/${id}`);
       expect(res.status).toBe(404);
-      expect(res.body).toEqual(notFound(id));
+      expect(res.body).toEqual(invitationNotFound(id));
     });
 
     it('after a cancel the same email, in any case, can be invited again', async () => {
@@ -245,17 +178,7 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
       const id = await create({ email: email('delete-415') });
       const res = await s.call('DELETE', `/v1/userInvitations/${id}`, { rawBody: 'cancel', headers: { 'content-type': 'text/plain' } });
       expect(res.status).toBe(415);
-      expect(res.body).toEqual({
-        errors: [
-          {
-            id: expect.stringMatching(UUID),
-            status: '415',
-            code: 'UNSUPPORTED_MEDIA_TYPE',
-            title: 'The request entity has an unsupported media type',
-            detail: "The Content-Type 'text/plain' is not supported. Make sure the Content-Type header in the request is application/json",
-          },
-        ],
-      });
+      expect(res.body).toEqual(errorBody(unsupportedMediaType('text/plain')));
       expect((await s.call('GET', `/v1/userInvitations/${id}`)).status).toBe(200);
     });
   });
@@ -266,12 +189,12 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
       await s.db.kysely.insertInto('invitation_tombstones').values({ id, outcome: 'accepted', at: s.clock.now().toISOString() }).execute();
       const read = await s.call('GET', `/v1/userInvitations/${id}`);
       expect(read.status).toBe(410);
-      expect(read.body).toEqual(gone(`The invitation '${id}' was accepted`));
+      expect(read.body).toEqual(invitationGone(`The invitation '${id}' was accepted`));
       expect(read.body.errors[0].detail).toMatch(/accepted/);
 
       const del = await s.call('DELETE', `/v1/userInvitations/${id}`);
       expect(del.status).toBe(410);
-      expect(del.body).toEqual(gone(`The invitation '${id}' was accepted`));
+      expect(del.body).toEqual(invitationGone(`The invitation '${id}' was accepted`));
     });
 
     it('after a real acceptance: 410 by id, and the email is taken by the new user', async () => {
@@ -284,26 +207,15 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
 
       const read = await s.call('GET', `/v1/userInvitations/${id}`);
       expect(read.status).toBe(410);
-      expect(read.body).toEqual(gone(`The invitation '${id}' was accepted`));
+      expect(read.body).toEqual(invitationGone(`The invitation '${id}' was accepted`));
       const del = await s.call('DELETE', `/v1/userInvitations/${id}`);
       expect(del.status).toBe(410);
-      expect(del.body).toEqual(gone(`The invitation '${id}' was accepted`));
+      expect(del.body).toEqual(invitationGone(`The invitation '${id}' was accepted`));
 
       const upper = address.toUpperCase();
       const again = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: upper }) });
       expect(again.status).toBe(409);
-      expect(again.body).toEqual({
-        errors: [
-          {
-            id: expect.stringMatching(UUID),
-            status: '409',
-            code: 'ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE',
-            title: 'An attribute in the provided entity has invalid value',
-            detail: `The email '${upper}' already belongs to a pending invitation or a user of this team`,
-            source: { pointer: '/data/attributes/email' },
-          },
-        ],
-      });
+      expect(again.body).toEqual(errorBody(duplicateEmail(upper)));
     });
 
     it('410 for a key without ADMIN reading an accepted invitation', async () => {
@@ -312,7 +224,7 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
       const { token } = await s.keyWithRole('SALES');
       const res = await s.call('GET', `/v1/userInvitations/${id}`, { token });
       expect(res.status).toBe(410);
-      expect(res.body).toEqual(gone(`The invitation '${id}' was accepted`));
+      expect(res.body).toEqual(invitationGone(`The invitation '${id}' was accepted`));
     });
   });
 });
@@ -322,16 +234,14 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
  * moment of each request, since a token lives only 20 minutes of that clock.
  */
 describe('expiry of /v1/userInvitations/{id} (A6, A9, A13)', () => {
-  let s: TestServer;
+  const s = useTestServer();
   let admin: { keyId: string; privateKeyPem: string };
   let seq = 0;
   const email = (tag: string) => `${tag}.${++seq}@expiry.example.com`;
 
   beforeAll(async () => {
-    s = await startTestServer();
     admin = await s.keyWithRole('ADMIN');
   });
-  afterAll(async () => s.close());
 
   const adminToken = () => s.token({ privateKeyPem: admin.privateKeyPem, keyId: admin.keyId, issuerId: s.issuerId });
   const call = async (method: string, path: string, body?: unknown) =>
@@ -356,11 +266,11 @@ describe('expiry of /v1/userInvitations/{id} (A6, A9, A13)', () => {
     s.clock.advance(1);
     const read = await call('GET', `/v1/userInvitations/${id}`);
     expect(read.status).toBe(410);
-    expect(read.body).toEqual(gone(`The invitation '${id}' has expired`));
+    expect(read.body).toEqual(invitationGone(`The invitation '${id}' has expired`));
 
     const del = await call('DELETE', `/v1/userInvitations/${id}`);
     expect(del.status).toBe(410);
-    expect(del.body).toEqual(gone(`The invitation '${id}' has expired`));
+    expect(del.body).toEqual(invitationGone(`The invitation '${id}' has expired`));
 
     const list = await call('GET', `/v1/userInvitations?filter[email]=${encodeURIComponent(address)}`);
     expect(list.status).toBe(200);
@@ -389,7 +299,7 @@ describe('expiry of /v1/userInvitations/{id} (A6, A9, A13)', () => {
 
     const old = await call('GET', `/v1/userInvitations/${oldId}`);
     expect(old.status).toBe(410);
-    expect(old.body).toEqual(gone(`The invitation '${oldId}' has expired`));
+    expect(old.body).toEqual(invitationGone(`The invitation '${oldId}' has expired`));
     const fresh = await call('GET', `/v1/userInvitations/${newId}`);
     expect(fresh.status).toBe(200);
     const list = await call('GET', `/v1/userInvitations?filter[email]=${encodeURIComponent(address)}`);
@@ -401,6 +311,6 @@ describe('expiry of /v1/userInvitations/{id} (A6, A9, A13)', () => {
     await s.db.kysely.insertInto('invitation_tombstones').values({ id, outcome: 'expired', at: s.clock.now().toISOString() }).execute();
     const res = await call('GET', `/v1/userInvitations/${id}`);
     expect(res.status).toBe(410);
-    expect(res.body).toEqual(gone(`The invitation '${id}' has expired`));
+    expect(res.body).toEqual(invitationGone(`The invitation '${id}' has expired`));
   });
 });

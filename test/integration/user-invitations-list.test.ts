@@ -2,35 +2,15 @@
  * GET /v1/userInvitations (and the query rules of GET /v1/userInvitations/{id}):
  * behavior.md A4 (parameter errors), A15 (limits, links, keyset cursors), A16 (filters, sorts).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { formatAppleDate } from '../../src/clock.js';
-import { PUBLIC_URL, invitationBody, startTestServer, visibleApps, type ApiResponse, type TestServer } from '../helpers/harness.js';
+import { illegalParameter, invalidParameter } from '../helpers/api-errors.js';
+import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type ApiResponse, type TestServer } from '../helpers/harness.js';
+import { ids, local, walkIds } from '../helpers/paging.js';
+import { invitationResource } from '../helpers/resources.js';
 
 const HOURS_72 = 72 * 60 * 60 * 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const LIST = `${PUBLIC_URL}/v1/userInvitations`;
-
-function invalid(parameter: string, detail: unknown) {
-  return {
-    id: expect.stringMatching(UUID),
-    status: '400',
-    code: 'PARAMETER_ERROR.INVALID',
-    title: 'A parameter has an invalid value',
-    detail,
-    source: { parameter },
-  };
-}
-
-function illegal(parameter: string) {
-  return {
-    id: expect.stringMatching(UUID),
-    status: '400',
-    code: 'PARAMETER_ERROR.ILLEGAL',
-    title: 'A given parameter is not allowed for this request',
-    detail: `The parameter '${parameter}' can not be used with this request`,
-    source: { parameter },
-  };
-}
 
 interface Attrs {
   email: string;
@@ -41,55 +21,8 @@ interface Attrs {
   provisioningAllowed?: boolean;
 }
 
-/** The whole resource as the list renders it without include or fields. */
-function expectedResource(id: string, a: Required<Attrs>, expirationDate: string) {
-  const self = `${PUBLIC_URL}/v1/userInvitations/${id}`;
-  return {
-    type: 'userInvitations',
-    id,
-    attributes: {
-      email: a.email,
-      firstName: a.firstName,
-      lastName: a.lastName,
-      expirationDate,
-      roles: a.roles,
-      allAppsVisible: a.allAppsVisible,
-      provisioningAllowed: a.provisioningAllowed,
-    },
-    relationships: { visibleApps: { links: { self: `${self}/relationships/visibleApps`, related: `${self}/visibleApps` } } },
-    links: { self },
-  };
-}
-
-/** The path part of an absolute link on the public base, to call on the test server. */
-function local(link: string): string {
-  expect(link.startsWith(`${PUBLIC_URL}/`), `${link} is on the public base`).toBe(true);
-  return link.slice(PUBLIC_URL.length);
-}
-
-function ids(r: ApiResponse): string[] {
-  return (r.body.data as Array<{ id: string }>).map((d) => d.id);
-}
-
-interface Walk {
-  ids: string[];
-  pages: ApiResponse[];
-}
-
-/** Follows links.next verbatim from `path` until there is none. */
-async function walk(s: TestServer, path: string, token?: string): Promise<Walk> {
-  const out: Walk = { ids: [], pages: [] };
-  let next: string | undefined = path;
-  while (next !== undefined) {
-    const r: ApiResponse = await s.call('GET', next, token ? { token } : {});
-    expect(r.status, r.text).toBe(200);
-    out.pages.push(r);
-    out.ids.push(...ids(r));
-    next = r.body.links.next === undefined ? undefined : local(r.body.links.next);
-    expect(out.pages.length, 'too many pages').toBeLessThan(300);
-  }
-  return out;
-}
+/** Follows links.next verbatim from `path` until there is none (the limit=1 walk takes 205 pages). */
+const walk = (s: TestServer, path: string, token?: string) => walkIds(s, path, token, 300);
 
 function cursorOf(link: string): string {
   const c = new URL(link).searchParams.get('cursor');
@@ -107,11 +40,7 @@ function create(s: TestServer, a: Attrs, apps: string[] = []) {
 }
 
 describe('GET /v1/userInvitations: document shape', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer();
-  });
-  afterAll(async () => s.close());
+  const s = useTestServer();
 
   it('is an empty page with a bare self link when there are no invitations', async () => {
     const r = await s.call('GET', '/v1/userInvitations');
@@ -130,16 +59,24 @@ describe('GET /v1/userInvitations: document shape', () => {
     });
     expect([a.status, b.status]).toEqual([201, 201]);
     const expected = [
-      expectedResource(
-        a.body.data.id,
-        { email: 'Ann.Lee@Example.com', firstName: 'Ann', lastName: 'Lee', roles: ['ADMIN'], allAppsVisible: true, provisioningAllowed: true },
-        expiry,
-      ),
-      expectedResource(
-        b.body.data.id,
-        { email: 'bo@example.com', firstName: 'Bo', lastName: 'Ng', roles: ['DEVELOPER'], allAppsVisible: false, provisioningAllowed: false },
-        expiry,
-      ),
+      invitationResource(a.body.data.id, {
+        email: 'Ann.Lee@Example.com',
+        firstName: 'Ann',
+        lastName: 'Lee',
+        roles: ['ADMIN'],
+        allAppsVisible: true,
+        provisioningAllowed: true,
+        expirationDate: expiry,
+      }),
+      invitationResource(b.body.data.id, {
+        email: 'bo@example.com',
+        firstName: 'Bo',
+        lastName: 'Ng',
+        roles: ['DEVELOPER'],
+        allAppsVisible: false,
+        provisioningAllowed: false,
+        expirationDate: expiry,
+      }),
     ].sort((x, y) => (x.id < y.id ? -1 : 1));
 
     const r = await s.call('GET', '/v1/userInvitations');
@@ -187,17 +124,15 @@ describe('GET /v1/userInvitations: document shape', () => {
 });
 
 describe('GET /v1/userInvitations: limit', () => {
-  let s: TestServer;
+  const s = useTestServer();
   const all: string[] = [];
   beforeAll(async () => {
-    s = await startTestServer();
     for (let i = 0; i < 205; i++) {
       const inv = await create(s, { email: `bulk${String(i).padStart(3, '0')}@example.com`, lastName: `Bulk${i % 7}` });
       all.push(inv.id);
     }
     all.sort();
   });
-  afterAll(async () => s.close());
 
   it('defaults to 20 and puts limit=20 in links.next', async () => {
     const r = await s.call('GET', '/v1/userInvitations');
@@ -245,14 +180,14 @@ describe('GET /v1/userInvitations: limit', () => {
     const r = await s.call('GET', `/v1/userInvitations?limit=${raw}`);
     expect(r.status).toBe(400);
     expect(r.body).toEqual({
-      errors: [invalid('limit', `The value '${shown}' is not valid for 'limit'; it must be an integer from 1 to 200`)],
+      errors: [invalidParameter('limit', `The value '${shown}' is not valid for 'limit'; it must be an integer from 1 to 200`)],
     });
   });
 
   it('rejects a repeated limit', async () => {
     const r = await s.call('GET', '/v1/userInvitations?limit=5&limit=5');
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ errors: [invalid('limit', "The parameter 'limit' can only be given once")] });
+    expect(r.body).toEqual({ errors: [invalidParameter('limit', "The parameter 'limit' can only be given once")] });
   });
 
   it('accepts limit 200 and 1 at the bounds', async () => {
@@ -268,10 +203,10 @@ describe('GET /v1/userInvitations: limit', () => {
     const detail = `The value '${shown}' is not valid for 'limit[visibleApps]'; it must be an integer from 1 to 50`;
     const list = await s.call('GET', `/v1/userInvitations?include=visibleApps&limit[visibleApps]=${raw}`);
     expect(list.status).toBe(400);
-    expect(list.body).toEqual({ errors: [invalid('limit[visibleApps]', detail)] });
+    expect(list.body).toEqual({ errors: [invalidParameter('limit[visibleApps]', detail)] });
     const one = await s.call('GET', `/v1/userInvitations/${all[0]}?include=visibleApps&limit%5BvisibleApps%5D=${raw}`);
     expect(one.status).toBe(400);
-    expect(one.body).toEqual({ errors: [invalid('limit[visibleApps]', detail)] });
+    expect(one.body).toEqual({ errors: [invalidParameter('limit[visibleApps]', detail)] });
   });
 
   it('accepts limit[visibleApps] 1 and 50', async () => {
@@ -285,7 +220,7 @@ describe('GET /v1/userInvitations: limit', () => {
 });
 
 describe('GET /v1/userInvitations: following links.next under every sort', () => {
-  let s: TestServer;
+  const s = useTestServer();
   interface Row {
     id: string;
     email: string;
@@ -297,14 +232,12 @@ describe('GET /v1/userInvitations: following links.next under every sort', () =>
   const locals = ['mia', 'zoe', 'ava', 'liam', 'noah', 'emma', 'olga', 'kai', 'ivy', 'ben', 'cy', 'tom', 'uma', 'rex', 'dan', 'eli', 'fay', 'gus', 'hal', 'jon', 'pat', 'quin', 'sam'];
 
   beforeAll(async () => {
-    s = await startTestServer();
     for (const [i, name] of locals.entries()) {
       const lastName = lastNames[i % lastNames.length]!;
       const inv = await create(s, { email: `${name}@example.com`, lastName });
       rows.push({ id: inv.id, email: inv.email, lastName });
     }
   });
-  afterAll(async () => s.close());
 
   function expectedOrder(sort: string): string[] {
     const keys = sort === '' ? [] : sort.split(',');
@@ -393,7 +326,7 @@ describe('GET /v1/userInvitations: following links.next under every sort', () =>
       const r = await s.call('GET', `/v1/userInvitations?${query}`);
       expect(r.status).toBe(400);
       // the detail quotes at most 100 characters of the cursor
-      expect(r.body).toEqual({ errors: [invalid('cursor', `The cursor '${shown.slice(0, 100)}' is not valid for this request`)] });
+      expect(r.body).toEqual({ errors: [invalidParameter('cursor', `The cursor '${shown.slice(0, 100)}' is not valid for this request`)] });
     };
 
     it('rejects an altered signature', async () => {
@@ -425,10 +358,10 @@ describe('GET /v1/userInvitations: following links.next under every sort', () =>
     it('rejects an empty or repeated cursor', async () => {
       const empty = await s.call('GET', '/v1/userInvitations?cursor=');
       expect(empty.status).toBe(400);
-      expect(empty.body).toEqual({ errors: [invalid('cursor', "The parameter 'cursor' must not be empty")] });
+      expect(empty.body).toEqual({ errors: [invalidParameter('cursor', "The parameter 'cursor' must not be empty")] });
       const twice = await s.call('GET', `/v1/userInvitations?cursor=${cursor}&cursor=${cursor}&sort=lastName`);
       expect(twice.status).toBe(400);
-      expect(twice.body).toEqual({ errors: [invalid('cursor', "The parameter 'cursor' can only be given once")] });
+      expect(twice.body).toEqual({ errors: [invalidParameter('cursor', "The parameter 'cursor' can only be given once")] });
     });
 
     it('rejects a cursor used with a different sort', async () => {
@@ -468,11 +401,7 @@ describe('GET /v1/userInvitations: following links.next under every sort', () =>
 });
 
 describe('GET /v1/userInvitations: a list that changes while it is paged', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer();
-  });
-  afterAll(async () => s.close());
+  const s = useTestServer();
 
   it.each(['', 'lastName', '-lastName', 'email', '-email'])('never returns a row twice (sort=%s)', async (sort) => {
     // clean slate for each sort
@@ -515,13 +444,12 @@ describe('GET /v1/userInvitations: a list that changes while it is paged', () =>
 });
 
 describe('GET /v1/userInvitations: filters', () => {
-  let s: TestServer;
+  const s = useTestServer();
   let app1 = '';
   let app2 = '';
   let app3 = '';
   const inv: Record<string, string> = {};
   beforeAll(async () => {
-    s = await startTestServer();
     app1 = await s.createApp('One', 'com.example.one');
     app2 = await s.createApp('Two', 'com.example.two');
     app3 = await s.createApp('Three', 'com.example.three');
@@ -531,7 +459,6 @@ describe('GET /v1/userInvitations: filters', () => {
     inv.dave = (await create(s, { email: 'dave@example.com', lastName: 'D', roles: ['DEVELOPER', 'CREATE_APPS'] })).id;
     inv.malice = (await create(s, { email: 'malice@example.com', lastName: 'M', roles: ['SALES'] }, [app3])).id;
   });
-  afterAll(async () => s.close());
 
   const sorted = (...names: string[]) => names.map((n) => inv[n]!).sort();
 
@@ -615,13 +542,11 @@ describe('GET /v1/userInvitations: filters', () => {
 });
 
 describe('GET /v1/userInvitations: parameter errors', () => {
-  let s: TestServer;
+  const s = useTestServer();
   let id = '';
   beforeAll(async () => {
-    s = await startTestServer();
     id = (await create(s, { email: 'one@example.com', lastName: 'One' })).id;
   });
-  afterAll(async () => s.close());
 
   async function errorsOf(path: string) {
     const r = await s.call('GET', path);
@@ -631,21 +556,21 @@ describe('GET /v1/userInvitations: parameter errors', () => {
 
   it('an unknown filter key is INVALID with Apple wording', async () => {
     expect(await errorsOf('/v1/userInvitations?filter[emaill]=a@b.c')).toEqual({
-      errors: [invalid('filter[emaill]', "'emaill' is not a valid filter type")],
+      errors: [invalidParameter('filter[emaill]', "'emaill' is not a valid filter type")],
     });
     expect(await errorsOf('/v1/userInvitations?filter%5Busername%5D=a%40b.c')).toEqual({
-      errors: [invalid('filter[username]', "'username' is not a valid filter type")],
+      errors: [invalidParameter('filter[username]', "'username' is not a valid filter type")],
     });
   });
 
   it('an unknown parameter is ILLEGAL', async () => {
-    expect(await errorsOf('/v1/userInvitations?foo=1')).toEqual({ errors: [illegal('foo')] });
-    expect(await errorsOf('/v1/userInvitations?exists[visibleApps]=true')).toEqual({ errors: [illegal('exists[visibleApps]')] });
+    expect(await errorsOf('/v1/userInvitations?foo=1')).toEqual({ errors: [illegalParameter('foo')] });
+    expect(await errorsOf('/v1/userInvitations?exists[visibleApps]=true')).toEqual({ errors: [illegalParameter('exists[visibleApps]')] });
   });
 
   it('a parameter of other endpoints is ILLEGAL here', async () => {
-    expect(await errorsOf('/v1/userInvitations?fields[users]=username')).toEqual({ errors: [illegal('fields[users]')] });
-    expect(await errorsOf('/v1/userInvitations?limit[builds]=5')).toEqual({ errors: [illegal('limit[builds]')] });
+    expect(await errorsOf('/v1/userInvitations?fields[users]=username')).toEqual({ errors: [illegalParameter('fields[users]')] });
+    expect(await errorsOf('/v1/userInvitations?limit[builds]=5')).toEqual({ errors: [illegalParameter('limit[builds]')] });
   });
 
   it.each([
@@ -655,7 +580,7 @@ describe('GET /v1/userInvitations: parameter errors', () => {
     ['filter[email]', `/v1/userInvitations/ID?filter[email]=one@example.com`],
     ['foo', `/v1/userInvitations/ID?foo=1`],
   ])("GET /v1/userInvitations/{id} does not take '%s'", async (name, path) => {
-    expect(await errorsOf(path.replace('ID', id))).toEqual({ errors: [illegal(name)] });
+    expect(await errorsOf(path.replace('ID', id))).toEqual({ errors: [illegalParameter(name)] });
   });
 
   it('the detail of an illegal sort follows Apple', async () => {
@@ -664,36 +589,36 @@ describe('GET /v1/userInvitations: parameter errors', () => {
   });
 
   it('bad include, fields, sort and role values are INVALID', async () => {
-    expect(await errorsOf('/v1/userInvitations?include=x')).toEqual({ errors: [invalid('include', "'x' is not a valid relationship name")] });
+    expect(await errorsOf('/v1/userInvitations?include=x')).toEqual({ errors: [invalidParameter('include', "'x' is not a valid relationship name")] });
     expect(await errorsOf(`/v1/userInvitations/${id}?include=apps`)).toEqual({
-      errors: [invalid('include', "'apps' is not a valid relationship name")],
+      errors: [invalidParameter('include', "'apps' is not a valid relationship name")],
     });
     expect(await errorsOf('/v1/userInvitations?fields[userInvitations]=email,nickname')).toEqual({
-      errors: [invalid('fields[userInvitations]', "'nickname' is not a valid field name for 'fields[userInvitations]'")],
+      errors: [invalidParameter('fields[userInvitations]', "'nickname' is not a valid field name for 'fields[userInvitations]'")],
     });
     expect(await errorsOf(`/v1/userInvitations/${id}?fields[apps]=colour`)).toEqual({
-      errors: [invalid('fields[apps]', "'colour' is not a valid field name for 'fields[apps]'")],
+      errors: [invalidParameter('fields[apps]', "'colour' is not a valid field name for 'fields[apps]'")],
     });
-    expect(await errorsOf('/v1/userInvitations?sort=firstName')).toEqual({ errors: [invalid('sort', "'firstName' is not a valid sort expression")] });
-    expect(await errorsOf('/v1/userInvitations?sort=username')).toEqual({ errors: [invalid('sort', "'username' is not a valid sort expression")] });
-    expect(await errorsOf('/v1/userInvitations?sort=%2Bemail')).toEqual({ errors: [invalid('sort', "'+email' is not a valid sort expression")] });
+    expect(await errorsOf('/v1/userInvitations?sort=firstName')).toEqual({ errors: [invalidParameter('sort', "'firstName' is not a valid sort expression")] });
+    expect(await errorsOf('/v1/userInvitations?sort=username')).toEqual({ errors: [invalidParameter('sort', "'username' is not a valid sort expression")] });
+    expect(await errorsOf('/v1/userInvitations?sort=%2Bemail')).toEqual({ errors: [invalidParameter('sort', "'+email' is not a valid sort expression")] });
     expect(await errorsOf('/v1/userInvitations?filter[roles]=KING')).toEqual({
-      errors: [invalid('filter[roles]', "'KING' is not a valid value for 'filter[roles]'")],
+      errors: [invalidParameter('filter[roles]', "'KING' is not a valid value for 'filter[roles]'")],
     });
     expect(await errorsOf('/v1/userInvitations?filter[roles]=admin')).toEqual({
-      errors: [invalid('filter[roles]', "'admin' is not a valid value for 'filter[roles]'")],
+      errors: [invalidParameter('filter[roles]', "'admin' is not a valid value for 'filter[roles]'")],
     });
   });
 
   it('a sort key given twice is INVALID', async () => {
     const body = await errorsOf('/v1/userInvitations?sort=email,-email');
-    expect(body.errors).toEqual([invalid('sort', expect.any(String))]);
+    expect(body.errors).toEqual([invalidParameter('sort', expect.any(String))]);
   });
 
   it('empty values are INVALID', async () => {
     for (const name of ['include', 'sort', 'filter[email]', 'fields[userInvitations]']) {
       const body = await errorsOf(`/v1/userInvitations?${name}=`);
-      expect(body.errors).toEqual([invalid(name, expect.any(String))]);
+      expect(body.errors).toEqual([invalidParameter(name, expect.any(String))]);
     }
   });
 
@@ -701,13 +626,13 @@ describe('GET /v1/userInvitations: parameter errors', () => {
     const body = await errorsOf('/v1/userInvitations?foo=1&limit=0&sort=bogus&filter[emaill]=x&include=x&filter[roles]=KING&bar');
     expect(body).toEqual({
       errors: [
-        illegal('foo'),
-        invalid('limit', "The value '0' is not valid for 'limit'; it must be an integer from 1 to 200"),
-        invalid('sort', "'bogus' is not a valid sort expression"),
-        invalid('filter[emaill]', "'emaill' is not a valid filter type"),
-        invalid('include', "'x' is not a valid relationship name"),
-        invalid('filter[roles]', "'KING' is not a valid value for 'filter[roles]'"),
-        illegal('bar'),
+        illegalParameter('foo'),
+        invalidParameter('limit', "The value '0' is not valid for 'limit'; it must be an integer from 1 to 200"),
+        invalidParameter('sort', "'bogus' is not a valid sort expression"),
+        invalidParameter('filter[emaill]', "'emaill' is not a valid filter type"),
+        invalidParameter('include', "'x' is not a valid relationship name"),
+        invalidParameter('filter[roles]', "'KING' is not a valid value for 'filter[roles]'"),
+        illegalParameter('bar'),
       ],
     });
   });
@@ -716,19 +641,15 @@ describe('GET /v1/userInvitations: parameter errors', () => {
     const body = await errorsOf('/v1/userInvitations?filter[roles]=KING,DEVELOPER,QUEEN');
     expect(body).toEqual({
       errors: [
-        invalid('filter[roles]', "'KING' is not a valid value for 'filter[roles]'"),
-        invalid('filter[roles]', "'QUEEN' is not a valid value for 'filter[roles]'"),
+        invalidParameter('filter[roles]', "'KING' is not a valid value for 'filter[roles]'"),
+        invalidParameter('filter[roles]', "'QUEEN' is not a valid value for 'filter[roles]'"),
       ],
     });
   });
 });
 
 describe('GET /v1/userInvitations: expired invitations', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer();
-  });
-  afterAll(async () => s.close());
+  const s = useTestServer();
 
   it('leave the list and its total the moment they expire', async () => {
     const reader = await s.keyWithRole('DEVELOPER');

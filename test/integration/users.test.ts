@@ -5,18 +5,11 @@
  * a user holds (A9). Users join as real ones do: invited through the API, then accepted.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { serializeApp } from '../../src/resources/apps/serializer.js';
 import type { App } from '../../src/resources/apps/service.js';
-import {
-  entityError,
-  forbidden,
-  illegalParameter,
-  invalidParameter,
-  notFound,
-  NOT_AUTHORIZED,
-} from '../helpers/api-errors.js';
-import { invitationBody, PUBLIC_URL, startTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
+import { duplicateEmail, forbidden, illegalParameter, invalidParameter, notFound, NOT_AUTHORIZED } from '../helpers/api-errors.js';
+import { invitationBody, PUBLIC_URL, useTestServer, visibleApps } from '../helpers/harness.js';
 import { ids, local, walk } from '../helpers/paging.js';
 import { createUser } from '../helpers/users.js';
 
@@ -62,7 +55,7 @@ function appResource(app: App) {
 }
 
 describe('GET /v1/users', () => {
-  let s: TestServer;
+  const s = useTestServer();
   let apps: App[];
   /** carol Zed DEVELOPER [A0, A1]; alice young ADMIN; bob Zed MARKETING [A1]; dave Adams FINANCE; eve baker APP_MANAGER+ACCESS_TO_REPORTS */
   const u: Record<'carol' | 'alice' | 'bob' | 'dave' | 'eve', string> = { carol: '', alice: '', bob: '', dave: '', eve: '' };
@@ -83,7 +76,6 @@ describe('GET /v1/users', () => {
   const byId = (...names: Array<keyof typeof u>) => names.map((n) => u[n]).sort();
 
   beforeAll(async () => {
-    s = await startTestServer();
     apps = [];
     for (const name of ['Zeta', 'Alpha']) apps.push(await s.services.apps.create({ name, bundleId: `com.example.${name}`, sku: name }));
     apps.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -97,7 +89,6 @@ describe('GET /v1/users', () => {
     const pending = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: 'frank@example.com' }) });
     expect(pending.status).toBe(201);
   });
-  afterAll(async () => s.close());
 
   it('lists every user in id order, whole resources with relationship links only', async () => {
     const r = await s.call('GET', '/v1/users');
@@ -389,21 +380,14 @@ describe('GET /v1/users', () => {
 });
 
 describe('DELETE /v1/users/{id} and the email a user holds (A9)', () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer();
-  });
-  afterAll(async () => s.close());
-
-  const duplicate = (email: string) =>
-    entityError('ATTRIBUTE.INVALID.DUPLICATE', `The email '${email}' already belongs to a pending invitation or a user of this team`, '/data/attributes/email');
+  const s = useTestServer();
 
   it("inviting a user's email, in any case, is refused", async () => {
     await createUser(s, { email: 'Ivan@Example.com', roles: ['SALES'] });
     for (const email of ['Ivan@Example.com', 'ivan@example.com', 'IVAN@EXAMPLE.COM']) {
       const r = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email }) });
       expect(r.status, email).toBe(409);
-      expect(r.body).toEqual({ errors: [duplicate(email)] });
+      expect(r.body).toEqual({ errors: [duplicateEmail(email)] });
     }
   });
 

@@ -4,109 +4,32 @@
  * the two relationship endpoints GET /v1/userInvitations/{id}/visibleApps and
  * GET /v1/userInvitations/{id}/relationships/visibleApps (A15 paging, A4 parameters, A6 404/410).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PUBLIC_URL, invitationBody, startTestServer, visibleApps, type ApiResponse, type TestServer } from '../helpers/harness.js';
-import { loadSpecDocument } from '../../src/spec/openapi.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { errorBody, gone, illegalParameter, invalidParameter, notFound } from '../helpers/api-errors.js';
+import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
+import { ids, local, walk } from '../helpers/paging.js';
+import { appResource, invitationResource, type AppInfo } from '../helpers/resources.js';
 
 const HOURS_72 = 72 * 60 * 60 * 1000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const LIST = `${PUBLIC_URL}/v1/userInvitations`;
-
-function invalid(parameter: string, detail: unknown) {
-  return {
-    id: expect.stringMatching(UUID),
-    status: '400',
-    code: 'PARAMETER_ERROR.INVALID',
-    title: 'A parameter has an invalid value',
-    detail,
-    source: { parameter },
-  };
-}
-
-function illegal(parameter: string) {
-  return {
-    id: expect.stringMatching(UUID),
-    status: '400',
-    code: 'PARAMETER_ERROR.ILLEGAL',
-    title: 'A given parameter is not allowed for this request',
-    detail: `The parameter '${parameter}' can not be used with this request`,
-    source: { parameter },
-  };
-}
-
-/** App relationships as the spec lists them: every one with links is rendered as links only. */
-const APP_RELATIONSHIP_NAMES: string[] = (() => {
-  const app = loadSpecDocument().components.schemas.App as {
-    properties: { relationships: { properties: Record<string, { properties?: Record<string, unknown> }> } };
-  };
-  return Object.entries(app.properties.relationships.properties)
-    .filter(([, schema]) => schema.properties?.links !== undefined)
-    .map(([name]) => name);
-})();
-
-interface AppInfo {
-  id: string;
-  name: string;
-  bundleId: string;
-  sku: string;
-}
-
-/** An app resource as rendered everywhere outside GET /v1/apps includes: all attributes, relationship links. */
-function appResource(a: AppInfo) {
-  const self = `${PUBLIC_URL}/v1/apps/${a.id}`;
-  return {
-    type: 'apps',
-    id: a.id,
-    attributes: {
-      accessibilityUrl: null,
-      name: a.name,
-      bundleId: a.bundleId,
-      sku: a.sku,
-      primaryLocale: 'en-US',
-      isOrEverWasMadeForKids: null,
-      subscriptionStatusUrl: null,
-      subscriptionStatusUrlVersion: null,
-      subscriptionStatusUrlForSandbox: null,
-      subscriptionStatusUrlVersionForSandbox: null,
-      contentRightsDeclaration: null,
-      streamlinedPurchasingEnabled: null,
-    },
-    relationships: Object.fromEntries(
-      APP_RELATIONSHIP_NAMES.map((n) => [n, { links: { self: `${self}/relationships/${n}`, related: `${self}/${n}` } }]),
-    ),
-    links: { self },
-  };
-}
 
 function relLinks(invitationId: string) {
   const self = `${LIST}/${invitationId}`;
   return { self: `${self}/relationships/visibleApps`, related: `${self}/visibleApps` };
 }
 
-function local(link: string): string {
-  expect(link.startsWith(`${PUBLIC_URL}/`)).toBe(true);
-  return link.slice(PUBLIC_URL.length);
-}
-
-function ids(r: ApiResponse): string[] {
-  return (r.body.data as Array<{ id: string }>).map((d) => d.id);
-}
-
-async function walk(s: TestServer, path: string, token?: string): Promise<ApiResponse[]> {
-  const pages: ApiResponse[] = [];
-  let next: string | undefined = path;
-  while (next !== undefined) {
-    const r: ApiResponse = await s.call('GET', next, token ? { token } : {});
-    expect(r.status, r.text).toBe(200);
-    pages.push(r);
-    next = r.body.links.next === undefined ? undefined : local(r.body.links.next);
-    expect(pages.length).toBeLessThan(100);
+/** Creates `count` apps, the i-th with these name and bundle id; returns them in id order. */
+async function createApps(s: TestServer, count: number, name: (i: number) => string, bundleId: (i: number) => string): Promise<AppInfo[]> {
+  const apps: AppInfo[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = await s.createApp(name(i), bundleId(i));
+    apps.push({ id, name: name(i), bundleId: bundleId(i), sku: (await s.services.apps.get(id)).sku });
   }
-  return pages;
+  return apps.sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 describe('include=visibleApps and sparse fieldsets', () => {
-  let s: TestServer;
+  const s = useTestServer();
   const apps: AppInfo[] = [];
   let alice = '';
   let bob = '';
@@ -116,15 +39,7 @@ describe('include=visibleApps and sparse fieldsets', () => {
   let expiry = '';
 
   beforeAll(async () => {
-    s = await startTestServer();
-    for (let i = 0; i < 12; i++) {
-      const name = `App ${String(i).padStart(2, '0')}`;
-      const bundleId = `com.example.inc${i}`;
-      const id = await s.createApp(name, bundleId);
-      const created = await s.services.apps.get(id);
-      apps.push({ id, name, bundleId, sku: created.sku });
-    }
-    apps.sort((a, b) => (a.id < b.id ? -1 : 1));
+    apps.push(...(await createApps(s, 12, (i) => `App ${String(i).padStart(2, '0')}`, (i) => `com.example.inc${i}`)));
     expiry = new Date(s.clock.now().getTime() + HOURS_72).toISOString().replace('Z', '+00:00');
     // alice and bob share apps[1]; admin sees all apps; many has all twelve
     const post = async (email: string, roles: string[], appIds: string[]) => {
@@ -140,24 +55,9 @@ describe('include=visibleApps and sparse fieldsets', () => {
     many = await post('many@example.com', ['APP_MANAGER'], apps.map((a) => a.id).reverse());
     manyApps = apps;
   });
-  afterAll(async () => s.close());
 
   function invitation(id: string, email: string, roles: string[], allAppsVisible: boolean, provisioningAllowed: boolean, rel: object) {
-    return {
-      type: 'userInvitations',
-      id,
-      attributes: {
-        email,
-        firstName: 'F',
-        lastName: email.split('@')[0],
-        expirationDate: expiry,
-        roles,
-        allAppsVisible,
-        provisioningAllowed,
-      },
-      relationships: { visibleApps: rel },
-      links: { self: `${LIST}/${id}` },
-    };
+    return invitationResource(id, { email, firstName: 'F', lastName: email.split('@')[0], expirationDate: expiry, roles, allAppsVisible, provisioningAllowed }, rel);
   }
 
   it('GET /{id} without include: relationship with links only, no included', async () => {
@@ -179,7 +79,7 @@ describe('include=visibleApps and sparse fieldsets', () => {
         meta: { paging: { total: 3, limit: 10 } },
         data: mine.map((a) => ({ type: 'apps', id: a.id })),
       }),
-      included: mine.map(appResource),
+      included: mine.map((a) => appResource(a)),
       links: { self: `${LIST}/${alice}?include=visibleApps` },
     });
   });
@@ -190,7 +90,7 @@ describe('include=visibleApps and sparse fieldsets', () => {
     const rel = r.body.data.relationships.visibleApps;
     expect(rel.meta).toEqual({ paging: { total: 12, limit: 5 } });
     expect(rel.data).toEqual(manyApps.slice(0, 5).map((a) => ({ type: 'apps', id: a.id })));
-    expect(r.body.included).toEqual(manyApps.slice(0, 5).map(appResource));
+    expect(r.body.included).toEqual(manyApps.slice(0, 5).map((a) => appResource(a)));
     expect(r.body.links.self).toBe(`${LIST}/${many}?include=visibleApps&limit%5BvisibleApps%5D=5`);
   });
 
@@ -236,7 +136,7 @@ describe('include=visibleApps and sparse fieldsets', () => {
     });
     expect(byId.get(admin)).toEqual({ visibleApps: { links: relLinks(admin), meta: { paging: { total: 0, limit: 2 } }, data: [] } });
     // apps[1] belongs to alice and bob but appears once; apps[2] is beyond alice's limit
-    expect(r.body.included).toEqual([apps[0]!, apps[1]!].map(appResource));
+    expect(r.body.included).toEqual([apps[0]!, apps[1]!].map((a) => appResource(a)));
     expect(r.body.meta).toEqual({ paging: { total: 3, limit: 20 } });
   });
 
@@ -276,7 +176,7 @@ describe('include=visibleApps and sparse fieldsets', () => {
         attributes: { email: 'alice@example.com', roles: ['DEVELOPER'] },
         links: { self: `${LIST}/${alice}` },
       },
-      included: [apps[0]!, apps[1]!, apps[2]!].map(appResource),
+      included: [apps[0]!, apps[1]!, apps[2]!].map((a) => appResource(a)),
       links: { self: `${LIST}/${alice}?include=visibleApps&fields%5BuserInvitations%5D=email%2Croles` },
     });
   });
@@ -343,31 +243,24 @@ describe('include=visibleApps and sparse fieldsets', () => {
 });
 
 describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApps', () => {
-  let s: TestServer;
+  const s = useTestServer();
   const apps: AppInfo[] = [];
   let big = '';
   let small = '';
   let none = '';
 
   beforeAll(async () => {
-    s = await startTestServer();
-    for (let i = 0; i < 25; i++) {
-      const name = `Rel ${i}`;
-      const id = await s.createApp(name, `com.example.rel${i}`);
-      apps.push({ id, name, bundleId: `com.example.rel${i}`, sku: (await s.services.apps.get(id)).sku });
-    }
-    apps.sort((a, b) => (a.id < b.id ? -1 : 1));
+    apps.push(...(await createApps(s, 25, (i) => `Rel ${i}`, (i) => `com.example.rel${i}`)));
     big = (await s.services.invitations.create(invitationBody({ email: 'big@example.com' }, visibleApps(...apps.map((a) => a.id))))).id;
     small = (await s.services.invitations.create(invitationBody({ email: 'small@example.com' }, visibleApps(apps[7]!.id, apps[3]!.id)))).id;
     none = (await s.services.invitations.create(invitationBody({ email: 'none@example.com', roles: ['FINANCE'] }))).id;
   });
-  afterAll(async () => s.close());
 
   it('/visibleApps: whole document, apps by id', async () => {
     const r = await s.call('GET', `/v1/userInvitations/${small}/visibleApps`);
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
-      data: [apps[3]!, apps[7]!].map(appResource),
+      data: [apps[3]!, apps[7]!].map((a) => appResource(a)),
       links: { self: `${LIST}/${small}/visibleApps` },
       meta: { paging: { total: 2, limit: 20 } },
     });
@@ -413,7 +306,7 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
 
   it('/visibleApps with limit=200 returns all in one page', async () => {
     const r = await s.call('GET', `/v1/userInvitations/${big}/visibleApps?limit=200`);
-    expect(r.body.data).toEqual(apps.map(appResource));
+    expect(r.body.data).toEqual(apps.map((a) => appResource(a)));
     expect(r.body.links).toEqual({ self: `${LIST}/${big}/visibleApps?limit=200` });
   });
 
@@ -436,10 +329,10 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
     for (const v of ['0', '201', '-1', 'abc']) {
       const r = await s.call('GET', `/v1/userInvitations/${small}/${sub}?limit=${v}`);
       expect(r.status).toBe(400);
-      expect(r.body).toEqual({ errors: [invalid('limit', `The value '${v}' is not valid for 'limit'; it must be an integer from 1 to 200`)] });
+      expect(r.body).toEqual({ errors: [invalidParameter('limit', `The value '${v}' is not valid for 'limit'; it must be an integer from 1 to 200`)] });
     }
     const twice = await s.call('GET', `/v1/userInvitations/${small}/${sub}?limit=1&limit=2`);
-    expect(twice.body).toEqual({ errors: [invalid('limit', "The parameter 'limit' can only be given once")] });
+    expect(twice.body).toEqual({ errors: [invalidParameter('limit', "The parameter 'limit' can only be given once")] });
   });
 
   it.each([
@@ -454,13 +347,13 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
   ])('/%s does not take %s', async (sub, name, query) => {
     const r = await s.call('GET', `/v1/userInvitations/${small}/${sub}?${query}`);
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ errors: [illegal(name)] });
+    expect(r.body).toEqual({ errors: [illegalParameter(name)] });
   });
 
   it('/visibleApps rejects a bad fields[apps] value', async () => {
     const r = await s.call('GET', `/v1/userInvitations/${small}/visibleApps?fields[apps]=name,colour`);
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ errors: [invalid('fields[apps]', "'colour' is not a valid field name for 'fields[apps]'")] });
+    expect(r.body).toEqual({ errors: [invalidParameter('fields[apps]', "'colour' is not a valid field name for 'fields[apps]'")] });
   });
 
   describe('cursors', () => {
@@ -473,7 +366,7 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
     const rejects = async (path: string, shown: string) => {
       const r = await s.call('GET', path);
       expect(r.status).toBe(400);
-      expect(r.body).toEqual({ errors: [invalid('cursor', `The cursor '${shown.slice(0, 100)}' is not valid for this request`)] });
+      expect(r.body).toEqual({ errors: [invalidParameter('cursor', `The cursor '${shown.slice(0, 100)}' is not valid for this request`)] });
     };
 
     it('a cursor works on both relationship endpoints of the invitation', async () => {
@@ -508,44 +401,24 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
     for (const sub of ['visibleApps', 'relationships/visibleApps']) {
       const r = await s.call('GET', `/v1/userInvitations/nope/${sub}`);
       expect(r.status).toBe(404);
-      expect(r.body).toEqual({
-        errors: [
-          {
-            id: expect.stringMatching(UUID),
-            status: '404',
-            code: 'NOT_FOUND',
-            title: 'The specified resource does not exist',
-            detail: "There is no resource of type 'userInvitations' with id 'nope'",
-          },
-        ],
-      });
+      expect(r.body).toEqual(errorBody(notFound('userInvitations', 'nope')));
     }
   });
 
   it('a cancelled invitation is 404 and an expired one 410 on both endpoints', async () => {
-    const gone = (await s.services.invitations.create(invitationBody({ email: 'cancel@example.com' }, visibleApps(apps[0]!.id)))).id;
-    expect((await s.call('DELETE', `/v1/userInvitations/${gone}`)).status).toBe(204);
+    const cancelled = (await s.services.invitations.create(invitationBody({ email: 'cancel@example.com' }, visibleApps(apps[0]!.id)))).id;
+    expect((await s.call('DELETE', `/v1/userInvitations/${cancelled}`)).status).toBe(204);
     for (const sub of ['visibleApps', 'relationships/visibleApps']) {
-      const r = await s.call('GET', `/v1/userInvitations/${gone}/${sub}`);
+      const r = await s.call('GET', `/v1/userInvitations/${cancelled}/${sub}`);
       expect(r.status).toBe(404);
-      expect(r.body.errors[0].detail).toBe(`There is no resource of type 'userInvitations' with id '${gone}'`);
+      expect(r.body.errors[0].detail).toBe(`There is no resource of type 'userInvitations' with id '${cancelled}'`);
     }
     s.clock.advance(HOURS_72);
     const key = await s.keyWithRole('DEVELOPER');
     for (const sub of ['visibleApps', 'relationships/visibleApps']) {
       const r = await s.call('GET', `/v1/userInvitations/${small}/${sub}`, { token: key.token });
       expect(r.status).toBe(410);
-      expect(r.body).toEqual({
-        errors: [
-          {
-            id: expect.stringMatching(UUID),
-            status: '410',
-            code: 'GONE',
-            title: 'The requested resource is no longer available',
-            detail: `The invitation '${small}' has expired`,
-          },
-        ],
-      });
+      expect(r.body).toEqual(errorBody(gone(`The invitation '${small}' has expired`)));
     }
   });
 });
