@@ -3,17 +3,16 @@
  * (main/server does), so tests can boot it on a real database and talk to it.
  */
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES } from 'node:http';
-import type { Socket } from 'node:net';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Db } from './db/database.js';
-import { ApiError, ApiErrors, errorResponse } from './errors/api-error.js';
+import { ApiError, ApiErrors } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { Authenticator, mayWrite, type Principal } from './http/auth.js';
 import type { Operation } from './http/operation.js';
+import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, sendErrors, sendJson, splitTarget } from './http/responses.js';
 import { DatabaseRateLimiter, InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
 import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
 import { CursorCodec } from './jsonapi/cursor.js';
@@ -41,9 +40,6 @@ import { activationPages } from './web/activation-routes.js';
  * type lacks, so `application/json; charset=utf-8` (which we do send) is offered explicitly.
  */
 const ACCEPTABLE_TYPES = ['application/json', 'application/json; charset=utf-8'];
-
-/** Requests larger than this are refused with 413. */
-export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export interface Services {
   keys: KeysService;
@@ -96,82 +92,9 @@ declare module 'fastify' {
   }
 }
 
-/**
- * `Content-Type: application/json` exactly, with no charset (A18): a Buffer payload keeps the
- * header as set, where a string would get `; charset=utf-8` appended by Fastify.
- */
-function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
-}
-
-function sendErrors(reply: FastifyReply, list: readonly ApiError[]): FastifyReply {
-  return sendJson(reply, list[0]!.status, errorResponse(list));
-}
-
-/** Maps Fastify's own request errors onto Apple's codes. */
-function fromFastifyError(err: FastifyError, contentType: string | undefined): ApiError | undefined {
-  switch (err.code) {
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      // Fastify's message does not name the type; the request's header does
-      return errors.unsupportedMediaType(contentType?.trim() || 'none');
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return errors.payloadTooLarge(BODY_LIMIT_BYTES);
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return errors.entityInvalid('The request body is empty; it must be a JSON document');
-    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return errors.entityInvalid('The Content-Length of the request does not match its body');
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return errors.entityInvalid('The request body is not valid JSON');
-    default:
-      if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-        return errors.entityInvalid(err.message);
-      }
-      return undefined;
-  }
-}
-
-/**
- * Requests Node's HTTP parser rejects before any route runs (request line and headers over
- * 16 KB, e.g. a long query; malformed HTTP; a client too slow to send its headers) would get
- * Fastify's own body without X-Request-ID; they get an ErrorResponse like every other answer.
- */
-function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  if (socket.writable) {
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const error =
-      status === 431
-        ? new ApiError({ status, code: 'REQUEST_TOO_LARGE', title: 'The request is too large', detail: 'The request line and headers together must not exceed 16 KB' })
-        : status === 408
-          ? new ApiError({ status, code: 'REQUEST_TIMEOUT', title: 'The request timed out', detail: 'The request was not received in time' })
-          : new ApiError({ status, code: 'BAD_REQUEST', title: 'The request is not valid HTTP', detail: 'The request line or headers could not be parsed' });
-    const body = JSON.stringify(errorResponse([error]));
-    socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-        `X-Request-ID: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  }
-  socket.destroy(err);
-}
-
 function pathTemplateRegex(template: string): RegExp {
   const pattern = template.replace(/\{[^}]+\}/g, '[^/]+');
   return new RegExp(`^${pattern}$`);
-}
-
-/**
- * The request target as path and query. An absolute-form target (`GET http://host/v1/apps`,
- * legal in HTTP/1.1) is reduced to its path, so links and scope checks never see a foreign host.
- */
-export function requestTarget(raw: string | undefined): string {
-  const url = raw ?? '/';
-  if (url.startsWith('/')) return url;
-  try {
-    const parsed = new URL(url);
-    return `${parsed.pathname}${parsed.search}`;
-  } catch {
-    return '/';
-  }
 }
 
 export async function buildApp(options: BuildOptions): Promise<{ app: FastifyInstance; services: Services; mailWorker: MailWorker }> {
@@ -205,12 +128,10 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     // URLs the router cannot even match (a malformed percent-encoding in the path, an id over
     // maxParamLength) would get Fastify's own body, without X-Request-ID: they are unknown paths (A5).
     frameworkErrors: (err, request, reply) => {
-      const url = requestTarget(request.raw.url);
-      const q = url.indexOf('?');
       reply.header('x-request-id', request.id);
       const unroutable = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
       if (!unroutable) request.log.error({ err }, 'unexpected router error');
-      return sendErrors(reply, [unroutable ? errors.pathError(q === -1 ? url : url.slice(0, q)) : errors.unexpected()]);
+      return sendErrors(reply, [unroutable ? errors.pathError(splitTarget(request.raw.url).path) : errors.unexpected()]);
     },
   });
 
@@ -253,12 +174,9 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
    * (every response to a request with a valid key carries it, A18). Throws 401 or 429.
    */
   async function admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    const url = requestTarget(request.raw.url);
-    const q = url.indexOf('?');
     const principal = await authenticator.authenticate(request.headers.authorization, {
       method: request.method,
-      path: q === -1 ? url : url.slice(0, q),
-      query: q === -1 ? '' : url.slice(q + 1),
+      ...splitTarget(request.raw.url),
     });
     const decision = await limiter.hit(principal.keyId, clock.now().getTime());
     reply.header('x-rate-limit', rateLimitHeader(decision));
@@ -272,10 +190,8 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     templates.push(pathTemplateRegex(spec.path));
 
     const guard = async (request: FastifyRequest, reply: FastifyReply) => {
-      const url = requestTarget(request.raw.url);
-      const q = url.indexOf('?');
       const params = request.params as Record<string, string>;
-      if (Object.values(params).some((v) => v === '')) throw errors.pathError(q === -1 ? url : url.slice(0, q));
+      if (Object.values(params).some((v) => v === '')) throw errors.pathError(splitTarget(request.raw.url).path);
       // No id of ours contains a NUL (PostgreSQL text cannot even hold one): such an id is unknown.
       if (params.id?.includes('\u0000')) throw errors.notFound(spec.path.split('/')[2] ?? '', params.id);
       const principal = await admit(request, reply);
@@ -296,9 +212,8 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
       url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
       onRequest: guard,
       handler: async (request, reply) => {
-        const url = requestTarget(request.raw.url);
-        const q = url.indexOf('?');
-        const query = parseQuery(q === -1 ? '' : url.slice(q + 1), spec);
+        const target = splitTarget(request.raw.url);
+        const query = parseQuery(target.query, spec);
         // A request sent with no body (and so no Content-Type) is as empty as `{}`-less JSON: 400 (A3).
         if (op.body && request.body === undefined) throw errors.entityInvalid('The request body is empty; it must be a JSON document');
         const result = await op.handle({
@@ -306,7 +221,7 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
           query,
           params: request.params as Record<string, string>,
           body: op.body ? request.body : undefined,
-          path: q === -1 ? url : url.slice(0, q),
+          path: target.path,
         });
         if (result.headers) reply.headers(result.headers);
         if (result.body === undefined) return reply.code(result.status).send();
@@ -330,9 +245,7 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
   });
 
   app.setNotFoundHandler(async (request, reply) => {
-    const url = requestTarget(request.raw.url);
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
+    const { path } = splitTarget(request.raw.url);
     // A valid key is counted and told its quota here too; without one, the path error still wins.
     if (request.headers.authorization !== undefined) {
       try {

@@ -6,6 +6,8 @@ import { ApiError } from './api-error.js';
 
 const pointer = (p: string) => ({ pointer: p });
 const parameter = (p: string) => ({ parameter: p });
+/** A member name as one JSON Pointer segment (RFC 6901: `~` is `~0`, `/` is `~1`). */
+const segment = (name: string) => name.replace(/~/g, '~0').replace(/\//g, '~1');
 
 export const errors = {
   notAuthorized: () =>
@@ -57,7 +59,7 @@ export const errors = {
       code: 'ENTITY_ERROR.ATTRIBUTE.REQUIRED',
       title: 'The provided entity is missing a required attribute',
       detail: `You must provide a value for the attribute '${name}' with this request`,
-      source: pointer(`/data/attributes/${name}`),
+      source: pointer(`/data/attributes/${segment(name)}`),
     }),
 
   attributeInvalid: (name: string, detail: string) =>
@@ -66,7 +68,7 @@ export const errors = {
       code: 'ENTITY_ERROR.ATTRIBUTE.INVALID',
       title: 'An attribute in the provided entity has invalid value',
       detail,
-      source: pointer(`/data/attributes/${name}`),
+      source: pointer(`/data/attributes/${segment(name)}`),
     }),
 
   attributeDuplicate: (name: string, detail: string) =>
@@ -75,7 +77,7 @@ export const errors = {
       code: 'ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE',
       title: 'An attribute in the provided entity has invalid value',
       detail,
-      source: pointer(`/data/attributes/${name}`),
+      source: pointer(`/data/attributes/${segment(name)}`),
     }),
 
   attributeUnknown: (name: string, type: string) =>
@@ -84,7 +86,7 @@ export const errors = {
       code: 'ENTITY_ERROR.ATTRIBUTE.UNKNOWN',
       title: 'The provided entity includes an unknown attribute',
       detail: `'${name}' is not an attribute on the resource '${type}'`,
-      source: pointer(`/data/attributes/${name}`),
+      source: pointer(`/data/attributes/${segment(name)}`),
     }),
 
   attributeNotAllowed: (name: string, operation: 'CREATE' | 'UPDATE') =>
@@ -93,7 +95,7 @@ export const errors = {
       code: 'ENTITY_ERROR.ATTRIBUTE.NOT_ALLOWED',
       title: 'An attribute in the provided entity is not allowed for this request',
       detail: `The attribute '${name}' can not be included in a '${operation}' request`,
-      source: pointer(`/data/attributes/${name}`),
+      source: pointer(`/data/attributes/${segment(name)}`),
     }),
 
   relationshipUnknown: (name: string, type: string) =>
@@ -102,7 +104,7 @@ export const errors = {
       code: 'ENTITY_ERROR.RELATIONSHIP.UNKNOWN',
       title: 'The provided entity includes an unknown relationship',
       detail: `'${name}' is not a relationship on the resource '${type}'`,
-      source: pointer(`/data/relationships/${name}`),
+      source: pointer(`/data/relationships/${segment(name)}`),
     }),
 
   relationshipInvalid: (at: string, detail: string) =>

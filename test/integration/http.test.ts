@@ -3,7 +3,7 @@
  * the headers every response carries and the hourly rate limit.
  */
 import { describe, expect, it } from 'vitest';
-import { BODY_LIMIT_BYTES } from '../../src/app.js';
+import { BODY_LIMIT_BYTES } from '../../src/http/responses.js';
 import { apiError, errorBody, methodNotAllowed, pathError, rateLimitExceeded, unexpectedError, unsupportedMediaType, UUID } from '../helpers/api-errors.js';
 import { invitationBody, startTestServer, useTestServer, type ApiResponse } from '../helpers/harness.js';
 
