@@ -106,3 +106,29 @@ export function readLinkageDocument(body: unknown, type: string): string[] {
   }
   return readLinkageArray(body.data, '/data', type);
 }
+
+export interface MemberRules {
+  type: string;
+  operation: 'CREATE' | 'UPDATE';
+  /** attributes this operation takes */
+  attributes: readonly string[];
+  /** attributes of the resource this operation may not set (409 NOT_ALLOWED, not UNKNOWN) */
+  notAllowed: readonly string[];
+  relationships: readonly string[];
+}
+
+/**
+ * Names the document's unknown or not-allowed attributes and unknown relationships (409s, A8),
+ * and reads the `visibleApps` linkage (422 when malformed).
+ */
+export function checkMembers(doc: ResourceObject, rules: MemberRules, problems: ApiError[]): { visibleAppIds: string[] } {
+  for (const key of Object.keys(doc.attributes)) {
+    if (rules.notAllowed.includes(key)) problems.push(errors.attributeNotAllowed(key, rules.operation));
+    else if (!rules.attributes.includes(key)) problems.push(errors.attributeUnknown(key, rules.type));
+  }
+  for (const key of Object.keys(doc.relationships)) {
+    if (!rules.relationships.includes(key)) problems.push(errors.relationshipUnknown(key, rules.type));
+  }
+  const linkage = doc.relationships.visibleApps;
+  return { visibleAppIds: linkage === undefined ? [] : readToManyLinkage(linkage, '/data/relationships/visibleApps', 'apps') };
+}

@@ -11,7 +11,7 @@ import type { UserRole } from '../../domain/roles.js';
 import { isValidEmail } from '../../domain/email.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
-import { readResourceObject, readToManyLinkage } from '../../jsonapi/request-document.js';
+import { checkMembers, readResourceObject } from '../../jsonapi/request-document.js';
 import type { AppRow, AppsRepository } from '../apps/repository.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { renderInvitationMail } from '../../mail/templates.js';
@@ -112,17 +112,11 @@ export class InvitationsService {
     const problems: ApiError[] = [];
     const a = doc.attributes;
 
-    for (const key of Object.keys(a)) {
-      if (READ_ONLY_ATTRIBUTES.includes(key)) problems.push(errors.attributeNotAllowed(key, 'CREATE'));
-      else if (!ATTRIBUTES.includes(key)) problems.push(errors.attributeUnknown(key, TYPE));
-    }
-    for (const key of Object.keys(doc.relationships)) {
-      if (!RELATIONSHIPS.includes(key)) problems.push(errors.relationshipUnknown(key, TYPE));
-    }
-    const appIds =
-      doc.relationships.visibleApps === undefined
-        ? []
-        : readToManyLinkage(doc.relationships.visibleApps, '/data/relationships/visibleApps', 'apps');
+    const appIds = checkMembers(
+      doc,
+      { type: TYPE, operation: 'CREATE', attributes: ATTRIBUTES, notAllowed: READ_ONLY_ATTRIBUTES, relationships: RELATIONSHIPS },
+      problems,
+    ).visibleAppIds;
 
     for (const required of ['email', 'firstName', 'lastName', 'roles']) {
       if (a[required] === undefined || a[required] === null) problems.push(errors.attributeRequired(required));

@@ -12,7 +12,7 @@ import { isValidEmail } from '../../domain/email.js';
 import type { UserRole } from '../../domain/roles.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
-import { readLinkageDocument, readResourceObject, readToManyLinkage } from '../../jsonapi/request-document.js';
+import { checkMembers, readLinkageDocument, readResourceObject } from '../../jsonapi/request-document.js';
 import type { KeysRepository } from '../../keys/repository.js';
 import type { AppsRepository } from '../apps/repository.js';
 import { emailClaims } from '../members/repository.js';
@@ -127,15 +127,11 @@ export class UsersService {
     const doc = readResourceObject(body, { type: TYPE, id: 'required', pathId: id, attributesRequired: false });
     const problems: ApiError[] = [];
     const a = doc.attributes;
-    for (const key of Object.keys(a)) {
-      if (FIXED_ATTRIBUTES.includes(key)) problems.push(errors.attributeNotAllowed(key, 'UPDATE'));
-      else if (!UPDATABLE_ATTRIBUTES.includes(key)) problems.push(errors.attributeUnknown(key, TYPE));
-    }
-    for (const key of Object.keys(doc.relationships)) {
-      if (!RELATIONSHIPS.includes(key)) problems.push(errors.relationshipUnknown(key, TYPE));
-    }
-    const appIds =
-      doc.relationships.visibleApps === undefined ? [] : readToManyLinkage(doc.relationships.visibleApps, VISIBLE_APPS, 'apps');
+    const appIds = checkMembers(
+      doc,
+      { type: TYPE, operation: 'UPDATE', attributes: UPDATABLE_ATTRIBUTES, notAllowed: FIXED_ATTRIBUTES, relationships: RELATIONSHIPS },
+      problems,
+    ).visibleAppIds;
 
     return this.repo.transaction(async (trx) => {
       const row = await this.repo.findForUpdate(trx, id);
