@@ -110,14 +110,4 @@ export class OutboxRepository {
     if (ids.length === 0) return;
     await this.db.updateTable('mail_outbox').set({ claimed_until: null }).where('id', 'in', ids).where('status', '=', 'pending').execute();
   }
-
-  /** The earliest time a pending message becomes due, if any. */
-  async nextDue(): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('mail_outbox')
-      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return (row?.at as string | null | undefined) ?? undefined;
-  }
 }

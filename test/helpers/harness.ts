@@ -125,6 +125,8 @@ export interface StartOptions {
   clock?: Clock;
   rateLimiter?: RateLimiter;
   mailWorker?: MailWorkerOptions;
+  /** how often the server's expiry sweeper runs (default one minute) */
+  sweepIntervalMs?: number;
   /** close() leaves the data directory, so that a second server can start on it (a restart) */
   keepDataDir?: boolean;
 }
@@ -140,6 +142,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     clock,
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
+    ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });

@@ -3,6 +3,7 @@
  * apps are the SQL users share (`members`); email claims are shared too (../members/repository.ts).
  */
 import type { Kysely, Transaction } from 'kysely';
+import { tryTransactionLock } from '../../db/locks.js';
 import type { Database, Executor, UserInvitationTable } from '../../db/schema.js';
 import { emailClaims, INVITATION_TABLES, MemberSql } from '../members/repository.js';
 
@@ -63,6 +64,11 @@ export class InvitationsRepository {
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
     return true;
+  }
+
+  /** The sweeper's turn: false when another instance is sweeping (PostgreSQL advisory lock). */
+  async takeSweeperTurn(trx: Executor): Promise<boolean> {
+    return tryTransactionLock(trx, 'asc-access:expiry-sweeper');
   }
 
   /** Invitations whose time ran out, oldest first (for the sweeper and lazy expiry). */

@@ -5,7 +5,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
-import { tryTransactionLock } from '../../db/locks.js';
 import { resolveAccess } from '../../domain/access.js';
 import type { UserRole } from '../../domain/roles.js';
 import { isValidEmail } from '../../domain/email.js';
@@ -276,7 +275,7 @@ export class InvitationsService {
       const now = this.clock.now().toISOString();
       const n = await this.repo.transaction(async (trx) => {
         // one instance sweeps at a time; the others skip this round
-        if (!(await tryTransactionLock(trx, 'asc-access:expiry-sweeper'))) return 0;
+        if (!(await this.repo.takeSweeperTurn(trx))) return 0;
         const rows = await this.repo.expired(trx, now, batch);
         for (const row of rows) await this.repo.bury(trx, row, 'expired', now);
         return rows.length;
