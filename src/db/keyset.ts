@@ -37,3 +37,31 @@ export function orderBy(sort: readonly SortColumn[], idColumn: string) {
   parts.push(sql`${sql.ref(idColumn)} asc`);
   return sql.join(parts);
 }
+
+/** One page of a keyset-paged list. */
+export interface Page<T> {
+  items: T[];
+  total: number;
+  /** Where the next page starts; absent on the last page. */
+  next?: KeysetPosition;
+}
+
+/**
+ * Turns the `limit + 1` rows a repository fetched into a page: the first `limit` rows, mapped, and
+ * the position of the last one when a further row shows there is a next page.
+ */
+export function keysetPage<R extends { id: string }, T>(
+  rows: readonly R[],
+  total: number,
+  limit: number,
+  sort: readonly SortColumn[],
+  map: (row: R) => T,
+): Page<T> {
+  const items = rows.slice(0, limit);
+  const page: Page<T> = { items: items.map(map), total };
+  const last = items[items.length - 1];
+  if (rows.length > limit && last) {
+    page.next = { keys: sort.map((s) => (last as unknown as Record<string, SortValue>)[s.column]!), id: last.id };
+  }
+  return page;
+}

@@ -58,10 +58,6 @@ export function applyFields(resource: Resource, fields: readonly string[] | unde
   return { ...rest, links };
 }
 
-/** Splits `limit + 1` fetched rows into a page and whether another page follows. */
-export function pageOf<T>(rows: T[], limit: number): { items: T[]; hasMore: boolean } {
-  return rows.length > limit ? { items: rows.slice(0, limit), hasMore: true } : { items: rows, hasMore: false };
-}
 
 export interface CollectionInput<T> {
   base: string;

@@ -1,7 +1,7 @@
 /** Apps: created by the operator (CLI), read through the API. */
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
+import { keysetPage, type KeysetPosition, type Page, type SortColumn } from '../../db/keyset.js';
 import { errors } from '../../errors/catalogue.js';
 import type { AppFilter, AppRow, AppsRepository } from './repository.js';
 
@@ -13,24 +13,12 @@ export interface App {
   primaryLocale: string;
 }
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  /** Where the next page starts; absent on the last page. */
-  next?: KeysetPosition;
-}
-
 export class AppInputError extends Error {
   override name = 'AppInputError';
 }
 
 export function toApp(row: AppRow): App {
   return { id: row.id, name: row.name, bundleId: row.bundle_id, sku: row.sku, primaryLocale: row.primary_locale };
-}
-
-/** Position of a row in a keyset order. */
-export function positionOf<R>(row: R, sort: readonly SortColumn[], id: string): KeysetPosition {
-  return { keys: sort.map((s) => (row as Record<string, string | number>)[s.column]!), id };
 }
 
 const BUNDLE_ID = /^[A-Za-z0-9.-]{1,155}$/;
@@ -84,10 +72,6 @@ export class AppsService {
 
   async page(filter: AppFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<App>> {
     const [rows, total] = await Promise.all([this.repo.page(filter, sort, after, limit), this.repo.count(filter)]);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    const page: Page<App> = { items: items.map(toApp), total };
-    if (rows.length > limit && last) page.next = positionOf(last, sort, last.id);
-    return page;
+    return keysetPage(rows, total, limit, sort, toApp);
   }
 }

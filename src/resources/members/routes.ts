@@ -11,7 +11,7 @@ import { parseSort } from '../../jsonapi/sort.js';
 import type { Operation } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
 import { serializeApp } from '../apps/serializer.js';
-import type { Page } from '../apps/service.js';
+import type { Page } from '../../db/keyset.js';
 import type { MemberFilter, VisibleAppsSlice } from './repository.js';
 import { DEFAULT_VISIBLE_APPS_LIMIT } from './serializer.js';
 import type { MemberSource } from './service.js';

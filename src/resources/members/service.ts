@@ -3,12 +3,12 @@
  * relationship (linkages, related apps, and the slices `include=visibleApps` puts in a document).
  * Whether a member exists (404, 410) is the caller's business (MemberSource.get).
  */
-import type { KeysetPosition, SortColumn } from '../../db/keyset.js';
+import { keysetPage, type KeysetPosition, type Page, type SortColumn } from '../../db/keyset.js';
 import type { Database } from '../../db/schema.js';
 import type { ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
 import type { AppsRepository } from '../apps/repository.js';
-import { positionOf, toApp, type App, type Page } from '../apps/service.js';
+import { toApp, type App } from '../apps/service.js';
 import type { MemberFilter, MemberSql, MemberTable, VisibleAppsSlice } from './repository.js';
 
 /** The visible apps of several members for `include=visibleApps`, with the apps themselves. */
@@ -44,11 +44,7 @@ export class MemberReads<T extends MemberTable, D> implements MemberReader<D> {
   async page(given: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>> {
     const filter = { ...given, ...this.scope() };
     const [rows, total] = await Promise.all([this.members.page(filter, sort, after, limit), this.members.count(filter)]);
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    const page: Page<D> = { items: items.map(this.toDomain), total };
-    if (rows.length > limit && last) page.next = positionOf(last, sort, last.id);
-    return page;
+    return keysetPage(rows, total, limit, sort, this.toDomain);
   }
 
   /** The first `limit` visible apps of each member, with the apps themselves. */
