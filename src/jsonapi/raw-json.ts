@@ -1,0 +1,52 @@
+/**
+ * Response bodies as bytes, with room for JSON rendered earlier. A resource that is expensive to
+ * render and rarely changes (an app carries 42 relationship links, about 8.5 KB) is kept as
+ * `RawJson` and copied into each response instead of being built and stringified again.
+ */
+
+/** JSON text (UTF-8) spliced verbatim into a response. */
+export class RawJson {
+  constructor(readonly bytes: Buffer) {}
+
+  static of(value: unknown): RawJson {
+    return new RawJson(Buffer.from(JSON.stringify(value)));
+  }
+}
+
+/**
+ * The body as UTF-8 JSON, exactly what `JSON.stringify` writes, except that `RawJson` found as a
+ * member of the top-level object, or as an element of one of its arrays (`data`, `included`), is
+ * copied in as it is. Deeper `RawJson` is not looked for: documents never put it there.
+ */
+export function encodeJson(body: unknown): Buffer {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return Buffer.from(JSON.stringify(body) ?? 'null');
+  const chunks: Buffer[] = [];
+  let text = '{';
+  const splice = (raw: RawJson) => {
+    chunks.push(Buffer.from(text), raw.bytes);
+    text = '';
+  };
+  let first = true;
+  for (const [key, value] of Object.entries(body)) {
+    if (value === undefined || typeof value === 'function' || typeof value === 'symbol') continue;
+    text += `${first ? '' : ','}${JSON.stringify(key)}:`;
+    first = false;
+    if (value instanceof RawJson) {
+      splice(value);
+    } else if (Array.isArray(value)) {
+      text += '[';
+      value.forEach((item: unknown, i) => {
+        if (i > 0) text += ',';
+        if (item instanceof RawJson) splice(item);
+        else text += JSON.stringify(item) ?? 'null';
+      });
+      text += ']';
+    } else {
+      text += JSON.stringify(value);
+    }
+  }
+  text += '}';
+  if (chunks.length === 0) return Buffer.from(text);
+  chunks.push(Buffer.from(text));
+  return Buffer.concat(chunks);
+}
