@@ -34,6 +34,7 @@ import { LogTransport, SmtpTransport } from './mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
 import { loadOperations, type OperationSpec } from './spec/openapi.js';
 import { activationPages } from './web/activation-routes.js';
+import { AppJsonCache } from './resources/apps/json-cache.js';
 
 /**
  * What a request's Accept must admit (A5). Negotiator refuses a range whose parameters the offered
@@ -112,7 +113,7 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     db.dialect === 'postgres' ? new DatabaseRateLimiter(new SqlRateLimitRepository(db.kysely), config.rateLimitPerHour) : undefined;
   const limiter = options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour);
   const specOps = loadOperations();
-  const deps = { base: config.publicUrl, cursors, operations: specOps };
+  const deps = { base: config.publicUrl, cursors, operations: specOps, appJson: new AppJsonCache(config.publicUrl) };
 
   const app = Fastify({
     logger: { level: config.logLevel },

@@ -66,8 +66,25 @@ export function scopeAllows(scope: unknown, target: RequestTarget): boolean {
   });
 }
 
+/** How many verified tokens are remembered (each lives at most 20 minutes). */
+const VERIFIED_TOKENS_CAPACITY = 10_000;
+
+interface VerifiedToken {
+  /** the key that verified the signature, as it was (a key's public half never changes) */
+  keyId: string;
+  publicKeyPem: string;
+  payload: JWTPayload;
+}
+
 export class Authenticator {
   private readonly publicKeys = new Map<string, KeyObject>();
+  /**
+   * Tokens whose signature, algorithm and audience were verified, by the token's text: a client
+   * sends one token for many requests, and checking an ES256 signature costs more than the rest of
+   * a small request. Only what cannot change is taken from here; the key (revocation, its user) and
+   * the token's time window are checked on every request as for a new token.
+   */
+  private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(
     private readonly keys: KeysService,
@@ -82,6 +99,48 @@ export class Authenticator {
       this.publicKeys.set(key.id, k);
     }
     return k;
+  }
+
+  /**
+   * The token's claims when its signature verifies with `key` and it is valid at `now`
+   * (algorithm, audience, exp and nbf as jose checks them); undefined otherwise.
+   */
+  private async verify(token: string, key: ApiKey, now: Date): Promise<JWTPayload | undefined> {
+    const known = this.verified.get(token);
+    if (known && known.keyId === key.id && known.publicKeyPem === key.publicKeyPem) {
+      // what jose checks against the clock, checked again: exp strictly after now, nbf not after it
+      const nowSeconds = Math.floor(now.getTime() / 1000);
+      const { exp, nbf } = known.payload;
+      if (exp === undefined || exp <= nowSeconds || (nbf !== undefined && nbf > nowSeconds)) return undefined;
+      return known.payload;
+    }
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.publicKey(key), {
+        algorithms: ['ES256'],
+        audience: AUDIENCE,
+        requiredClaims: ['exp', 'aud'],
+        currentDate: now,
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JOSEError || err instanceof TypeError) return undefined;
+      throw err;
+    }
+    if (this.verified.size >= VERIFIED_TOKENS_CAPACITY) this.forgetExpired(now);
+    this.verified.set(token, { keyId: key.id, publicKeyPem: key.publicKeyPem, payload });
+    return payload;
+  }
+
+  /** Drops expired tokens; if none had expired, the oldest half. */
+  private forgetExpired(now: Date): void {
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    for (const [token, v] of this.verified) if ((v.payload.exp ?? 0) <= nowSeconds) this.verified.delete(token);
+    if (this.verified.size < VERIFIED_TOKENS_CAPACITY) return;
+    let n = this.verified.size / 2;
+    for (const token of this.verified.keys()) {
+      if (n-- <= 0) break;
+      this.verified.delete(token);
+    }
   }
 
   /** Returns the principal, or throws the NOT_AUTHORIZED ApiError. */
@@ -104,21 +163,10 @@ export class Authenticator {
     const key = await this.keys.find(kid);
     if (!key || key.revokedAt !== null) throw fail();
 
-    let payload: JWTPayload;
     const now = this.clock.now();
-    try {
-      ({ payload } = await jwtVerify(token, this.publicKey(key), {
-        algorithms: ['ES256'],
-        audience: AUDIENCE,
-        requiredClaims: ['exp', 'aud'],
-        currentDate: now,
-      }));
-    } catch (err) {
-      if (err instanceof joseErrors.JOSEError || err instanceof TypeError) throw fail();
-      throw err;
-    }
-
     const nowSeconds = Math.floor(now.getTime() / 1000);
+    const payload = await this.verify(token, key, now);
+    if (!payload) throw fail();
     const exp = payload.exp!;
     const iat = payload.iat;
     if (iat !== undefined && iat > nowSeconds + MAX_IAT_SKEW_SECONDS) throw fail();

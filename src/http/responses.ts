@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { ApiError, errorResponse } from '../errors/api-error.js';
 import { errors } from '../errors/catalogue.js';
+import { encodeJson } from '../jsonapi/raw-json.js';
 
 /** Requests larger than this are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -37,10 +38,11 @@ export function splitTarget(raw: string | undefined): { path: string; query: str
 
 /**
  * `Content-Type: application/json` exactly, with no charset (A18): a Buffer payload keeps the
- * header as set, where a string would get `; charset=utf-8` appended by Fastify.
+ * header as set, where a string would get `; charset=utf-8` appended by Fastify. The body may hold
+ * `RawJson` (pre-rendered resources), see encodeJson().
  */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body)));
+  return reply.code(status).header('content-type', 'application/json').send(encodeJson(body));
 }
 
 export function sendErrors(reply: FastifyReply, list: readonly ApiError[]): FastifyReply {

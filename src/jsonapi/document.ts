@@ -1,4 +1,5 @@
 /** JSON:API document shapes as Apple's spec defines them, and sparse fieldsets. */
+import type { RawJson } from './raw-json.js';
 
 export interface ResourceIdentifier {
   type: string;
@@ -24,8 +25,8 @@ export interface Resource {
 }
 
 export interface CollectionDocument {
-  data: Resource[] | ResourceIdentifier[];
-  included?: Resource[];
+  data: Array<Resource | RawJson> | ResourceIdentifier[];
+  included?: Array<Resource | RawJson>;
   links: { self: string; next?: string };
   meta: PagingMeta;
 }
@@ -64,7 +65,8 @@ export interface CollectionInput<T> {
   path: string;
   pairs: ReadonlyArray<readonly [string, string]>;
   data: T[];
-  included?: Resource[];
+  /** resources, or apps as pre-rendered JSON (RawJson) */
+  included?: Array<Resource | RawJson>;
   total: number;
   limit: number;
   /** the encoded cursor of the next page, when there is one */

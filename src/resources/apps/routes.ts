@@ -61,7 +61,8 @@ export function appRoutes(apps: AppsService, deps: RouteDeps): Operation[] {
           base: deps.base,
           path,
           pairs: query.pairs,
-          data: page.items.map((a) => applyFields(serializeApp(a, render), fields)),
+          // the default rendering comes pre-rendered from the cache
+          data: page.items.map((a) => (render.include.length === 0 && !fields ? deps.appJson.get(a) : applyFields(serializeApp(a, render), fields))),
           ...(render.include.length > 0 ? { included: [] } : {}),
           total: page.total,
           limit,

@@ -6,6 +6,7 @@
 import { sql, type Kysely } from 'kysely';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '../../db/keyset.js';
 import type { Database, EmailClaimTable, Executor } from '../../db/schema.js';
+import type { SortValue } from '../../jsonapi/cursor.js';
 
 export type MemberTable = 'users' | 'user_invitations';
 
@@ -79,17 +80,36 @@ export class MemberSql<T extends MemberTable> {
     return q;
   }
 
-  /** Up to `limit + 1` rows after `after`, in keyset order (the extra row says a page follows). */
-  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Database[T][]> {
+  /**
+   * Up to `limit + 1` members after `after`, in keyset order (the extra one says a page follows):
+   * their ids and sort keys only, which the indexes hold; the rows are read by findByIds().
+   */
+  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Array<{ id: string } & Record<string, SortValue>>> {
     const qualified = sort.map((s) => ({ column: `m.${s.column}`, desc: s.desc }));
-    let q = this.filtered(filter).selectAll('m');
+    let q = this.filtered(filter).select([sql.ref<string>('m.id').as('id'), ...sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column))]);
     if (after) q = q.where(afterPosition(qualified, 'm.id', after));
     const rows = await q.orderBy(orderBy(qualified, 'm.id')).limit(limit + 1).execute();
+    return rows as Array<{ id: string } & Record<string, SortValue>>;
+  }
+
+  /** The members with these ids, in no particular order (ids that name none are left out). */
+  async findByIds(ids: readonly string[]): Promise<Database[T][]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom(this.db.dynamic.table(this.t.table).as('m')).selectAll('m').where(sql.ref('m.id'), 'in', ids).execute();
     // the table named by t.table holds rows of Database[T]; the dynamic table only hides that
     return rows as Database[T][];
   }
 
   async count(filter: MemberFilter): Promise<number> {
+    const { pendingAt, ...narrowing } = filter;
+    if (pendingAt !== undefined && Object.values(narrowing).every((v) => v === undefined)) {
+      // All pending invitations: every row minus the expired ones. SQLite counts a whole table from
+      // its b-tree pages without reading rows, and expired rows are few (the sweeper buries them),
+      // where counting `expires_at > now` reads an index entry per pending invitation.
+      const table = sql.table(this.t.table);
+      const { rows } = await sql<{ n: number | string }>`select (select count(*) from ${table}) - (select count(*) from ${table} where expires_at <= ${pendingAt}) as n`.execute(this.db);
+      return Number(rows[0]!.n);
+    }
     const row = await this.filtered(filter)
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .executeTakeFirstOrThrow();

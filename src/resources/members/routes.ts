@@ -11,6 +11,9 @@ import { parseSort } from '../../jsonapi/sort.js';
 import type { Operation } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
 import { serializeApp } from '../apps/serializer.js';
+import type { App } from '../apps/service.js';
+import { RawJson } from '../../jsonapi/raw-json.js';
+import type { MemberJsonCache } from './json-cache.js';
 import type { Page } from '../../db/keyset.js';
 import type { MemberFilter, VisibleAppsSlice } from './repository.js';
 import { DEFAULT_VISIBLE_APPS_LIMIT } from './serializer.js';
@@ -26,6 +29,8 @@ export interface MemberResource<D> {
   /** sort field to column */
   sortColumns: Readonly<Record<string, string>>;
   serialize(item: D, base: string, slice?: VisibleAppsSlice, sliceLimit?: number): Resource;
+  /** rendered members, for a resource that never changes once written (invitations) */
+  cache?: MemberJsonCache;
 }
 
 /**
@@ -35,21 +40,55 @@ export interface MemberResource<D> {
 export function memberReadRoutes<D extends { id: string }>(source: MemberSource<D>, resource: MemberResource<D>, deps: RouteDeps): Operation[] {
   const collection = `/v1/${resource.type}`;
 
-  /** Serializes members with `include` and sparse fieldsets applied. */
-  async function render(items: D[], query: ParsedQuery): Promise<{ data: Resource[]; included?: Resource[] }> {
+  /**
+   * Renders the members with these ids, with `include` and sparse fieldsets applied. Members in
+   * their default fieldset come from the resource's cache when it has one (with the app ids of
+   * their linkage); `load` reads the others. A member that `load` no longer finds (removed since
+   * its page was read) is left out.
+   */
+  async function render(
+    ids: readonly string[],
+    load: (ids: readonly string[]) => Promise<D[]>,
+    query: ParsedQuery,
+  ): Promise<{ data: Array<Resource | RawJson>; included?: Array<Resource | RawJson> }> {
     const fields = listParam(query, `fields[${resource.type}]`);
     const include = listParam(query, 'include')?.includes('visibleApps') ?? false;
-    if (!include) return { data: items.map((i) => applyFields(resource.serialize(i, deps.base), fields)) };
-    const sliceLimit = intParam(query, 'limit[visibleApps]', DEFAULT_VISIBLE_APPS_LIMIT);
-    const { slices, apps } = await source.reads.visibleAppsOf(
-      items.map((i) => i.id),
-      sliceLimit,
-    );
+    const sliceLimit = include ? intParam(query, 'limit[visibleApps]', DEFAULT_VISIBLE_APPS_LIMIT) : undefined;
+    const cache = fields ? undefined : resource.cache;
+
+    const rendered = new Map<string, { resource: Resource | RawJson; appIds: readonly string[] }>();
+    for (const id of ids) {
+      const hit = cache?.get(id, sliceLimit);
+      if (hit) rendered.set(id, { resource: hit.json, appIds: hit.appIds });
+    }
+    const missing = ids.filter((id) => !rendered.has(id));
+    if (missing.length > 0) {
+      const items = await load(missing);
+      const slices = sliceLimit === undefined ? undefined : await source.reads.visibleAppSlices(items.map((i) => i.id), sliceLimit);
+      for (const item of items) {
+        const slice = slices?.get(item.id);
+        const full = resource.serialize(item, deps.base, slice, sliceLimit);
+        const appIds = slice?.ids ?? [];
+        if (cache) {
+          const json = RawJson.of(full);
+          cache.set(item.id, sliceLimit, { json, appIds });
+          rendered.set(item.id, { resource: json, appIds });
+        } else {
+          rendered.set(item.id, { resource: applyFields(full, fields), appIds });
+        }
+      }
+    }
+    const members = ids.flatMap((id) => rendered.get(id) ?? []);
+    const data = members.map((m) => m.resource);
+    if (sliceLimit === undefined) return { data };
+    const apps = await source.reads.appsByIds([...new Set(members.flatMap((m) => m.appIds))].sort());
     const appFields = listParam(query, 'fields[apps]');
-    return {
-      data: items.map((i) => applyFields(resource.serialize(i, deps.base, slices.get(i.id), sliceLimit), fields)),
-      included: apps.map((a) => applyFields(serializeApp(a, { base: deps.base }), appFields)),
-    };
+    return { data, included: apps.map((a) => renderApp(a, appFields)) };
+  }
+
+  /** An app in its default rendering comes pre-rendered from the cache; a sparse fieldset is applied anew. */
+  function renderApp(app: App, fields: readonly string[] | undefined): Resource | RawJson {
+    return fields ? applyFields(serializeApp(app, { base: deps.base }), fields) : deps.appJson.get(app);
   }
 
   /** Decodes the cursor of a related-apps page (keyed by app id). */
@@ -59,7 +98,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
   }
 
   /** A page of apps or app linkages as a collection document. */
-  function appCollection<T extends Resource | { type: string; id: string }>(query: ParsedQuery, path: string, page: Page<unknown>, data: T[], limit: number) {
+  function appCollection<T extends Resource | RawJson | { type: string; id: string }>(query: ParsedQuery, path: string, page: Page<unknown>, data: T[], limit: number) {
     return collectionDocument({
       base: deps.base,
       path,
@@ -91,7 +130,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
         const cursorSort = `${resource.type}:${sort.signature}`;
         const after = cursor === undefined ? undefined : deps.cursors.decode(cursor, cursorSort, sort.columns.length);
         const page = await source.reads.page(filter, sort.columns, after, limit);
-        const { data, included } = await render(page.items, query);
+        const { data, included } = await render(page.items, (ids) => source.reads.byIds(ids), query);
         const body = collectionDocument({
           base: deps.base,
           path,
@@ -110,7 +149,8 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
       write: false,
       body: false,
       async handle({ query, params, path }) {
-        const { data, included } = await render([await source.get(params.id!)], query);
+        const member = await source.get(params.id!);
+        const { data, included } = await render([member.id], async () => [member], query);
         const links = { self: linkTo(deps.base, path, query.pairs) };
         return { status: 200, body: included ? { data: data[0], included, links } : { data: data[0], links } };
       },
@@ -125,7 +165,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
         const limit = intParam(query, 'limit', DEFAULT_LIMIT);
         const page = await source.reads.visibleAppPage(params.id!, after, limit);
         const fields = listParam(query, 'fields[apps]');
-        const data = page.items.map((a) => applyFields(serializeApp(a, { base: deps.base }), fields));
+        const data = page.items.map((a) => renderApp(a, fields));
         return { status: 200, body: appCollection(query, path, page, data, limit) };
       },
     },

@@ -11,16 +11,16 @@ import type { AppsRepository } from '../apps/repository.js';
 import { toApp, type App } from '../apps/service.js';
 import type { MemberFilter, MemberSql, MemberTable, VisibleAppsSlice } from './repository.js';
 
-/** The visible apps of several members for `include=visibleApps`, with the apps themselves. */
-export interface VisibleAppsOf {
-  slices: Map<string, VisibleAppsSlice>;
-  apps: App[];
-}
-
 /** The reads of one kind of member. */
 export interface MemberReader<D> {
-  page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>>;
-  visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf>;
+  /** A page of member ids; byIds() reads the members (those the caller has not rendered yet). */
+  page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<string>>;
+  /** The members with these ids that exist, in the order given. */
+  byIds(ids: readonly string[]): Promise<D[]>;
+  /** For each member, its first `limit` visible app ids and how many it has (`include=visibleApps`). */
+  visibleAppSlices(ids: readonly string[], limit: number): Promise<Map<string, VisibleAppsSlice>>;
+  /** The apps with these ids, by id. */
+  appsByIds(ids: readonly string[]): Promise<App[]>;
   visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>>;
   visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>>;
 }
@@ -41,18 +41,23 @@ export class MemberReads<T extends MemberTable, D> implements MemberReader<D> {
     private readonly scope: () => MemberFilter = () => ({}),
   ) {}
 
-  async page(given: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<D>> {
+  async page(given: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<string>> {
     const filter = { ...given, ...this.scope() };
     const [rows, total] = await Promise.all([this.members.page(filter, sort, after, limit), this.members.count(filter)]);
-    return keysetPage(rows, total, limit, sort, this.toDomain);
+    return keysetPage(rows, total, limit, sort, (r) => r.id);
   }
 
-  /** The first `limit` visible apps of each member, with the apps themselves. */
-  async visibleAppsOf(ids: readonly string[], limit: number): Promise<VisibleAppsOf> {
-    const slices = await this.members.visibleAppSlices(ids, limit);
-    const appIds = [...new Set([...slices.values()].flatMap((s) => s.ids))].sort();
-    const apps = (await this.apps.findByIds(appIds)).map(toApp);
-    return { slices, apps };
+  async byIds(ids: readonly string[]): Promise<D[]> {
+    const byId = new Map((await this.members.findByIds(ids)).map((row) => [row.id, this.toDomain(row)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  visibleAppSlices(ids: readonly string[], limit: number): Promise<Map<string, VisibleAppsSlice>> {
+    return this.members.visibleAppSlices(ids, limit);
+  }
+
+  async appsByIds(ids: readonly string[]): Promise<App[]> {
+    return (await this.apps.findByIds(ids)).map(toApp);
   }
 
   /** A page of one member's visible app ids, by id. */

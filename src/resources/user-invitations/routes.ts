@@ -1,6 +1,7 @@
 /** HTTP for /v1/userInvitations and its visibleApps relationship (the reads users share: ../members/routes.ts). */
 import type { Operation } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
+import { MemberJsonCache } from '../members/json-cache.js';
 import { memberReadRoutes } from '../members/routes.js';
 import type { InvitationsService } from './service.js';
 import { INVITATION_SORT_COLUMNS } from './repository.js';
@@ -10,7 +11,8 @@ export function invitationRoutes(invitations: InvitationsService, deps: RouteDep
   return [
     ...memberReadRoutes(
       invitations,
-      { type: 'userInvitations', emailFilter: 'email', sortColumns: INVITATION_SORT_COLUMNS, serialize: serializeInvitation },
+      // invitations never change once written: each is rendered once (MemberJsonCache)
+      { type: 'userInvitations', emailFilter: 'email', sortColumns: INVITATION_SORT_COLUMNS, serialize: serializeInvitation, cache: new MemberJsonCache() },
       deps,
     ),
     {

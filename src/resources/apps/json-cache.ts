@@ -1,0 +1,51 @@
+/**
+ * Apps as JSON, rendered once. `include=visibleApps` puts up to hundreds of apps in one page, and an
+ * app's 42 relationship links make it about 8.5 KB, so rendering them dominated such pages.
+ *
+ * Only the default rendering is kept (no sparse fieldset, no include of the app's own
+ * relationships). Each entry remembers the app it was rendered from, and every lookup brings the
+ * app as just read from the database: when any field differs, the app is rendered anew. So the
+ * cache never needs to hear about writes, which may come from another process (the CLI) or another
+ * instance, and it can never answer with an app as it was before an acknowledged write.
+ */
+import { RawJson } from '../../jsonapi/raw-json.js';
+import { serializeApp } from './serializer.js';
+import type { App } from './service.js';
+
+/** Enough for every app of a large team; about 8.5 KB each. */
+const DEFAULT_CAPACITY = 1_000;
+
+export class AppJsonCache {
+  private readonly entries = new Map<string, { app: App; json: RawJson }>();
+
+  constructor(
+    private readonly base: string,
+    private readonly capacity = DEFAULT_CAPACITY,
+  ) {}
+
+  /** `app` as its JSON:API resource object, as `serializeApp(app, { base })` renders it. */
+  get(app: App): RawJson {
+    const hit = this.entries.get(app.id);
+    if (hit) {
+      this.entries.delete(app.id);
+      if (sameApp(hit.app, app)) {
+        this.entries.set(app.id, hit); // most recently used last
+        return hit.json;
+      }
+    } else if (this.entries.size >= this.capacity) {
+      this.entries.delete(this.entries.keys().next().value!);
+    }
+    const entry = { app: { ...app }, json: RawJson.of(serializeApp(app, { base: this.base })) };
+    this.entries.set(app.id, entry);
+    return entry.json;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function sameApp(a: App, b: App): boolean {
+  const keys = Object.keys(b) as (keyof App)[];
+  return keys.length === Object.keys(a).length && keys.every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,217 @@
+/**
+ * What the read path remembers between requests must never show through: pre-rendered apps, the
+ * quick count of pending invitations and verified tokens. Each test makes the remembered thing out
+ * of date and checks that the next answer is the database's (or the clock's) truth.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AUDIENCE } from '../../src/http/auth.js';
+import { invitationBody, PUBLIC_URL, useTestServer, visibleApps } from '../helpers/harness.js';
+import { appResource, type AppInfo } from '../helpers/resources.js';
+
+const HOUR = 60 * 60 * 1000;
+
+describe('pre-rendered apps', () => {
+  const s = useTestServer();
+  let app: AppInfo;
+  let invitation = '';
+
+  beforeAll(async () => {
+    const id = await s.createApp('Cached App', 'com.example.cached');
+    app = { id, name: 'Cached App', bundleId: 'com.example.cached', sku: (await s.services.apps.get(id)).sku };
+    const r = await s.call('POST', '/v1/userInvitations', {
+      body: invitationBody({ email: 'cache@example.com', roles: ['DEVELOPER'] }, visibleApps(id)),
+    });
+    expect(r.status, r.text).toBe(201);
+    invitation = r.body.data.id as string;
+  });
+
+  /** Changes the app's row behind the server's back, as another process (the CLI) or instance could. */
+  async function changeRow(name: string, primaryLocale: string): Promise<void> {
+    await s.db.kysely.updateTable('apps').set({ name, primary_locale: primaryLocale }).where('id', '=', app.id).execute();
+  }
+
+  /** Every answer that renders the app, as the server gives it now. */
+  async function renderings() {
+    const list = await s.call('GET', '/v1/userInvitations?include=visibleApps');
+    const one = await s.call('GET', `/v1/userInvitations/${invitation}?include=visibleApps`);
+    const related = await s.call('GET', `/v1/userInvitations/${invitation}/visibleApps`);
+    const apps = await s.call('GET', `/v1/apps?filter[id]=${app.id}`);
+    for (const r of [list, one, related, apps]) expect(r.status, r.text).toBe(200);
+    return [list.body.included, one.body.included, related.body.data, apps.body.data];
+  }
+
+  it('an app changed in the database is rendered anew on the next request, and back again', async () => {
+    for (const rendered of await renderings()) expect(rendered).toEqual([appResource(app)]);
+
+    await changeRow('Renamed App', 'de-DE');
+    const renamed = { ...app, name: 'Renamed App', primaryLocale: 'de-DE' };
+    for (const rendered of await renderings()) expect(rendered).toEqual([appResource(renamed)]);
+
+    await changeRow(app.name, 'en-US');
+    for (const rendered of await renderings()) expect(rendered).toEqual([appResource(app)]);
+  });
+
+  it('a sparse fieldset or an include of the app is rendered for the request, not taken from the cache', async () => {
+    await renderings(); // the default rendering is cached now
+    const sparse = await s.call('GET', `/v1/userInvitations/${invitation}?include=visibleApps&fields[apps]=name`);
+    expect(sparse.body.included).toEqual([{ type: 'apps', id: app.id, attributes: { name: app.name }, links: { self: `${PUBLIC_URL}/v1/apps/${app.id}` } }]);
+    const included = await s.call('GET', `/v1/apps?filter[id]=${app.id}&include=betaGroups&limit[betaGroups]=5`);
+    expect(included.status, included.text).toBe(200);
+    expect(included.body.data).toEqual([appResource(app, { betaGroups: 5 })]);
+  });
+});
+
+describe('meta.paging.total of pending invitations', () => {
+  const s = useTestServer();
+  /** the clock moves by days here, beyond any token's lifetime: a token minted now */
+  const token = async () => (await s.keyWithRole('ADMIN')).token;
+
+  async function total(query = ''): Promise<number> {
+    const r = await s.call('GET', `/v1/userInvitations?limit=1${query}`, { token: await token() });
+    expect(r.status, r.text).toBe(200);
+    return r.body.meta.paging.total as number;
+  }
+
+  async function create(email: string): Promise<string> {
+    const r = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email, roles: ['DEVELOPER'] }), token: await token() });
+    expect(r.status, r.text).toBe(201);
+    return r.body.data.id as string;
+  }
+
+  it('follows creates, cancels and expiry before any sweep, with and without filters', async () => {
+    const early = [await create('early1@example.com'), await create('early2@example.com')];
+    s.clock.advance(24 * HOUR);
+    const late = [await create('late1@example.com'), await create('late2@example.com'), await create('late3@example.com')];
+    expect(await total()).toBe(5);
+    expect(await total('&filter[roles]=DEVELOPER')).toBe(5);
+
+    expect((await s.call('DELETE', `/v1/userInvitations/${late[0]}`, { token: await token() })).status).toBe(204);
+    expect(await total()).toBe(4);
+
+    // the early ones expire; nothing has swept them (the sweeper runs once a minute of real time)
+    s.clock.advance(48 * HOUR + 1);
+    expect(await total()).toBe(2);
+    expect(await total('&filter[roles]=DEVELOPER')).toBe(2);
+    expect(await total('&filter[email]=early1@example.com')).toBe(0);
+    const listed = await s.call('GET', '/v1/userInvitations?limit=200', { token: await token() });
+    expect(listed.body.data.map((d: { id: string }) => d.id).sort()).toEqual([late[1], late[2]].sort());
+    expect(early).toHaveLength(2);
+
+    s.clock.advance(24 * HOUR);
+    expect(await total()).toBe(0);
+  });
+});
+
+describe('verified tokens', () => {
+  const s = useTestServer();
+  const list = (token: string) => s.call('GET', '/v1/userInvitations', { token });
+
+  it('a token that verified once is refused once the clock passes its expiry', async () => {
+    const key = await s.keyWithRole('ADMIN');
+    const token = await s.token({ privateKeyPem: key.privateKeyPem, keyId: key.keyId, issuerId: s.issuerId, lifetimeSeconds: 600 });
+    expect((await list(token)).status).toBe(200);
+    expect((await list(token)).status).toBe(200);
+    s.clock.advance(600 * 1000);
+    expect((await list(token)).status).toBe(401);
+  });
+
+  it('a token that verified once is refused before its nbf when the clock is set back', async () => {
+    const key = await s.keyWithRole('ADMIN');
+    const now = Math.floor(s.clock.now().getTime() / 1000);
+    const token = await new SignJWT({ aud: AUDIENCE })
+      .setProtectedHeader({ alg: 'ES256', kid: key.keyId, typ: 'JWT' })
+      .setIssuer(s.issuerId)
+      .setIssuedAt(now - 10)
+      .setNotBefore(now - 5)
+      .setExpirationTime(now + 600)
+      .sign(createPrivateKey(key.privateKeyPem));
+    expect((await list(token)).status).toBe(200);
+    s.clock.advance(-60 * 1000);
+    expect((await list(token)).status).toBe(401);
+    s.clock.advance(60 * 1000);
+    expect((await list(token)).status).toBe(200);
+  });
+
+  it('a verified token of a key revoked since is refused at once', async () => {
+    const key = await s.keyWithRole('ADMIN');
+    expect((await list(key.token)).status).toBe(200);
+    await s.services.keys.revoke(key.keyId);
+    expect((await list(key.token)).status).toBe(401);
+  });
+
+  it('the same claims with another signature are not taken for the verified token', async () => {
+    const key = await s.keyWithRole('ADMIN');
+    expect((await list(key.token)).status).toBe(200);
+    const [header, payload, signature] = key.token.split('.') as [string, string, string];
+    const flipped = `${signature.slice(0, 10)}${signature[10] === 'A' ? 'B' : 'A'}${signature.slice(11)}`;
+    expect((await list(`${header}.${payload}.${flipped}`)).status).toBe(401);
+    expect((await list(key.token)).status).toBe(200);
+  });
+});
+
+describe('rendered invitations', () => {
+  const s = useTestServer();
+  const apps: string[] = [];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) apps.push(await s.createApp(`Member App ${i}`, `com.example.member${i}`));
+    apps.sort();
+    for (const [i, email] of ['m1@example.com', 'm2@example.com', 'm3@example.com'].entries()) {
+      const r = await s.call('POST', '/v1/userInvitations', {
+        body: invitationBody({ email, roles: ['DEVELOPER'] }, visibleApps(...apps.slice(0, i + 1))),
+      });
+      expect(r.status, r.text).toBe(201);
+      ids.push(r.body.data.id as string);
+    }
+  });
+
+  const list = async (query: string) => {
+    const r = await s.call('GET', `/v1/userInvitations?sort=email${query}`);
+    expect(r.status, r.text).toBe(200);
+    return r.body;
+  };
+
+  it('a listed and rendered invitation that is cancelled is gone from the next page and its id answers 404', async () => {
+    const before = await list('&include=visibleApps');
+    expect(before.data.map((d: { id: string }) => d.id)).toEqual(ids);
+    expect((await s.call('DELETE', `/v1/userInvitations/${ids[0]}`)).status).toBe(204);
+    const after = await list('&include=visibleApps');
+    expect(after.data).toEqual(before.data.slice(1));
+    expect(after.meta.paging.total).toBe(2);
+    expect((await s.call('GET', `/v1/userInvitations/${ids[0]}?include=visibleApps`)).status).toBe(404);
+  });
+
+  it('each limit[visibleApps] and fieldset gets its own rendering, however often the default was served', async () => {
+    const third = ids[2]!;
+    for (let round = 0; round < 2; round++) {
+      const one = await list('&include=visibleApps&limit[visibleApps]=1');
+      const two = await list('&include=visibleApps&limit[visibleApps]=2');
+      const none = await list('');
+      const sparse = await list('&fields[userInvitations]=email');
+      const pick = (body: { data: Array<{ id: string }> }) => body.data.find((d) => d.id === third) as Record<string, any>;
+      expect(pick(one).relationships.visibleApps.data).toEqual([{ type: 'apps', id: apps[0] }]);
+      expect(pick(one).relationships.visibleApps.meta).toEqual({ paging: { total: 3, limit: 1 } });
+      expect(pick(two).relationships.visibleApps.data).toEqual(apps.slice(0, 2).map((id) => ({ type: 'apps', id })));
+      expect(one.included.map((a: { id: string }) => a.id)).toEqual([apps[0]]);
+      expect(two.included.map((a: { id: string }) => a.id)).toEqual(apps.slice(0, 2));
+      expect(pick(none).relationships.visibleApps).toEqual({
+        links: { self: `${PUBLIC_URL}/v1/userInvitations/${third}/relationships/visibleApps`, related: `${PUBLIC_URL}/v1/userInvitations/${third}/visibleApps` },
+      });
+      expect(none.included).toBeUndefined();
+      expect(pick(sparse)).toEqual({ type: 'userInvitations', id: third, attributes: { email: 'm3@example.com' }, links: { self: `${PUBLIC_URL}/v1/userInvitations/${third}` } });
+    }
+  });
+
+  it('an invitation served from the cache still expires with the clock', async () => {
+    expect((await list('')).data).toHaveLength(2);
+    s.clock.advance(72 * HOUR);
+    const key = await s.keyWithRole('ADMIN');
+    const r = await s.call('GET', '/v1/userInvitations?include=visibleApps', { token: key.token });
+    expect(r.body.data).toEqual([]);
+    expect(r.body.meta.paging.total).toBe(0);
+    expect((await s.call('GET', `/v1/userInvitations/${ids[1]}`, { token: key.token })).status).toBe(410);
+  });
+});
