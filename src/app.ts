@@ -8,6 +8,7 @@ import Negotiator from 'negotiator';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Db } from './db/database.js';
+import { GroupCommit } from './db/group-commit.js';
 import { ApiError, ApiErrors } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { Authenticator, mayWrite, type Principal } from './http/auth.js';
@@ -61,11 +62,13 @@ export function createServices(
   config: Pick<Config, 'teamName' | 'publicUrl'>,
   onMailQueued: () => void = () => {},
 ): Services {
+  // creates and the mail worker's marks share commits on SQLite (src/db/group-commit.ts)
+  const writes = new GroupCommit(db);
   const appsRepo = new AppsRepository(db.kysely);
-  const invitationsRepo = new InvitationsRepository(db.kysely);
+  const invitationsRepo = new InvitationsRepository(db.kysely, writes);
   const usersRepo = new UsersRepository(db.kysely);
   const keysRepo = new KeysRepository(db.kysely);
-  const outbox = new OutboxRepository(db.kysely);
+  const outbox = new OutboxRepository(db.kysely, writes);
   return {
     keys: new KeysService(keysRepo, clock),
     apps: new AppsService(appsRepo, clock),

@@ -1,11 +1,16 @@
 /** All SQL about the mail outbox (which is also the mail log). */
-import type { Kysely } from 'kysely';
-import type { Database, Executor, MailOutboxTable } from '../db/schema.js';
+import { sql, type Kysely } from 'kysely';
+import type { GroupCommit } from '../db/group-commit.js';
+import { isPostgres } from '../db/locks.js';
+import type { Database, Executor, MailOutboxTable, MailStatus } from '../db/schema.js';
 
 export type OutboxRow = MailOutboxTable;
 
 export class OutboxRepository {
-  constructor(readonly db: Kysely<Database>) {}
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly writes: GroupCommit,
+  ) {}
 
   async insert(trx: Executor, row: OutboxRow): Promise<void> {
     await trx.insertInto('mail_outbox').values(row).execute();
@@ -26,83 +31,88 @@ export class OutboxRepository {
 
   /**
    * Claims up to `limit` due messages until `until`: pending, due, and not claimed by a live worker
-   * (a claim that ran out belongs to a worker that died). Each claim is a conditional update, so
-   * two workers never both own a message.
+   * (a claim that ran out belongs to a worker that died). The claim is one conditional UPDATE of
+   * the candidates, so two workers never both own a message. Candidates whose invitation is no
+   * longer pending (accepted, declined, cancelled or expired by `now`) are dropped ('cancelled')
+   * by the same statement instead of claimed: their link could only answer 404 or 410. So each
+   * pass costs work in proportion to its batch, never to the backlog.
+   *
+   * One write unit (src/db/group-commit.ts): on SQLite it shares its commit with concurrent
+   * creates. On PostgreSQL the candidates are locked FOR UPDATE SKIP LOCKED: concurrent workers
+   * take disjoint batches and cannot deadlock on each other's rows.
    */
-  async claimDue(now: string, until: string, limit: number): Promise<OutboxRow[]> {
-    const candidates = await this.db
-      .selectFrom('mail_outbox')
-      .select('id')
-      .where('status', '=', 'pending')
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
-      .orderBy('next_attempt_at')
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(limit)
-      .execute();
-    const claimed: OutboxRow[] = [];
-    for (const { id } of candidates) {
-      const row = await this.db
+  async claimDue(now: string, until: string, limit: number): Promise<{ claimed: OutboxRow[]; dropped: number }> {
+    return this.writes.run(async (trx) => {
+      let select = trx
+        .selectFrom('mail_outbox')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
+        .orderBy('next_attempt_at')
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit);
+      if (isPostgres(trx)) select = select.forUpdate().skipLocked();
+      const candidates = (await select.execute()).map((c) => c.id);
+      if (candidates.length === 0) return { claimed: [], dropped: 0 };
+
+      const rows = await trx
         .updateTable('mail_outbox')
-        .set({ claimed_until: until })
-        .where('id', '=', id)
+        .set((eb) => {
+          // the message belongs to an invitation that is no longer pending at `now`
+          const stale = eb.and([
+            eb('invitation_id', 'is not', null),
+            eb.not(
+              eb.exists(
+                eb
+                  .selectFrom('user_invitations')
+                  .select('user_invitations.id')
+                  .whereRef('user_invitations.id', '=', 'mail_outbox.invitation_id')
+                  .where('user_invitations.expires_at', '>', now),
+              ),
+            ),
+          ]);
+          return {
+            status: eb.case().when(stale).then(sql.lit<MailStatus>('cancelled')).else(eb.ref('status')).end(),
+            claimed_until: eb.case().when(stale).then(sql.lit(null)).else(until).end(),
+          };
+        })
+        .where('id', 'in', candidates)
         .where('status', '=', 'pending')
         .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
         .returningAll()
-        .executeTakeFirst();
-      if (row) claimed.push(row);
-    }
-    return claimed;
+        .execute();
+      // RETURNING has no order: hand the claimed messages out in the order they were due
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      const claimed = candidates.map((id) => byId.get(id)).filter((r): r is OutboxRow => r?.status === 'pending');
+      return { claimed, dropped: rows.length - claimed.length };
+    });
   }
 
-  /** Delivered: the claim ends with it. The status is set even if the invitation went meanwhile (the mail did go out). */
+  /**
+   * Delivered: the claim ends with it. The status is set even if the invitation went meanwhile (the
+   * mail did go out). A write unit, so under load it shares the commit of concurrent creates.
+   */
   async markDelivered(id: string, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
-    await this.db
-      .updateTable('mail_outbox')
-      .set({ status, sent_at: at, attempts, claimed_until: null, last_error: null })
-      .where('id', '=', id)
-      .execute();
+    await this.writes.run((trx) =>
+      trx.updateTable('mail_outbox').set({ status, sent_at: at, attempts, claimed_until: null, last_error: null }).where('id', '=', id).execute(),
+    );
   }
 
   async markFailed(id: string, attempts: number, nextAttemptAt: string, error: string): Promise<void> {
-    await this.db
-      .updateTable('mail_outbox')
-      .set({ attempts, next_attempt_at: nextAttemptAt, last_error: error.slice(0, 1000), claimed_until: null })
-      .where('id', '=', id)
-      .execute();
+    await this.writes.run((trx) =>
+      trx
+        .updateTable('mail_outbox')
+        .set({ attempts, next_attempt_at: nextAttemptAt, last_error: error.slice(0, 1000), claimed_until: null })
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   /** An invitation that is gone needs no email any more: its undelivered messages are dropped. */
   async cancelForInvitation(trx: Executor, invitationId: string): Promise<void> {
     await trx.updateTable('mail_outbox').set({ status: 'cancelled', claimed_until: null }).where('invitation_id', '=', invitationId).where('status', '=', 'pending').execute();
-  }
-
-  /**
-   * Drops the undelivered, unclaimed messages whose invitation is no longer pending (accepted,
-   * declined, cancelled or expired by `now`): their link could only answer 404 or 410.
-   * Returns how many were dropped.
-   */
-  async cancelStale(now: string): Promise<number> {
-    const r = await this.db
-      .updateTable('mail_outbox')
-      .set({ status: 'cancelled', claimed_until: null })
-      .where('status', '=', 'pending')
-      .where('invitation_id', 'is not', null)
-      .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<=', now)]))
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('user_invitations')
-              .select('user_invitations.id')
-              .whereRef('user_invitations.id', '=', 'mail_outbox.invitation_id')
-              .where('user_invitations.expires_at', '>', now),
-          ),
-        ),
-      )
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
   }
 
   /** Hands claimed messages back (a worker that stops), so that the next worker need not wait for the claims to run out. */

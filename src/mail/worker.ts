@@ -131,13 +131,16 @@ export class MailWorker {
 
   private async pass(): Promise<number> {
     let delivered = 0;
-    if (this.closing) return delivered;
-    const dropped = await this.outbox.cancelStale(this.clock.now().toISOString());
-    if (dropped > 0) this.log.info({ dropped }, 'mail for invitations that are no longer pending was dropped');
     while (!this.closing) {
       const now = this.clock.now();
-      const claimed = await this.outbox.claimDue(now.toISOString(), new Date(now.getTime() + this.claimMs).toISOString(), this.batch);
-      if (claimed.length === 0) break;
+      // the claim also drops the due mail of invitations that are no longer pending
+      const { claimed, dropped } = await this.outbox.claimDue(now.toISOString(), new Date(now.getTime() + this.claimMs).toISOString(), this.batch);
+      if (dropped > 0) this.log.info({ dropped }, 'mail for invitations that are no longer pending was dropped');
+      if (claimed.length === 0) {
+        // a batch that was all dropped may have more due messages behind it
+        if (dropped > 0) continue;
+        break;
+      }
       let done = 0;
       try {
         for (const m of claimed) {

@@ -3,6 +3,7 @@
  * apps are the SQL users share (`members`); email claims are shared too (../members/repository.ts).
  */
 import type { Kysely, Transaction } from 'kysely';
+import type { GroupCommit } from '../../db/group-commit.js';
 import { tryTransactionLock } from '../../db/locks.js';
 import type { Database, Executor, UserInvitationTable } from '../../db/schema.js';
 import { emailClaims, INVITATION_TABLES, MemberSql } from '../members/repository.js';
@@ -15,12 +16,23 @@ export class InvitationsRepository {
   /** lists, counts and visible apps */
   readonly members: MemberSql<'user_invitations'>;
 
-  constructor(readonly db: Kysely<Database>) {
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly writes: GroupCommit,
+  ) {
     this.members = new MemberSql(db, INVITATION_TABLES);
   }
 
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
+  }
+
+  /**
+   * A transaction that may share its commit with concurrent writes (../../db/group-commit.ts):
+   * `fn` must read and write through `trx` only.
+   */
+  write<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.writes.run(fn);
   }
 
   async insert(trx: Executor, row: InvitationRow, appIds: readonly string[]): Promise<void> {

@@ -170,7 +170,9 @@ export class InvitationsService {
       invited_by: invitedBy,
     };
 
-    await this.repo.transaction(async (trx) => {
+    // Group commit (src/db/group-commit.ts): on SQLite concurrent creates share one commit, each in
+    // its own savepoint; this resolves only after the commit. Everything below goes through trx.
+    await this.repo.write(async (trx) => {
       const appRows = await this.checkApps(trx, appIds, problems);
       if (!(await this.claim(trx, row.email_key, row.id, now))) {
         problems.push(errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`));

@@ -1,0 +1,109 @@
+/**
+ * Group commit: on SQLite, write units that arrive together share one transaction and so one
+ * fsync. With synchronous=FULL every commit waits for the disk, and one commit per request caps
+ * the server at the disk's flush rate; one commit per batch of concurrent requests does not.
+ *
+ * Each unit runs inside its own SAVEPOINT, so a unit that throws is undone alone and only its own
+ * promise rejects; the others still commit. No promise settles before the COMMIT has returned:
+ * an acknowledged write is on disk. If BEGIN or COMMIT fails, every unit of the batch rejects.
+ *
+ * Units of one batch run one after another in the same transaction, so each sees the writes of
+ * those before it (concurrent claims of one email still find each other: A9). A unit must do all
+ * its reads and writes through the `trx` it is given: the single SQLite connection is held for
+ * the whole batch, so a query on the outer database, or a run() awaited inside a unit, would wait
+ * for the batch it is part of and never return.
+ *
+ * On PostgreSQL there is nothing to batch (a pool of connections commits in parallel, and mixing
+ * the rows of unrelated requests in one transaction could deadlock against another instance):
+ * run() is a plain transaction per unit.
+ */
+import { sql, type Transaction } from 'kysely';
+import type { Db } from './database.js';
+import type { Database } from './schema.js';
+
+export type WriteUnit<T> = (trx: Transaction<Database>) => Promise<T>;
+
+/** A queued unit and the promise it answers. */
+interface Pending {
+  work: WriteUnit<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** How many units one transaction takes at most; the rest wait for the next one. */
+export const MAX_BATCH = 256;
+
+export class GroupCommit {
+  private readonly maxBatch: number;
+  private queue: Pending[] = [];
+  /** a flush is scheduled or running: new units wait for it to end and go into the next one */
+  private busy = false;
+
+  constructor(
+    private readonly db: Pick<Db, 'kysely' | 'dialect'>,
+    options: { maxBatch?: number } = {},
+  ) {
+    this.maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
+  }
+
+  /** Runs `work` in a transaction (shared with concurrent units on SQLite); settles after COMMIT. */
+  run<T>(work: WriteUnit<T>): Promise<T> {
+    if (this.db.dialect !== 'sqlite') return this.db.kysely.transaction().execute(work);
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Flushes on the next setImmediate: every request whose body was parsed in the same turn of the
+   * event loop joins the batch. While a flush runs, new units only queue; the flush schedules the
+   * next one when it ends.
+   */
+  private schedule(): void {
+    if (this.busy || this.queue.length === 0) return;
+    this.busy = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxBatch);
+    const outcomes: Outcome[] = [];
+    let failure: { error: unknown } | undefined;
+    try {
+      await this.db.kysely.transaction().execute(async (trx) => {
+        for (const unit of batch) {
+          // One name serves every unit: each savepoint is released before the next is opened.
+          await sql`savepoint group_commit_unit`.execute(trx);
+          try {
+            outcomes.push({ ok: true, value: await unit.work(trx) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+            try {
+              await sql`rollback to group_commit_unit`.execute(trx);
+            } catch {
+              // SQLite rolled the whole transaction back itself (disk full, I/O error): the units
+              // before this one are lost as well, so the batch fails with the error that caused it.
+              throw error;
+            }
+          }
+          await sql`release group_commit_unit`.execute(trx);
+        }
+      });
+    } catch (error) {
+      failure = { error };
+    } finally {
+      this.busy = false;
+      this.schedule();
+    }
+    // Only now, after COMMIT (or the failure of the whole batch), does any unit hear its outcome.
+    batch.forEach((unit, i) => {
+      const outcome = outcomes[i];
+      if (failure) unit.reject(failure.error);
+      else if (outcome?.ok) unit.resolve(outcome.value);
+      else unit.reject(outcome?.error);
+    });
+  }
+}
