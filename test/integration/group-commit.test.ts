@@ -1,32 +1,20 @@
 /**
- * Group commit (src/db/group-commit.ts): on SQLite, concurrent write units share one transaction,
- * each in its own savepoint, and no promise settles before COMMIT. What is committed is read back
- * from a second, separate better-sqlite3 connection to the same file, so it is really in the file
- * and not only visible to the writer. Then the same through HTTP (a burst of good and bad creates),
- * and a server process killed with SIGKILL in the middle of a burst: nothing it acknowledged is lost.
+ * Group commit (src/db/group-commit.ts) through HTTP, on each dialect: a burst of good and bad
+ * creates, and a server process killed with SIGKILL in the middle of a burst: nothing it
+ * acknowledged is lost. The units themselves: test/sqlite and test/postgres group-commit tests.
  * No sleeps and no timings: every wait is on a promise, an exit or a line of output.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import SQLite from 'better-sqlite3';
-import { sql, type Transaction } from 'kysely';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
-import { openDatabase, sqliteFile, type Db } from '../../src/db/database.js';
-import { GroupCommit } from '../../src/db/group-commit.js';
-import type { Database } from '../../src/db/schema.js';
+import { openDatabase, type Db } from '../../src/db/database.js';
 import { mintToken } from '../../src/keys/token.js';
 import { startCli } from '../helpers/cli.js';
-import { databaseEnv, invitationBody, schemaFor, TEST_DIALECT, testConfig, useTestServer, visibleApps } from '../helpers/harness.js';
+import { databaseEnv, invitationBody, schemaFor, testConfig, useTestServer, visibleApps } from '../helpers/harness.js';
 import { freePort } from '../helpers/smtp-sink.js';
-
-const ON_SQLITE = TEST_DIALECT === 'sqlite';
-
-/** A row a unit writes: the email_claims table is the simplest one (a primary key and no references). */
-function put(trx: Transaction<Database>, key: string) {
-  return trx.insertInto('email_claims').values({ email_key: key, owner_type: 'user', owner_id: key }).execute();
-}
 
 let config: ReturnType<typeof testConfig>;
 let db: Db;
@@ -38,150 +26,6 @@ async function dropDatabase(): Promise<void> {
   await db.close();
   rmSync(config.dataDir, { recursive: true, force: true });
 }
-
-describe.skipIf(!ON_SQLITE)('group commit on SQLite', () => {
-  /** a second connection to the same file, read-only: it sees only what was committed */
-  let reader: SQLite.Database;
-  let writes: GroupCommit;
-
-  beforeEach(async () => {
-    config = testConfig();
-    db = await openDatabase(config);
-    reader = new SQLite(sqliteFile(config), { readonly: true, fileMustExist: true });
-    writes = new GroupCommit(db);
-  });
-
-  afterEach(async () => {
-    reader.close();
-    await dropDatabase();
-  });
-
-  /** The keys with this prefix that are committed (as the second connection reads them). */
-  function onDisk(prefix: string): string[] {
-    const rows = reader.prepare('select email_key from email_claims where email_key like ? order by email_key').all(`${prefix}%`) as {
-      email_key: string;
-    }[];
-    return rows.map((r) => r.email_key);
-  }
-
-  const key = (prefix: string, i: number) => `${prefix}${String(i).padStart(3, '0')}`;
-
-  it('runs concurrent units in one transaction: each sees the ones before it, none is committed until all ran, each gets its own value', async () => {
-    const units = Array.from({ length: 100 }, (_, i) =>
-      writes.run(async (trx) => {
-        await put(trx, key('a-', i));
-        const inTransaction = await trx.selectFrom('email_claims').select('email_key').where('email_key', 'like', 'a-%').execute();
-        return { i, seenInTransaction: inTransaction.length, seenOnDisk: onDisk('a-').length };
-      }),
-    );
-    const values = await Promise.all(units);
-    expect(values.map((v) => v.i)).toEqual(values.map((_, i) => i));
-    // the same transaction: unit i sees its own row and the i rows written before it
-    expect(values.map((v) => v.seenInTransaction)).toEqual(values.map((_, i) => i + 1));
-    // one commit for all: while any unit ran, nothing of the batch was in the file
-    expect(values.every((v) => v.seenOnDisk === 0)).toBe(true);
-    expect(onDisk('a-')).toHaveLength(100);
-  });
-
-  it('takes at most maxBatch units per transaction; units queued during a flush go into the next one', async () => {
-    const small = new GroupCommit(db, { maxBatch: 10 });
-    const seen = await Promise.all(Array.from({ length: 25 }, (_, i) => small.run(async (trx) => (await put(trx, key('b-', i)), onDisk('b-').length))));
-    // three transactions of 10, 10 and 5 units: each saw the earlier ones committed
-    expect(seen).toEqual([...Array(10).fill(0), ...Array(10).fill(10), ...Array(5).fill(20)]);
-
-    // a unit queued while a flush runs (not awaited inside it: that would wait for itself) waits for the next flush
-    let late: Promise<number> | undefined;
-    await writes.run(async (trx) => {
-      await put(trx, 'c-first');
-      late = writes.run(async () => onDisk('c-').length);
-    });
-    expect(await late).toBe(1);
-  });
-
-  it('a unit that throws is undone alone and only its promise rejects (with its own error); the others commit', async () => {
-    await writes.run((trx) => put(trx, 'd-taken'));
-    const refused = new Error('refused by the unit');
-    const results = await Promise.allSettled([
-      writes.run(async (trx) => (await put(trx, 'd-ok-1'), 1)),
-      // a statement fails (primary key) after the unit wrote a row: that row goes too
-      writes.run(async (trx) => {
-        await put(trx, 'd-partial-1');
-        await put(trx, 'd-taken');
-        return 2;
-      }),
-      writes.run(async (trx) => (await put(trx, 'd-ok-3'), 3)),
-      // the unit itself throws after writing
-      writes.run(async (trx) => {
-        await put(trx, 'd-partial-2');
-        throw refused;
-      }),
-      writes.run(async (trx) => (await put(trx, 'd-ok-5'), 5)),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
-    expect(results.filter((r) => r.status === 'fulfilled').map((r) => r.value)).toEqual([1, 3, 5]);
-    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_PRIMARYKEY' });
-    expect((results[3] as PromiseRejectedResult).reason).toBe(refused);
-    expect(onDisk('d-')).toEqual(['d-ok-1', 'd-ok-3', 'd-ok-5', 'd-taken']);
-  });
-
-  it('settles no promise before COMMIT: at the moment a unit resolves, its row is in the file', async () => {
-    const visibleAtResolution: boolean[] = [];
-    await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        writes.run((trx) => put(trx, key('e-', i))).then(() => {
-          visibleAtResolution.push(onDisk(key('e-', i)).length === 1);
-        }),
-      ),
-    );
-    expect(visibleAtResolution).toHaveLength(50);
-    expect(visibleAtResolution.every(Boolean)).toBe(true);
-  });
-
-  it('when COMMIT fails, every unit of the batch rejects and nothing of it is in the file; the next batch commits', async () => {
-    // SQLite checks deferred foreign keys at COMMIT: a unit that defers them and leaves a dangling
-    // reference makes the COMMIT itself fail, after every unit succeeded
-    const results = await Promise.allSettled([
-      writes.run((trx) => put(trx, 'f-innocent-1')),
-      writes.run(async (trx) => {
-        await sql`pragma defer_foreign_keys = on`.execute(trx);
-        await trx.insertInto('user_invitation_roles').values({ invitation_id: 'no-such-invitation', role: 'DEVELOPER' }).execute();
-      }),
-      writes.run((trx) => put(trx, 'f-innocent-2')),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
-    const reasons = results.map((r) => (r as PromiseRejectedResult).reason);
-    expect(reasons[0]).toMatchObject({ code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
-    expect(new Set(reasons).size).toBe(1);
-    expect(onDisk('f-')).toEqual([]);
-    expect(reader.prepare('select count(*) as n from user_invitation_roles').get()).toEqual({ n: 0 });
-
-    await writes.run((trx) => put(trx, 'f-after'));
-    expect(onDisk('f-')).toEqual(['f-after']);
-  });
-});
-
-describe.skipIf(ON_SQLITE)('group commit on PostgreSQL', () => {
-  beforeEach(async () => {
-    config = testConfig();
-    db = await openDatabase(config);
-  });
-  afterEach(dropDatabase);
-
-  it('is a transaction per unit: one that throws is undone alone, the others commit', async () => {
-    const writes = new GroupCommit(db);
-    const results = await Promise.allSettled([
-      writes.run(async (trx) => (await put(trx, 'pg-ok-1'), 1)),
-      writes.run(async (trx) => {
-        await put(trx, 'pg-partial');
-        throw new Error('refused');
-      }),
-      writes.run(async (trx) => (await put(trx, 'pg-ok-3'), 3)),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    const keys = await db.kysely.selectFrom('email_claims').select('email_key').where('email_key', 'like', 'pg-%').orderBy('email_key').execute();
-    expect(keys.map((k) => k.email_key)).toEqual(['pg-ok-1', 'pg-ok-3']);
-  });
-});
 
 describe('a burst of creates over HTTP', () => {
   const s = useTestServer({ config: { rateLimitPerHour: 1_000_000 } });
@@ -340,3 +184,4 @@ describe('a server killed with SIGKILL in the middle of a burst of creates', SLO
     expect(new Set(mail.map((m) => m.invitation_id)).size).toBe(ids.length);
   });
 });
+
