@@ -58,6 +58,8 @@ export interface BenchReport {
   memory: { serverAtStart?: Memory; serverAfterRuns?: Memory };
   depth: DepthPoint[];
   durability?: { acknowledged: number; persisted: number; mailRows: number; ok: boolean };
+  /** the mail worker after the creates: messages waiting, seconds until none was, how many were still waiting at the limit */
+  mailDrain?: { pending: number; seconds: number; left: number };
   /** what the server under test logged at LOG_LEVEL=warn (nothing, when all went well) */
   serverLog: { lines: number; first: string[] };
   profile?: { file: string; totalMs: number; entries: ProfileEntry[] };
@@ -163,6 +165,12 @@ export function renderMarkdown(r: BenchReport): string {
     out.push(
       `- POST durability: ${int(d.acknowledged)} invitations acknowledged with 201, ${int(d.persisted)} in the database after shutdown ` +
         `(${int(d.mailRows)} with their mail) — ${d.ok ? 'none lost' : '**ACKNOWLEDGED WRITES MISSING**'}`,
+    );
+  }
+  if (r.mailDrain) {
+    const m = r.mailDrain;
+    out.push(
+      `- Mail after the creates: ${int(m.pending)} messages waiting, ${m.left === 0 ? `all delivered (mail log) ${dec(m.seconds)} s later` : `${int(m.left)} still waiting after ${dec(m.seconds)} s`}`,
     );
   }
   out.push(

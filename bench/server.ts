@@ -200,10 +200,16 @@ export async function startProcess(options: SpawnOptions): Promise<RunningProces
   };
 }
 
-/** `node dist/cli/main.js serve` on a data directory, optionally with --cpu-prof into `profileDir`. */
+/** The node flags `npm start` runs the server with (package.json), so that the bench measures what users run. */
+export function startFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--'));
+}
+
+/** `node dist/cli/main.js serve` as `npm start` runs it, on a data directory, optionally with --cpu-prof into `profileDir`. */
 export async function startAscAccess(dataDir: string, options: { name: string; profileDir?: string }): Promise<RunningProcess> {
   const port = await freePort();
-  const nodeArgs = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  const nodeArgs = [...startFlags(), ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
   return startProcess({
     name: options.name,
     args: [...nodeArgs, CLI, 'serve'],
