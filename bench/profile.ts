@@ -35,9 +35,15 @@ function shorten(url: string): string {
   return url.replace(/^file:\/\//, '');
 }
 
-/** The `top` functions by self time in the newest profile in `dir`. */
+/**
+ * The `top` functions by self time in the newest profile of a main thread in `dir`. Node names
+ * profiles CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; thread 0 is the main thread, the
+ * others are worker threads (the WAL checkpointer's).
+ */
 export function summarizeProfile(dir: string, top = 20): { file: string; totalMs: number; entries: ProfileEntry[] } | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === '0')
+    .sort();
   const newest = files[files.length - 1];
   if (!newest) return undefined;
   const file = path.join(dir, newest);
