@@ -64,7 +64,7 @@ export function createServices(
 ): Services {
   // creates and the mail worker's marks share commits on SQLite (src/db/group-commit.ts)
   const writes = new GroupCommit(db);
-  const appsRepo = new AppsRepository(db.kysely);
+  const appsRepo = new AppsRepository(db.kysely, db.dialect);
   const invitationsRepo = new InvitationsRepository(db.kysely, writes);
   const usersRepo = new UsersRepository(db.kysely);
   const keysRepo = new KeysRepository(db.kysely);

@@ -7,7 +7,10 @@ import { createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AUDIENCE } from '../../src/http/auth.js';
-import { invitationBody, PUBLIC_URL, useTestServer, visibleApps } from '../helpers/harness.js';
+import SQLite from 'better-sqlite3';
+import { sqliteFile } from '../../src/db/database.js';
+import { jsonOutput, runCli } from '../helpers/cli.js';
+import { databaseEnv, invitationBody, PUBLIC_URL, TEST_DIALECT, useTestServer, visibleApps } from '../helpers/harness.js';
 import { appResource, type AppInfo } from '../helpers/resources.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -27,9 +30,21 @@ describe('pre-rendered apps', () => {
     invitation = r.body.data.id as string;
   });
 
-  /** Changes the app's row behind the server's back, as another process (the CLI) or instance could. */
+  /**
+   * Changes the app's row behind the server's back, as another process (the CLI) or instance
+   * could: on SQLite through a connection of its own to the file, on PostgreSQL through the pool.
+   */
   async function changeRow(name: string, primaryLocale: string): Promise<void> {
-    await s.db.kysely.updateTable('apps').set({ name, primary_locale: primaryLocale }).where('id', '=', app.id).execute();
+    if (TEST_DIALECT === 'sqlite') {
+      const other = new SQLite(sqliteFile(s.config));
+      try {
+        other.prepare('update apps set name = ?, primary_locale = ? where id = ?').run(name, primaryLocale, app.id);
+      } finally {
+        other.close();
+      }
+    } else {
+      await s.db.kysely.updateTable('apps').set({ name, primary_locale: primaryLocale }).where('id', '=', app.id).execute();
+    }
   }
 
   /** Every answer that renders the app, as the server gives it now. */
@@ -52,6 +67,30 @@ describe('pre-rendered apps', () => {
     await changeRow(app.name, 'en-US');
     for (const rendered of await renderings()) expect(rendered).toEqual([appResource(app)]);
   });
+
+  it('an app created by this process after the apps were read is found and included at once', async () => {
+    await renderings();
+    const id = await s.createApp('Made Here', 'com.example.madehere');
+    const r = await s.call('POST', '/v1/userInvitations', {
+      body: invitationBody({ email: 'made-here@example.com', roles: ['DEVELOPER'] }, visibleApps(id)),
+    });
+    expect(r.status, r.text).toBe(201);
+    const one = await s.call('GET', `/v1/userInvitations/${r.body.data.id}?include=visibleApps`);
+    expect(one.body.included).toEqual([appResource({ id, name: 'Made Here', bundleId: 'com.example.madehere', sku: (await s.services.apps.get(id)).sku })]);
+  });
+
+  it('an app created by the CLI in another process is found and included at once', async () => {
+    await renderings(); // the apps as they are now have been read and rendered
+    const run = await runCli(['apps', 'create', '--name', 'From The CLI', '--bundle-id', 'com.example.cli', '--sku', 'CLI-1', '--json'], databaseEnv(s.config));
+    expect(run.code, run.stderr).toBe(0);
+    const created = jsonOutput(run) as { id: string; sku: string };
+    const r = await s.call('POST', '/v1/userInvitations', {
+      body: invitationBody({ email: 'cli-app@example.com', roles: ['DEVELOPER'] }, visibleApps(created.id)),
+    });
+    expect(r.status, r.text).toBe(201);
+    const one = await s.call('GET', `/v1/userInvitations/${r.body.data.id}?include=visibleApps`);
+    expect(one.body.included).toEqual([appResource({ id: created.id, name: 'From The CLI', bundleId: 'com.example.cli', sku: created.sku })]);
+  }, 60_000);
 
   it('a sparse fieldset or an include of the app is rendered for the request, not taken from the cache', async () => {
     await renderings(); // the default rendering is cached now

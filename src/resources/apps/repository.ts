@@ -1,5 +1,6 @@
 /** All SQL about apps. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import type { Dialect } from '../../db/database.js';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '../../db/keyset.js';
 import type { AppTable, Database, Executor } from '../../db/schema.js';
 
@@ -16,16 +17,34 @@ export interface AppFilter {
 
 export const APP_SORT_COLUMNS = { name: 'name', bundleId: 'bundle_id', sku: 'sku' } as const;
 
+/** Every app, as read while the database had one version (SQLite: AppsRepository.findByIds). */
+interface AppSnapshot {
+  version: string;
+  byId: Map<string, AppRow>;
+}
+
 export class AppsRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private snapshot: AppSnapshot | undefined;
+  /** apps written through this repository; other writers show in SQLite's data_version */
+  private ownWrites = 0;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
 
   async insert(row: AppRow): Promise<'ok' | 'id' | 'bundleId' | 'sku'> {
-    return this.db.transaction().execute(async (trx) => {
-      if (await trx.selectFrom('apps').select('id').where('bundle_id', '=', row.bundle_id).executeTakeFirst()) return 'bundleId';
-      if (await trx.selectFrom('apps').select('id').where('sku', '=', row.sku).executeTakeFirst()) return 'sku';
-      const r = await trx.insertInto('apps').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-      return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'ok' : 'id';
-    });
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        if (await trx.selectFrom('apps').select('id').where('bundle_id', '=', row.bundle_id).executeTakeFirst()) return 'bundleId';
+        if (await trx.selectFrom('apps').select('id').where('sku', '=', row.sku).executeTakeFirst()) return 'sku';
+        const r = await trx.insertInto('apps').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+        return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'ok' : 'id';
+      });
+    } finally {
+      // after the commit: a snapshot read before it must not be kept (see currentSnapshot)
+      this.ownWrites++;
+    }
   }
 
   async findById(id: string): Promise<AppRow | undefined> {
@@ -36,7 +55,30 @@ export class AppsRepository {
     // no app id holds a NUL, and PostgreSQL text cannot even be compared with one
     ids = ids.filter((id) => !id.includes('\u0000'));
     if (ids.length === 0) return [];
+    if (db === this.db && this.dialect === 'sqlite') {
+      const { byId } = await this.currentSnapshot();
+      return [...new Set(ids)]
+        .sort()
+        .flatMap((id) => byId.get(id) ?? []);
+    }
     return db.selectFrom('apps').selectAll().where('id', 'in', ids).orderBy('id').execute();
+  }
+
+  /**
+   * On SQLite, every app as of the database's current version, read again whenever it changed:
+   * `include=visibleApps` needs up to hundreds of apps per page, and reading them one by one per
+   * request cost more than the rest of the page. A commit by any other connection (the CLI,
+   * another process) changes SQLite's `data_version`; this process writes apps only through
+   * insert(), which counts itself. Apps are few (those of one team), so a reload is cheap.
+   * PostgreSQL has no such version; there other instances write too, and every request reads.
+   */
+  private async currentSnapshot(): Promise<AppSnapshot> {
+    const { rows } = await sql<{ data_version: number }>`select data_version from pragma_data_version()`.execute(this.db);
+    const version = `${rows[0]?.data_version ?? ''}/${this.ownWrites}`;
+    if (this.snapshot?.version !== version) {
+      this.snapshot = { version, byId: new Map((await this.list()).map((row) => [row.id, row])) };
+    }
+    return this.snapshot;
   }
 
   private filtered(filter: AppFilter) {
