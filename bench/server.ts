@@ -200,20 +200,30 @@ export async function startProcess(options: SpawnOptions): Promise<RunningProces
   };
 }
 
-/** The node flags `npm start` runs the server with (package.json), so that the bench measures what users run. */
-export function startFlags(): string[] {
+/**
+ * The environment settings and node flags `npm start` runs the server with (package.json), so that
+ * the bench measures what users run: `NAME=value ... node --flag ... dist/cli/main.js serve`.
+ */
+export function startCommand(): { env: Record<string, string>; flags: string[] } {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  return pkg.scripts.start.split(/\s+/).filter((arg) => arg.startsWith('--'));
+  const words = pkg.scripts.start.split(/\s+/);
+  const env: Record<string, string> = {};
+  for (const word of words) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
+    if (m) env[m[1]!] = m[2]!;
+  }
+  return { env, flags: words.filter((word) => word.startsWith('--')) };
 }
 
 /** `node dist/cli/main.js serve` as `npm start` runs it, on a data directory, optionally with --cpu-prof into `profileDir`. */
 export async function startAscAccess(dataDir: string, options: { name: string; profileDir?: string }): Promise<RunningProcess> {
   const port = await freePort();
-  const nodeArgs = [...startFlags(), ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
+  const start = startCommand();
+  const nodeArgs = [...start.flags, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
   return startProcess({
     name: options.name,
     args: [...nodeArgs, CLI, 'serve'],
-    env: serverEnv(dataDir, port),
+    env: serverEnv(dataDir, port, start.env),
     port,
     logFile: path.join(dataDir, 'server.log'),
   });
