@@ -130,6 +130,14 @@ export interface MailOutboxTable {
 }
 
 /** Requests per key and second (PostgreSQL deployments share the hourly quota through it). */
+/** Row counters of a table, spread over shards (migration 005); the count is the sum. */
+export interface RowCountTable {
+  table_name: string;
+  shard: number;
+  /** bigint: PostgreSQL returns it as a string */
+  n: number | string;
+}
+
 export interface RateLimitCountTable {
   key_id: string;
   /** Unix time in seconds */
@@ -151,6 +159,7 @@ export interface Database {
   user_visible_apps: UserVisibleAppTable;
   mail_outbox: MailOutboxTable;
   rate_limit_counts: RateLimitCountTable;
+  row_counts: RowCountTable;
 }
 
 export type { Generated };

@@ -141,6 +141,35 @@ describe('meta.paging.total of pending invitations', () => {
     s.clock.advance(24 * HOUR);
     expect(await total()).toBe(0);
   });
+
+  /** The activation token of an invitation, from its email's link. */
+  async function tokenOf(id: string): Promise<string> {
+    const mail = await s.db.kysely.selectFrom('mail_outbox').select('activation_link').where('invitation_id', '=', id).executeTakeFirstOrThrow();
+    return mail.activation_link!.split('/').pop()!;
+  }
+
+  it('follows accepts, declines and sweeps; the row counter always equals the rows', async () => {
+    const counter = async () =>
+      Number((await s.db.kysely.selectFrom('row_counts').select((eb) => eb.fn.sum<number | string>('n').as('n')).where('table_name', '=', 'user_invitations').executeTakeFirstOrThrow()).n);
+    const rows = async () => Number((await s.db.kysely.selectFrom('user_invitations').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
+
+    const ids = [];
+    for (let i = 0; i < 6; i++) ids.push(await create(`flow${i}@example.com`));
+    const start = await total();
+    expect(await counter()).toBe(await rows());
+
+    expect((await s.services.activation.accept(await tokenOf(ids[0]!))).state).toBe('accepted');
+    expect(await s.services.activation.decline(await tokenOf(ids[1]!))).toBe('declined');
+    expect(await total()).toBe(start - 2);
+    expect(await counter()).toBe(await rows());
+
+    s.clock.advance(72 * HOUR + 1);
+    expect(await total()).toBe(0);
+    expect(await s.services.invitations.sweepExpired()).toBeGreaterThanOrEqual(4);
+    expect(await total()).toBe(0);
+    expect(await counter()).toBe(await rows());
+    expect(await rows()).toBe(0);
+  });
 });
 
 describe('verified tokens', () => {

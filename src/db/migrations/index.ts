@@ -4,6 +4,7 @@ import * as m001 from './001-initial.js';
 import * as m002 from './002-users-mail.js';
 import * as m003 from './003-account-holder.js';
 import * as m004 from './004-rate-limits.js';
+import * as m005 from './005-row-counts.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -16,6 +17,7 @@ const migrations: Record<string, DialectMigration> = {
   '002-users-mail': m002,
   '003-account-holder': m003,
   '004-rate-limits': m004,
+  '005-row-counts': m005,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -5,6 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { GroupCommit } from '../../db/group-commit.js';
 import { tryTransactionLock } from '../../db/locks.js';
+import { addToRowCount } from '../../db/row-counts.js';
 import type { Database, Executor, UserInvitationTable } from '../../db/schema.js';
 import { emailClaims, INVITATION_TABLES, MemberSql } from '../members/repository.js';
 
@@ -37,6 +38,7 @@ export class InvitationsRepository {
 
   async insert(trx: Executor, row: InvitationRow, appIds: readonly string[]): Promise<void> {
     await trx.insertInto('user_invitations').values(row).execute();
+    await addToRowCount(trx, 'user_invitations', 1);
     const roles = JSON.parse(row.roles) as string[];
     await trx.insertInto('user_invitation_roles').values(roles.map((role) => ({ invitation_id: row.id, role }))).execute();
     if (appIds.length > 0) {
@@ -62,8 +64,10 @@ export class InvitationsRepository {
   /** Deletes an invitation (cascading to its roles and visible apps) and frees its email. */
   async delete(trx: Executor, row: InvitationRow): Promise<boolean> {
     const r = await trx.deleteFrom('user_invitations').where('id', '=', row.id).executeTakeFirst();
+    const deleted = Number(r.numDeletedRows) === 1;
+    if (deleted) await addToRowCount(trx, 'user_invitations', -1);
     await emailClaims.release(trx, row.email_key, row.id);
-    return Number(r.numDeletedRows) === 1;
+    return deleted;
   }
 
   /** Deletes the invitation and leaves a tombstone so that its id answers 410. */

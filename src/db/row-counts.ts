@@ -1,0 +1,28 @@
+/**
+ * Row counters (migration 005): a table's row count kept in `row_counts`, changed in the
+ * transaction that inserts or deletes its rows, so that a list's total needs no count(*) over
+ * the table. A change goes to a random one of SHARDS rows, so concurrent writers on PostgreSQL
+ * rarely wait for the same row lock; the count is the sum of the shards.
+ */
+import { sql, type Expression } from 'kysely';
+import type { Executor } from './schema.js';
+
+export type CountedTable = 'user_invitations';
+
+const SHARDS = 16;
+
+/** Adds `delta` to the table's count, inside the caller's transaction. */
+export async function addToRowCount(trx: Executor, table: CountedTable, delta: number): Promise<void> {
+  if (delta === 0) return;
+  const shard = Math.floor(Math.random() * SHARDS);
+  await trx
+    .insertInto('row_counts')
+    .values({ table_name: table, shard, n: delta })
+    .onConflict((oc) => oc.columns(['table_name', 'shard']).doUpdateSet({ n: sql`row_counts.n + ${delta}` }))
+    .execute();
+}
+
+/** The table's row count as a scalar subquery. */
+export function rowCount(table: CountedTable): Expression<number> {
+  return sql<number>`(select coalesce(sum(n), 0) from row_counts where table_name = ${table})`;
+}
