@@ -35,6 +35,9 @@ function openSqlite(file: string): Db {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
+  // Savepoints (one per unit of a group commit) and statement journals keep the pages they change in
+  // a temporary sub-journal: in memory, not in a temporary file written on every create.
+  database.pragma('temp_store = MEMORY');
   // checkpoints run in a worker thread (./checkpointer.ts); this connection only as a fallback
   database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const checkpointer = new Checkpointer(file);
