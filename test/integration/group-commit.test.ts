@@ -5,27 +5,18 @@
  * No sleeps and no timings: every wait is on a promise, an exit or a line of output.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { sql } from 'kysely';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { mintToken } from '../../src/keys/token.js';
 import { startCli } from '../helpers/cli.js';
-import { databaseEnv, invitationBody, schemaFor, testConfig, useTestServer, visibleApps } from '../helpers/harness.js';
+import { databaseEnv, invitationBody, testConfig, useTestServer, visibleApps } from '../helpers/harness.js';
+import { dropDatabase } from '../helpers/scratch-db.js';
 import { freePort } from '../helpers/smtp-sink.js';
 
 let config: ReturnType<typeof testConfig>;
 let db: Db;
-
-async function dropDatabase(): Promise<void> {
-  if (config.databaseUrl) {
-    await sql`drop schema if exists ${sql.id(schemaFor(config.dataDir))} cascade`.execute(db.kysely);
-  }
-  await db.close();
-  rmSync(config.dataDir, { recursive: true, force: true });
-}
 
 describe('a burst of creates over HTTP', () => {
   const s = useTestServer({ config: { rateLimitPerHour: 1_000_000 } });
@@ -122,7 +113,7 @@ describe('a server killed with SIGKILL in the middle of a burst of creates', SLO
       child.kill('SIGKILL');
       await exited(child);
     }
-    await dropDatabase();
+    await dropDatabase(config, db);
   });
 
   it('loses none of the invitations it acknowledged, nor their email', async () => {

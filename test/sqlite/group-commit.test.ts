@@ -7,30 +7,16 @@
  * server killed mid-burst, on both: test/integration/group-commit.test.ts.
  * No sleeps and no timings: every wait is on a promise.
  */
-import { rmSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, sqliteFile, type Db } from '../../src/db/database.js';
 import { GroupCommit } from '../../src/db/group-commit.js';
-import type { Database } from '../../src/db/schema.js';
-import { schemaFor, testConfig } from '../helpers/harness.js';
-
-/** A row a unit writes: the email_claims table is the simplest one (a primary key and no references). */
-function put(trx: Transaction<Database>, key: string) {
-  return trx.insertInto('email_claims').values({ email_key: key, owner_type: 'user', owner_id: key }).execute();
-}
+import { testConfig } from '../helpers/harness.js';
+import { dropDatabase, putClaim } from '../helpers/scratch-db.js';
 
 let config: ReturnType<typeof testConfig>;
 let db: Db;
-
-async function dropDatabase(): Promise<void> {
-  if (config.databaseUrl) {
-    await sql`drop schema if exists ${sql.id(schemaFor(config.dataDir))} cascade`.execute(db.kysely);
-  }
-  await db.close();
-  rmSync(config.dataDir, { recursive: true, force: true });
-}
 
 describe('group commit on SQLite', () => {
   /** a second connection to the same file, read-only: it sees only what was committed */
@@ -46,7 +32,7 @@ describe('group commit on SQLite', () => {
 
   afterEach(async () => {
     reader.close();
-    await dropDatabase();
+    await dropDatabase(config, db);
   });
 
   /** The keys with this prefix that are committed (as the second connection reads them). */
@@ -62,7 +48,7 @@ describe('group commit on SQLite', () => {
   it('runs concurrent units in one transaction: each sees the ones before it, none is committed until all ran, each gets its own value', async () => {
     const units = Array.from({ length: 100 }, (_, i) =>
       writes.run(async (trx) => {
-        await put(trx, key('a-', i));
+        await putClaim(trx, key('a-', i));
         const inTransaction = await trx.selectFrom('email_claims').select('email_key').where('email_key', 'like', 'a-%').execute();
         return { i, seenInTransaction: inTransaction.length, seenOnDisk: onDisk('a-').length };
       }),
@@ -78,37 +64,37 @@ describe('group commit on SQLite', () => {
 
   it('takes at most maxBatch units per transaction; units queued during a flush go into the next one', async () => {
     const small = new GroupCommit(db, { maxBatch: 10 });
-    const seen = await Promise.all(Array.from({ length: 25 }, (_, i) => small.run(async (trx) => (await put(trx, key('b-', i)), onDisk('b-').length))));
+    const seen = await Promise.all(Array.from({ length: 25 }, (_, i) => small.run(async (trx) => (await putClaim(trx, key('b-', i)), onDisk('b-').length))));
     // three transactions of 10, 10 and 5 units: each saw the earlier ones committed
     expect(seen).toEqual([...Array(10).fill(0), ...Array(10).fill(10), ...Array(5).fill(20)]);
 
     // a unit queued while a flush runs (not awaited inside it: that would wait for itself) waits for the next flush
     let late: Promise<number> | undefined;
     await writes.run(async (trx) => {
-      await put(trx, 'c-first');
+      await putClaim(trx, 'c-first');
       late = writes.run(async () => onDisk('c-').length);
     });
     expect(await late).toBe(1);
   });
 
   it('a unit that throws is undone alone and only its promise rejects (with its own error); the others commit', async () => {
-    await writes.run((trx) => put(trx, 'd-taken'));
+    await writes.run((trx) => putClaim(trx, 'd-taken'));
     const refused = new Error('refused by the unit');
     const results = await Promise.allSettled([
-      writes.run(async (trx) => (await put(trx, 'd-ok-1'), 1)),
+      writes.run(async (trx) => (await putClaim(trx, 'd-ok-1'), 1)),
       // a statement fails (primary key) after the unit wrote a row: that row goes too
       writes.run(async (trx) => {
-        await put(trx, 'd-partial-1');
-        await put(trx, 'd-taken');
+        await putClaim(trx, 'd-partial-1');
+        await putClaim(trx, 'd-taken');
         return 2;
       }),
-      writes.run(async (trx) => (await put(trx, 'd-ok-3'), 3)),
+      writes.run(async (trx) => (await putClaim(trx, 'd-ok-3'), 3)),
       // the unit itself throws after writing
       writes.run(async (trx) => {
-        await put(trx, 'd-partial-2');
+        await putClaim(trx, 'd-partial-2');
         throw refused;
       }),
-      writes.run(async (trx) => (await put(trx, 'd-ok-5'), 5)),
+      writes.run(async (trx) => (await putClaim(trx, 'd-ok-5'), 5)),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
     expect(results.filter((r) => r.status === 'fulfilled').map((r) => r.value)).toEqual([1, 3, 5]);
@@ -121,7 +107,7 @@ describe('group commit on SQLite', () => {
     const visibleAtResolution: boolean[] = [];
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        writes.run((trx) => put(trx, key('e-', i))).then(() => {
+        writes.run((trx) => putClaim(trx, key('e-', i))).then(() => {
           visibleAtResolution.push(onDisk(key('e-', i)).length === 1);
         }),
       ),
@@ -134,12 +120,12 @@ describe('group commit on SQLite', () => {
     // SQLite checks deferred foreign keys at COMMIT: a unit that defers them and leaves a dangling
     // reference makes the COMMIT itself fail, after every unit succeeded
     const results = await Promise.allSettled([
-      writes.run((trx) => put(trx, 'f-innocent-1')),
+      writes.run((trx) => putClaim(trx, 'f-innocent-1')),
       writes.run(async (trx) => {
         await sql`pragma defer_foreign_keys = on`.execute(trx);
         await trx.insertInto('user_invitation_roles').values({ invitation_id: 'no-such-invitation', role: 'DEVELOPER' }).execute();
       }),
-      writes.run((trx) => put(trx, 'f-innocent-2')),
+      writes.run((trx) => putClaim(trx, 'f-innocent-2')),
     ]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     const reasons = results.map((r) => (r as PromiseRejectedResult).reason);
@@ -148,7 +134,7 @@ describe('group commit on SQLite', () => {
     expect(onDisk('f-')).toEqual([]);
     expect(reader.prepare('select count(*) as n from user_invitation_roles').get()).toEqual({ n: 0 });
 
-    await writes.run((trx) => put(trx, 'f-after'));
+    await writes.run((trx) => putClaim(trx, 'f-after'));
     expect(onDisk('f-')).toEqual(['f-after']);
   });
 });
