@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '../../db/keyset.js';
 import type { Database, EmailClaimTable, Executor } from '../../db/schema.js';
 import type { SortValue } from '../../jsonapi/cursor.js';
-import { rowCount } from '../../db/row-counts.js';
+import { rowCount, type CountedTable } from '../../db/row-counts.js';
 
 export type MemberTable = 'users' | 'user_invitations';
 
@@ -20,6 +20,8 @@ export interface MemberTables<T extends MemberTable> {
   apps: 'user_visible_apps' | 'user_invitation_visible_apps';
   /** the member's id in the roles and visible-apps tables */
   owner: 'user_id' | 'invitation_id';
+  /** the row counter kept for the table (src/db/row-counts.ts), if any */
+  counter?: CountedTable;
 }
 
 export const USER_TABLES: MemberTables<'users'> = {
@@ -36,6 +38,7 @@ export const INVITATION_TABLES: MemberTables<'user_invitations'> = {
   roles: 'user_invitation_roles',
   apps: 'user_invitation_visible_apps',
   owner: 'invitation_id',
+  counter: 'user_invitations',
 };
 
 /** Values within one filter are OR, filters are AND (behavior.md A16). */
@@ -103,11 +106,11 @@ export class MemberSql<T extends MemberTable> {
 
   async count(filter: MemberFilter): Promise<number> {
     const { pendingAt, ...narrowing } = filter;
-    if (pendingAt !== undefined && this.t.table === 'user_invitations' && Object.values(narrowing).every((v) => v === undefined)) {
-      // All pending invitations: the table's row counter (src/db/row-counts.ts) minus the expired
-      // rows, which are few (the sweeper buries them). Counting `expires_at > now` instead reads an
-      // index entry per pending invitation: 16 ms a request at a million.
-      const { rows } = await sql<{ n: number | string }>`select ${rowCount('user_invitations')} - (select count(*) from user_invitations where expires_at <= ${pendingAt}) as n`.execute(this.db);
+    if (pendingAt !== undefined && this.t.counter && Object.values(narrowing).every((v) => v === undefined)) {
+      // All pending members: the table's row counter (src/db/row-counts.ts) minus the expired rows,
+      // which are few (the sweeper buries them). Counting `expires_at > now` instead reads an index
+      // entry per pending invitation: 16 ms a request at a million.
+      const { rows } = await sql<{ n: number | string }>`select ${rowCount(this.t.counter)} - (select count(*) from ${sql.table(this.t.table)} where expires_at <= ${pendingAt}) as n`.execute(this.db);
       return Number(rows[0]!.n);
     }
     const row = await this.filtered(filter)

@@ -72,8 +72,7 @@ export class MemberReads<T extends MemberTable, D> implements MemberReader<D> {
   /** The same page with the apps themselves. */
   async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>> {
     const page = await this.visibleAppIdPage(id, afterAppId, limit);
-    const apps = (await this.apps.findByIds(page.items)).map(toApp);
-    return { ...page, items: apps };
+    return { ...page, items: await this.appsByIds(page.items) };
   }
 }
 
