@@ -26,6 +26,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** wrk: how long each connection's first request was held (wrk.ts, HOLD_MS) */
+  holdMs?: number;
   statusCounts: Record<string, number>;
 }
 

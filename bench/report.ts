@@ -22,6 +22,8 @@ export interface ScenarioReport {
   warmup: LoadResult;
   autocannon: LoadResult;
   wrk?: LoadResult;
+  /** list-include only: wrk again without holding first requests (fresh connections on a busy server) */
+  wrkCold?: LoadResult;
 }
 
 export interface DepthPoint {
@@ -117,7 +119,12 @@ export function renderMarkdown(r: BenchReport): string {
       'response, "errors" socket errors and timeouts. The ceiling answers the include page\'s body, so a scenario with a ' +
       'smaller body can pass 100%. autocannon runs in the bench process, parses every response in JavaScript (with large ' +
       'bodies it is the bottleneck: compare the two ceilings) and measures latency in whole milliseconds; wrk in ' +
-      `microseconds.${r.wrk.version ? '' : ' wrk: not installed.'}`,
+      `microseconds.${r.wrk.version ? '' : ' wrk: not installed.'}` +
+      (r.wrk.version
+        ? ` wrk holds each connection's first request ${r.scenarios.find((x) => x.wrk)?.wrk?.holdMs ?? 0} ms, until all ${r.options.connections} ` +
+          'connections are open, and req/s leave the hold out (bench/wrk.ts, HOLD_MS: without it p99 measures how fast a busy ' +
+          'Node server accepts new connections, one per event-loop turn; see "Fresh connections" below).'
+        : ''),
   );
 
   if (r.depth.length > 0) {
@@ -158,6 +165,15 @@ export function renderMarkdown(r: BenchReport): string {
   );
   if (r.walk) {
     out.push(`- Deep cursor: walked ${int(r.walk.requests)} pages in ${dec(r.walk.seconds)} s to row ${int(r.walk.deepOffset)} of ${int(r.walk.total)}`);
+  }
+  const cold = r.scenarios.find((x) => x.wrkCold);
+  if (cold?.wrkCold && cold.wrk) {
+    out.push(
+      `- Fresh connections (${cold.title}, wrk without the hold): ${int(cold.wrkCold.requestsPerSecond)} req/s, p50 ${dec(cold.wrkCold.p50Ms, 2)} ms, ` +
+        `**p99 ${dec(cold.wrkCold.p99Ms, 2)} ms** (with the hold: p99 ${dec(cold.wrk.p99Ms, 2)} ms). Node accepts one connection per event-loop turn, ` +
+        `so ${r.options.connections} connections opened at once on a busy server get their first answers over several hundred ms, and wrk's ` +
+        'coordinated-omission correction multiplies those waits into p99.',
+    );
   }
   out.push(`- Server memory: ${mib(r.memory.serverAtStart)} after start, **${mib(r.memory.serverAfterRuns)} after the runs**; ceiling ${mib(r.ceiling.memory)}`);
   if (r.durability) {

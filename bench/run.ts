@@ -103,6 +103,11 @@ async function loadScenario(target: Target, scenario: Scenario, options: Options
   if (useWrk) {
     report.wrk = await wrkScenario(target.server.url, scenario, { ...load, threads: wrkThreads(), scriptDir: target.dataDir });
     log(`  ${scenario.title}: wrk        ${summary(report.wrk)}`);
+    if (scenario.id === 'list-include') {
+      // the same run without holding first requests: what 50 fresh connections see (wrk.ts, HOLD_MS)
+      report.wrkCold = await wrkScenario(target.server.url, scenario, { ...load, threads: wrkThreads(), scriptDir: target.dataDir, holdMs: 0 });
+      log(`  ${scenario.title}: wrk, fresh connections, no hold: ${summary(report.wrkCold)}`);
+    }
   }
   if (scenario.post) postsAcknowledged.n += warmup.ok + measured.ok + (report.wrk?.ok ?? 0);
   return report;

@@ -1,7 +1,8 @@
 /**
  * The same scenarios under wrk, when it is installed (a C load generator: it leaves more of the two
- * cores to the server than autocannon does). A fixed GET needs no script; several targets or POST
- * bodies with unique emails use a generated Lua script that also counts the expected statuses.
+ * cores to the server than autocannon does). Every run has a generated Lua script: it holds each
+ * connection's first request until all connections are open (see HOLD_MS); several targets or POST
+ * bodies with unique emails also make it count the expected statuses.
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -29,6 +30,20 @@ export function wrkVersion(): string | undefined {
   return version ? `wrk ${version}` : 'wrk';
 }
 
+/**
+ * How long each connection's first request waits, so that the run measures 50 open connections.
+ * wrk opens its connections when the run starts; Node (libuv 1.45 and later) accepts one
+ * connection per turn of its event loop, and once the first connections are served a turn takes
+ * as long as their requests do, so without the hold the last of 50 connections waits for its first
+ * response 50 turns: 0.3 s on the list page, 0.6 s with includes, while the server is not slower
+ * at all. wrk then corrects for coordinated omission by adding, for each such wait, one sample per
+ * request the connection could have sent meanwhile: 50 first requests become thousands of samples,
+ * and p99 measures the ramp-up. With the hold, the server accepts all connections while idle (a
+ * few ms), then every connection sends at once. The hold is taken off the run's duration.
+ * `HOLD_MS = 0` runs as before (the bench reports one such run, see coldConnections in run.ts).
+ */
+export const HOLD_MS = 100;
+
 /** A Lua long string, which needs no escaping. */
 function lua(s: string): string {
   if (s.includes(']==]')) throw new Error('cannot quote for Lua');
@@ -39,9 +54,21 @@ function lua(s: string): string {
  * The script: requests in turn (per thread, from a thread-specific start), POST bodies with
  * `<stem>wrk<thread>.<n>@<domain>` emails, and a count of expected statuses printed at the end.
  */
-function luaScript(scenario: Scenario): string {
+function luaScript(scenario: Scenario, holdMs: number, perThread: number): string {
+  const hold = [
+    // delay() runs before every request of the thread; its first `perThread` calls are the first
+    // requests of the thread's connections
+    'local started = 0',
+    'function delay()',
+    '  started = started + 1',
+    `  if started <= ${perThread} then return ${holdMs} end`,
+    '  return 0',
+    'end',
+  ];
+  if (!countsStatuses(scenario)) return `${holdMs > 0 ? hold.join('\n') : ''}\n`;
   const post = scenario.post;
   const lines = [
+    ...(holdMs > 0 ? hold : []),
     `local paths = { ${scenario.paths.map(lua).join(', ')} }`,
     `local method = ${lua(scenario.method)}`,
     `local expected = ${scenario.expect}`,
@@ -79,6 +106,11 @@ function luaScript(scenario: Scenario): string {
     'end',
   ];
   return `${lines.join('\n')}\n`;
+}
+
+/** A fixed GET needs no request() or response() in Lua (they cost wrk time on every request). */
+function countsStatuses(scenario: Scenario): boolean {
+  return scenario.paths.length > 1 || scenario.method !== 'GET';
 }
 
 function ms(value: string, unit: string): number {
@@ -126,18 +158,31 @@ export function parseWrk(out: string, expectedStatusScript: boolean): Omit<LoadR
   };
 }
 
-/** One measured wrk run of the scenario (the autocannon run before it was the warm-up). */
-export async function wrkScenario(url: string, scenario: Scenario, options: LoadOptions & { threads: number; scriptDir: string }): Promise<LoadResult> {
-  const args = ['-t', String(options.threads), '-c', String(options.connections), '-d', `${Math.round(options.durationS)}s`, '--latency', '--timeout', '30s'];
+/**
+ * One measured wrk run of the scenario (the autocannon run before it was the warm-up), with each
+ * connection's first request held for `holdMs` (default HOLD_MS): requests/s count the time after
+ * the hold.
+ */
+export async function wrkScenario(
+  url: string,
+  scenario: Scenario,
+  options: LoadOptions & { threads: number; scriptDir: string; holdMs?: number },
+): Promise<LoadResult> {
+  const holdMs = options.holdMs ?? HOLD_MS;
+  const threads = Math.min(options.threads, options.connections);
+  const args = ['-t', String(threads), '-c', String(options.connections), '-d', `${Math.round(options.durationS)}s`, '--latency', '--timeout', '30s'];
   for (const [name, value] of Object.entries(requestHeaders(options.token, scenario.method))) args.push('-H', `${name}: ${value}`);
-  const scripted = scenario.paths.length > 1 || scenario.method !== 'GET';
-  if (scripted) {
-    const file = path.join(options.scriptDir, `wrk-${scenario.id}.lua`);
-    writeFileSync(file, luaScript(scenario));
+  const counted = countsStatuses(scenario);
+  if (counted || holdMs > 0) {
+    const file = path.join(options.scriptDir, `wrk-${scenario.id}${holdMs > 0 ? '' : '-nohold'}.lua`);
+    // wrk gives each thread connections / threads connections
+    writeFileSync(file, luaScript(scenario, holdMs, Math.floor(options.connections / threads)));
     args.push('-s', file);
   }
   args.push(`${url}${scenario.paths[0]}`);
   const out = await run('wrk', args);
   await settle(url);
-  return { tool: 'wrk', ...parseWrk(out, scripted) };
+  const result = parseWrk(out, counted);
+  const durationS = result.durationS - holdMs / 1000;
+  return { tool: 'wrk', ...result, durationS, requestsPerSecond: result.ok / durationS, holdMs };
 }
