@@ -5,6 +5,7 @@ import * as m002 from './002-users-mail.js';
 import * as m003 from './003-account-holder.js';
 import * as m004 from './004-rate-limits.js';
 import * as m005 from './005-row-counts.js';
+import * as m006 from './006-covering-list-indexes.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: Record<string, DialectMigration> = {
   '003-account-holder': m003,
   '004-rate-limits': m004,
   '005-row-counts': m005,
+  '006-covering-list-indexes': m006,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
