@@ -26,7 +26,8 @@ export interface Resource {
 
 export interface CollectionDocument {
   data: Array<Resource | RawJson> | ResourceIdentifier[];
-  included?: Array<Resource | RawJson>;
+  /** resources, or apps pre-rendered: each (RawJson), or the whole array (one RawJson) */
+  included?: Array<Resource | RawJson> | RawJson;
   links: { self: string; next?: string };
   meta: PagingMeta;
 }
@@ -65,8 +66,8 @@ export interface CollectionInput<T> {
   path: string;
   pairs: ReadonlyArray<readonly [string, string]>;
   data: T[];
-  /** resources, or apps as pre-rendered JSON (RawJson) */
-  included?: Array<Resource | RawJson>;
+  /** resources, or apps pre-rendered: each (RawJson), or the whole array (one RawJson) */
+  included?: Array<Resource | RawJson> | RawJson;
   total: number;
   limit: number;
   /** the encoded cursor of the next page, when there is one */

@@ -19,11 +19,22 @@ export class RawJson {
  * copied in as it is. Deeper `RawJson` is not looked for: documents never put it there.
  */
 export function encodeJson(body: unknown): Buffer {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return Buffer.from(JSON.stringify(body) ?? 'null');
+  const parts = encodeJsonParts(body);
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/**
+ * encodeJson() as the pieces it is joined from, in order: the pre-rendered bytes themselves and the
+ * text between them. A response can be written from these as they are, without copying a large
+ * body into one buffer first.
+ */
+export function encodeJsonParts(body: unknown): Buffer[] {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [Buffer.from(JSON.stringify(body) ?? 'null')];
   const chunks: Buffer[] = [];
   let text = '{';
   const splice = (raw: RawJson) => {
-    chunks.push(Buffer.from(text), raw.bytes);
+    if (text !== '') chunks.push(Buffer.from(text));
+    chunks.push(raw.bytes);
     text = '';
   };
   let first = true;
@@ -46,7 +57,6 @@ export function encodeJson(body: unknown): Buffer {
     }
   }
   text += '}';
-  if (chunks.length === 0) return Buffer.from(text);
   chunks.push(Buffer.from(text));
-  return Buffer.concat(chunks);
+  return chunks;
 }

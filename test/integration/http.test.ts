@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { BODY_LIMIT_BYTES } from '../../src/http/responses.js';
 import { apiError, errorBody, methodNotAllowed, pathError, rateLimitExceeded, unexpectedError, unsupportedMediaType, UUID } from '../helpers/api-errors.js';
-import { invitationBody, startTestServer, useTestServer, type ApiResponse } from '../helpers/harness.js';
+import { invitationBody, startTestServer, useTestServer, visibleApps, type ApiResponse } from '../helpers/harness.js';
 
 const METHOD_NOT_ALLOWED = errorBody(methodNotAllowed());
 const RATE_LIMIT_EXCEEDED = errorBody(rateLimitExceeded());
@@ -298,5 +298,33 @@ describe('unexpected failures (A7)', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('bodies written from pre-rendered pieces', () => {
+  const s = useTestServer();
+
+  it('writes a page built from pre-rendered pieces whole: Content-Length is its size, HEAD gets the headers alone', async () => {
+    const apps = [];
+    for (let i = 0; i < 3; i++) apps.push(await s.createApp(`Pieces ${i}`));
+    for (let i = 0; i < 3; i++) {
+      const r = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: `pieces${i}@example.com`, roles: ['DEVELOPER'] }, visibleApps(...apps.slice(0, i + 1))) });
+      expect(r.status, r.text).toBe(201);
+    }
+    const path = '/v1/userInvitations?include=visibleApps&limit=3';
+    const got = await fetch(`${s.baseUrl}${path}`, { headers: { authorization: `Bearer ${s.adminToken}` } });
+    const bytes = Buffer.from(await got.arrayBuffer());
+    expect(got.status).toBe(200);
+    expect(Number(got.headers.get('content-length'))).toBe(bytes.length);
+    const doc = JSON.parse(bytes.toString('utf8'));
+    expect(doc.data).toHaveLength(3);
+    expect(doc.included.map((a: { id: string }) => a.id).sort()).toEqual([...apps].sort());
+    for (const name of ['x-request-id', 'x-rate-limit']) expect(got.headers.get(name), name).toBeTruthy();
+
+    const head = await fetch(`${s.baseUrl}${path}`, { method: 'HEAD', headers: { authorization: `Bearer ${s.adminToken}` } });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('application/json');
+    expect(Number(head.headers.get('content-length'))).toBe(bytes.length);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
   });
 });

@@ -20,6 +20,8 @@ export const APP_SORT_COLUMNS = { name: 'name', bundleId: 'bundle_id', sku: 'sku
 /** Every app, as read while the database had one version (SQLite: AppsRepository.findByIds). */
 interface AppSnapshot {
   version: string;
+  /** by id, as list() orders them */
+  sorted: AppRow[];
   byId: Map<string, AppRow>;
 }
 
@@ -56,10 +58,12 @@ export class AppsRepository {
     ids = ids.filter((id) => !id.includes('\u0000'));
     if (ids.length === 0) return [];
     if (db === this.db && this.dialect === 'sqlite') {
-      const { byId } = await this.currentSnapshot();
-      return [...new Set(ids)]
-        .sort()
-        .flatMap((id) => byId.get(id) ?? []);
+      const { byId, sorted } = await this.currentSnapshot();
+      const wanted = new Set(ids);
+      // the snapshot is in id order: a page's hundred apps of a few hundred are picked from it
+      // without sorting; a few of many are looked up and sorted
+      if (wanted.size * 16 >= sorted.length) return sorted.filter((row) => wanted.has(row.id));
+      return [...wanted].sort().flatMap((id) => byId.get(id) ?? []);
     }
     return db.selectFrom('apps').selectAll().where('id', 'in', ids).orderBy('id').execute();
   }
@@ -76,7 +80,8 @@ export class AppsRepository {
     const { rows } = await sql<{ data_version: number }>`select data_version from pragma_data_version()`.execute(this.db);
     const version = `${rows[0]?.data_version ?? ''}/${this.ownWrites}`;
     if (this.snapshot?.version !== version) {
-      this.snapshot = { version, byId: new Map((await this.list()).map((row) => [row.id, row])) };
+      const sorted = await this.list();
+      this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
     }
     return this.snapshot;
   }

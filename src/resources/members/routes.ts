@@ -50,21 +50,25 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
     ids: readonly string[],
     load: (ids: readonly string[]) => Promise<D[]>,
     query: ParsedQuery,
-  ): Promise<{ data: Array<Resource | RawJson>; included?: Array<Resource | RawJson> }> {
+  ): Promise<{ data: Array<Resource | RawJson>; included?: Array<Resource | RawJson> | RawJson }> {
     const fields = listParam(query, `fields[${resource.type}]`);
     const include = listParam(query, 'include')?.includes('visibleApps') ?? false;
     const sliceLimit = include ? intParam(query, 'limit[visibleApps]', DEFAULT_VISIBLE_APPS_LIMIT) : undefined;
     const cache = fields ? undefined : resource.cache;
 
-    const rendered = new Map<string, { resource: Resource | RawJson; appIds: readonly string[] }>();
-    for (const id of ids) {
+    // members[i] renders ids[i]; cached ones first, then the others in one read
+    type Rendered = { resource: Resource | RawJson; appIds: readonly string[] };
+    const members: Array<Rendered | undefined> = new Array(ids.length);
+    const missing: string[] = [];
+    ids.forEach((id, i) => {
       const hit = cache?.get(id, sliceLimit);
-      if (hit) rendered.set(id, { resource: hit.json, appIds: hit.appIds });
-    }
-    const missing = ids.filter((id) => !rendered.has(id));
+      if (hit) members[i] = { resource: hit.json, appIds: hit.appIds };
+      else missing.push(id);
+    });
     if (missing.length > 0) {
       const items = await load(missing);
       const slices = sliceLimit === undefined ? undefined : await source.reads.visibleAppSlices(items.map((i) => i.id), sliceLimit);
+      const loaded = new Map<string, Rendered>();
       for (const item of items) {
         const slice = slices?.get(item.id);
         const full = resource.serialize(item, deps.base, slice, sliceLimit);
@@ -72,18 +76,26 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
         if (cache) {
           const json = RawJson.of(full);
           cache.set(item.id, sliceLimit, { json, appIds });
-          rendered.set(item.id, { resource: json, appIds });
+          loaded.set(item.id, { resource: json, appIds });
         } else {
-          rendered.set(item.id, { resource: applyFields(full, fields), appIds });
+          loaded.set(item.id, { resource: applyFields(full, fields), appIds });
         }
       }
+      ids.forEach((id, i) => (members[i] ??= loaded.get(id)));
     }
-    const members = ids.flatMap((id) => rendered.get(id) ?? []);
-    const data = members.map((m) => m.resource);
+    const data: Array<Resource | RawJson> = [];
+    const appIds: string[] = [];
+    for (const m of members) {
+      if (!m) continue;
+      data.push(m.resource);
+      for (const appId of m.appIds) appIds.push(appId);
+    }
     if (sliceLimit === undefined) return { data };
-    const apps = await source.reads.appsByIds([...new Set(members.flatMap((m) => m.appIds))].sort());
+    // appsByIds() drops repeated ids and orders them by id
+    const apps = await source.reads.appsByIds(appIds);
     const appFields = listParam(query, 'fields[apps]');
-    return { data, included: apps.map((a) => renderApp(a, appFields)) };
+    // in their default rendering, the apps come as one pre-joined array
+    return { data, included: appFields ? apps.map((a) => renderApp(a, appFields)) : deps.appJson.array(apps) };
   }
 
   /** An app in its default rendering comes pre-rendered from the cache; a sparse fieldset is applied anew. */

@@ -19,7 +19,7 @@ export interface MemberReader<D> {
   byIds(ids: readonly string[]): Promise<D[]>;
   /** For each member, its first `limit` visible app ids and how many it has (`include=visibleApps`). */
   visibleAppSlices(ids: readonly string[], limit: number): Promise<Map<string, VisibleAppsSlice>>;
-  /** The apps with these ids, by id. */
+  /** The apps with these ids, each once, in id order. */
   appsByIds(ids: readonly string[]): Promise<App[]>;
   visibleAppIdPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<string>>;
   visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<Page<App>>;

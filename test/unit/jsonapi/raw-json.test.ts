@@ -1,7 +1,7 @@
 /** encodeJson writes what JSON.stringify writes, with pre-rendered RawJson spliced in where it stands. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeJson, RawJson } from '../../../src/jsonapi/raw-json.js';
+import { encodeJson, encodeJsonParts, RawJson } from '../../../src/jsonapi/raw-json.js';
 
 const json = fc.jsonValue();
 
@@ -34,6 +34,11 @@ describe('encodeJson', () => {
             plain.single = single;
           }
           expect(encodeJson(doc).toString('utf8')).toBe(JSON.stringify(plain));
+          // the pieces a response is written from: the same bytes, each RawJson as it is
+          const parts = encodeJsonParts(doc);
+          expect(Buffer.concat(parts).toString('utf8')).toBe(JSON.stringify(plain));
+          for (const [v, raw] of items) if (raw) expect(parts.some((p) => p.toString('utf8') === JSON.stringify(v))).toBe(true);
+          expect(parts.every((p) => p.length > 0)).toBe(true);
         },
       ),
       { numRuns: 300 },
