@@ -71,18 +71,27 @@ export class KeysService {
     private readonly clock: Clock,
   ) {}
 
-  /** The team, created with a fresh issuer id and cursor secret on first use. */
+  /**
+   * The team, created with a fresh issuer id and cursor secret on first use. Its row is written
+   * once (insert or nothing, by any process) and never changed, so once read it is kept: every
+   * request with a team key needs the issuer id.
+   */
   async team(): Promise<Team> {
+    if (this.known) return this.known;
     const existing = await this.repo.findTeam();
-    if (existing) return toTeam(existing);
-    const row = await this.repo.ensureTeam({
-      id: 1,
-      issuer_id: randomUUID(),
-      cursor_secret: randomBytes(32).toString('base64'),
-      created_at: this.clock.now().toISOString(),
-    });
-    return toTeam(row);
+    const row =
+      existing ??
+      (await this.repo.ensureTeam({
+        id: 1,
+        issuer_id: randomUUID(),
+        cursor_secret: randomBytes(32).toString('base64'),
+        created_at: this.clock.now().toISOString(),
+      }));
+    this.known = toTeam(row);
+    return this.known;
   }
+
+  private known: Team | undefined;
 
   /** A team key with one role. */
   async create(input: { name: string; role: string }): Promise<CreatedKey> {
