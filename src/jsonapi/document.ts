@@ -26,8 +26,7 @@ export interface Resource {
 
 export interface CollectionDocument {
   data: Array<Resource | RawJson> | ResourceIdentifier[];
-  /** resources, or apps pre-rendered: each (RawJson), or the whole array (one RawJson) */
-  included?: Array<Resource | RawJson> | RawJson;
+  included?: Array<Resource | RawJson>;
   links: { self: string; next?: string };
   meta: PagingMeta;
 }
@@ -66,8 +65,8 @@ export interface CollectionInput<T> {
   path: string;
   pairs: ReadonlyArray<readonly [string, string]>;
   data: T[];
-  /** resources, or apps pre-rendered: each (RawJson), or the whole array (one RawJson) */
-  included?: Array<Resource | RawJson> | RawJson;
+  /** resources, or apps as pre-rendered JSON (RawJson) */
+  included?: Array<Resource | RawJson>;
   total: number;
   limit: number;
   /** the encoded cursor of the next page, when there is one */

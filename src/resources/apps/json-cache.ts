@@ -15,22 +15,12 @@ import type { App } from './service.js';
 /** Enough for every app of a large team; about 8.5 KB each. */
 const DEFAULT_CAPACITY = 1_000;
 
-/**
- * Arrays of apps kept whole (`included` of a list page: up to hundreds of apps, 0.5 to 0.8 MB for
- * 50 invitations with includes). Few: each costs its size again, and the pages asked for again and
- * again are few too (a list's first page under each sort and filter).
- */
-const DEFAULT_ARRAY_CAPACITY = 16;
-
 export class AppJsonCache {
   private readonly entries = new Map<string, { app: App; json: RawJson }>();
-  /** by the apps' ids in order: the array's bytes and the renderings they were joined from */
-  private readonly arrays = new Map<string, { parts: RawJson[]; json: RawJson }>();
 
   constructor(
     private readonly base: string,
     private readonly capacity = DEFAULT_CAPACITY,
-    private readonly arrayCapacity = DEFAULT_ARRAY_CAPACITY,
   ) {}
 
   /** `app` as its JSON:API resource object, as `serializeApp(app, { base })` renders it. */
@@ -48,29 +38,6 @@ export class AppJsonCache {
     const entry = { app: { ...app }, json: RawJson.of(serializeApp(app, { base: this.base })) };
     this.entries.set(app.id, entry);
     return entry.json;
-  }
-
-  /**
-   * The apps as one JSON array of their default renderings, `[a,b,...]`. Each app goes through
-   * get(), so a changed app is rendered anew; the array is joined again unless every rendering is
-   * the very one it was joined from.
-   */
-  array(apps: readonly App[]): RawJson {
-    const parts = apps.map((app) => this.get(app));
-    const key = apps.map((app) => app.id).join('\n');
-    const hit = this.arrays.get(key);
-    if (hit) this.arrays.delete(key);
-    if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) {
-      this.arrays.set(key, hit); // most recently used last
-      return hit.json;
-    }
-    if (this.arrays.size >= this.arrayCapacity) this.arrays.delete(this.arrays.keys().next().value!);
-    const chunks: Buffer[] = [Buffer.from('[')];
-    parts.forEach((p, i) => chunks.push(...(i > 0 ? [Buffer.from(','), p.bytes] : [p.bytes])));
-    chunks.push(Buffer.from(']'));
-    const json = new RawJson(Buffer.concat(chunks));
-    this.arrays.set(key, { parts, json });
-    return json;
   }
 
   get size(): number {

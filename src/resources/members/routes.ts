@@ -50,7 +50,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
     ids: readonly string[],
     load: (ids: readonly string[]) => Promise<D[]>,
     query: ParsedQuery,
-  ): Promise<{ data: Array<Resource | RawJson>; included?: Array<Resource | RawJson> | RawJson }> {
+  ): Promise<{ data: Array<Resource | RawJson>; included?: Array<Resource | RawJson> }> {
     const fields = listParam(query, `fields[${resource.type}]`);
     const include = listParam(query, 'include')?.includes('visibleApps') ?? false;
     const sliceLimit = include ? intParam(query, 'limit[visibleApps]', DEFAULT_VISIBLE_APPS_LIMIT) : undefined;
@@ -94,8 +94,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
     // appsByIds() drops repeated ids and orders them by id
     const apps = await source.reads.appsByIds(appIds);
     const appFields = listParam(query, 'fields[apps]');
-    // in their default rendering, the apps come as one pre-joined array
-    return { data, included: appFields ? apps.map((a) => renderApp(a, appFields)) : deps.appJson.array(apps) };
+    return { data, included: apps.map((a) => renderApp(a, appFields)) };
   }
 
   /** An app in its default rendering comes pre-rendered from the cache; a sparse fieldset is applied anew. */
