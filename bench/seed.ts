@@ -5,7 +5,8 @@
  * openDatabase(); the rows go in through prepared statements on a second, raw better-sqlite3
  * connection, in transactions of `batch` invitations.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { rmSync, statSync } from 'node:fs';
 import SQLite from 'better-sqlite3';
 import { openDatabase, sqliteFile } from '../src/db/database.js';
@@ -140,8 +141,9 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
     );
     if (!access) throw new Error(`fixture role set ${roles.join(',')} breaks the access rules: ${problems.map((p) => p.detail).join('; ')}`);
 
-    const id = randomUUID();
     const createdAt = new Date(now - Math.floor(rng.next() * SEED_WINDOW_MS));
+    // ids as the service makes them: UUID version 7 of the creation time
+    const id = uuidv7({ msecs: createdAt.getTime() });
     const expiresAt = new Date(createdAt.getTime() + INVITATION_LIFETIME_MS);
     // an activation token as the service makes them (256 random bits, base64url), from a pooled buffer
     const token = tokenBytes.subarray((n % options.batch) * 32, (n % options.batch) * 32 + 32).toString('base64url');
@@ -168,7 +170,7 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
     });
     // already delivered to the mail log: the server's mail worker finds nothing to do
     insertMail.run(
-      randomUUID(), id, email, mail.subject, mail.text, mail.html, link, 'logged', 1, createdAt.toISOString(), null, null,
+      uuidv7({ msecs: createdAt.getTime() }), id, email, mail.subject, mail.text, mail.html, link, 'logged', 1, createdAt.toISOString(), null, null,
       createdAt.toISOString(), createdAt.toISOString(),
     );
     counts.user_invitations!++;

@@ -105,6 +105,17 @@ describe('POST /v1/userInvitations', () => {
       expect(one.body.data.id).not.toBe(two.body.data.id);
     });
 
+    it('gives time-ordered ids (UUID version 7): a later invitation sorts after an earlier one', async () => {
+      const ids: string[] = [];
+      for (const name of ['first', 'second', 'third']) {
+        const r = await post(invitationBody({ email: email(`ordered-${name}`) }));
+        expect(r.status).toBe(201);
+        ids.push(r.body.data.id as string);
+      }
+      for (const id of ids) expect(id[14], id).toBe('7'); // the version digit
+      expect([...ids].sort()).toEqual(ids);
+    });
+
     it('accepts application/json with a charset parameter', async () => {
       const address = email('charset');
       const res = await post(invitationBody({ email: address }), { 'content-type': 'application/json; charset=utf-8' });

@@ -3,6 +3,7 @@
  * validated query values and request documents and returns domain objects or throws ApiErrors.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
 import { resolveAccess } from '../../domain/access.js';
@@ -155,7 +156,10 @@ export class InvitationsService {
     const now = this.clock.now();
     const token = newActivationToken();
     const row: InvitationRow = {
-      id: randomUUID(),
+      // Time-ordered (UUID version 7): creates append to the id-keyed indexes (the primary key,
+      // list order, roles, visible apps) instead of each dirtying a random page of every one of
+      // them, so a group commit writes a few pages rather than hundreds.
+      id: uuidv7(),
       email,
       email_key: email.toLowerCase(),
       first_name: firstName,
@@ -193,7 +197,7 @@ export class InvitationsService {
         link,
       });
       await this.outbox.insert(trx, {
-        id: randomUUID(),
+        id: uuidv7(),
         invitation_id: row.id,
         recipient: email,
         subject: mail.subject,
