@@ -40,7 +40,7 @@ export function wrkVersion(): string | undefined {
  * request the connection could have sent meanwhile: 50 first requests become thousands of samples,
  * and p99 measures the ramp-up. With the hold, the server accepts all connections while idle (a
  * few ms), then every connection sends at once. The hold is taken off the run's duration.
- * `HOLD_MS = 0` runs as before (the bench reports one such run, see coldConnections in run.ts).
+ * `holdMs: 0` runs as before; the bench makes one such run of the include page (wrkCold in run.ts).
  */
 export const HOLD_MS = 100;
 
