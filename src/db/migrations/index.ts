@@ -6,6 +6,7 @@ import * as m003 from './003-account-holder.js';
 import * as m004 from './004-rate-limits.js';
 import * as m005 from './005-row-counts.js';
 import * as m006 from './006-covering-list-indexes.js';
+import * as m007 from './007-mail-by-invitation.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -20,6 +21,7 @@ const migrations: Record<string, DialectMigration> = {
   '004-rate-limits': m004,
   '005-row-counts': m005,
   '006-covering-list-indexes': m006,
+  '007-mail-by-invitation': m007,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

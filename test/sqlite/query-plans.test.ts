@@ -1,20 +1,23 @@
 /**
- * The pages of pending invitations come from an index alone (migration 006): for every sort the
- * list offers, first page and after a cursor, SQLite's plan for the SQL the repository runs scans
- * or searches a covering index and sorts nothing. The SQL is captured from the repository itself.
+ * Query plans of the SQL the repositories run (captured from the repositories themselves). The
+ * pages of pending invitations come from an index alone (migration 006): for every sort the list
+ * offers, first page and after a cursor, a covering index and no sorting. An invitation's mail is
+ * found by its index (migration 007), not by reading the whole mail log.
  */
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, sqliteFile } from '../../src/db/database.js';
+import { GroupCommit } from '../../src/db/group-commit.js';
+import { OutboxRepository } from '../../src/mail/outbox-repository.js';
 import type { Database as Schema } from '../../src/db/schema.js';
 import { parseSort } from '../../src/jsonapi/sort.js';
 import { INVITATION_TABLES, MemberSql } from '../../src/resources/members/repository.js';
 import { INVITATION_SORT_COLUMNS } from '../../src/resources/user-invitations/repository.js';
 import { testConfig } from '../helpers/harness.js';
 
-describe('list queries on SQLite', () => {
+describe('query plans on SQLite', () => {
   const config = testConfig();
   let raw: Database.Database;
   let captured: Array<{ sql: string; parameters: readonly unknown[] }>;
@@ -40,6 +43,28 @@ describe('list queries on SQLite', () => {
     rmSync(config.dataDir, { recursive: true, force: true });
   });
 
+  /** SQLite's plan for the one statement `run` sends, one line */
+  async function planOf(run: () => Promise<unknown>): Promise<string> {
+    captured.length = 0;
+    await run();
+    expect(captured).toHaveLength(1);
+    const { sql, parameters } = captured[0]!;
+    return raw
+      .prepare(`explain query plan ${sql}`)
+      .all(...parameters)
+      .map((row) => (row as { detail: string }).detail)
+      .join(' | ');
+  }
+
+  it("an invitation's mail, to read or to cancel, is found by the invitation index", async () => {
+    const outbox = new OutboxRepository(kysely, new GroupCommit({ kysely, dialect: 'sqlite' }));
+    for (const run of [() => outbox.forInvitation('a'), () => outbox.cancelForInvitation(kysely, 'a')]) {
+      const plan = await planOf(run);
+      expect(plan).toMatch(/USING INDEX mail_outbox_invitation \(invitation_id=\?\)/);
+      expect(plan).not.toMatch(/\bSCAN mail_outbox\b/);
+    }
+  });
+
   const sorts = [undefined, ['email'], ['-email'], ['lastName'], ['-lastName']] as const;
   // ascending email is served by the unique email index of 001, which has no expires_at
   const covered = sorts.filter((s) => s?.[0] !== 'email');
@@ -49,15 +74,7 @@ describe('list queries on SQLite', () => {
       it(`sort=${sort?.join(',') ?? '(default)'}, ${from}: a covering index, no sorting`, async () => {
         const { columns } = parseSort(sort, INVITATION_SORT_COLUMNS);
         const after = from === 'first page' ? undefined : { keys: columns.map(() => 'm'), id: 'a' };
-        captured.length = 0;
-        await members.page({ pendingAt: new Date().toISOString() }, columns, after, 50);
-        expect(captured).toHaveLength(1);
-        const { sql, parameters } = captured[0]!;
-        const plan = raw
-          .prepare(`explain query plan ${sql}`)
-          .all(...parameters)
-          .map((row) => (row as { detail: string }).detail)
-          .join(' | ');
+        const plan = await planOf(() => members.page({ pendingAt: new Date().toISOString() }, columns, after, 50));
         expect(plan).toMatch(/USING COVERING INDEX user_invitations_/);
         expect(plan).not.toMatch(/TEMP B-TREE/);
       });
