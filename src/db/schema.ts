@@ -129,7 +129,6 @@ export interface MailOutboxTable {
   sent_at: string | null;
 }
 
-/** Requests per key and second (PostgreSQL deployments share the hourly quota through it). */
 /** Row counters of a table, spread over shards (migration 005); the count is the sum. */
 export interface RowCountTable {
   table_name: string;
@@ -138,6 +137,7 @@ export interface RowCountTable {
   n: number | string;
 }
 
+/** Requests per key and second (PostgreSQL deployments share the hourly quota through it). */
 export interface RateLimitCountTable {
   key_id: string;
   /** Unix time in seconds */

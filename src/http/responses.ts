@@ -39,7 +39,8 @@ export function splitTarget(raw: string | undefined): { path: string; query: str
 /**
  * `Content-Type: application/json` exactly, with no charset (A18): a Buffer payload keeps the
  * header as set, where a string would get `; charset=utf-8` appended by Fastify. The body may hold
- * `RawJson` (pre-rendered resources), see encodeJson().
+ * `RawJson` (pre-rendered resources), see encodeJsonParts(); a body of several pieces is written by
+ * sendParts().
  */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
   const parts = encodeJsonParts(body);

@@ -66,6 +66,9 @@ function toTeam(row: TeamRow): Team {
 }
 
 export class KeysService {
+  /** the team once read (see team()) */
+  private known: Team | undefined;
+
   constructor(
     private readonly repo: KeysRepository,
     private readonly clock: Clock,
@@ -90,8 +93,6 @@ export class KeysService {
     this.known = toTeam(row);
     return this.known;
   }
-
-  private known: Team | undefined;
 
   /** A team key with one role. */
   async create(input: { name: string; role: string }): Promise<CreatedKey> {

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Dialect } from '../database.js';
 import { textType } from './types.js';
 
-/** Rows of a counted table are spread over this many counters (see ROW_COUNT_SHARDS in schema.ts). */
+/** Rows of a counted table are spread over this many counters (as SHARDS in src/db/row-counts.ts). */
 const SHARDS = 16;
 
 /**
