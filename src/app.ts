@@ -13,7 +13,9 @@ import { ApiError, ApiErrors } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { Authenticator, mayWrite, type Principal } from './http/auth.js';
 import type { Operation } from './http/operation.js';
-import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, sendErrors, sendJson, splitTarget } from './http/responses.js';
+import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, requestTarget, sendErrors, sendJson, sendJsonBytes, splitTarget } from './http/responses.js';
+import { ResponseCache } from './http/response-cache.js';
+import { encodeJson } from './jsonapi/raw-json.js';
 import { DatabaseRateLimiter, InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
 import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
 import { CursorCodec } from './jsonapi/cursor.js';
@@ -64,13 +66,13 @@ export function createServices(
 ): Services {
   // creates and the mail worker's marks share commits on SQLite (src/db/group-commit.ts)
   const writes = new GroupCommit(db);
-  const appsRepo = new AppsRepository(db.kysely, db.dialect);
+  const appsRepo = new AppsRepository(db.kysely, db.version);
   const invitationsRepo = new InvitationsRepository(db.kysely, writes);
   const usersRepo = new UsersRepository(db.kysely);
   const keysRepo = new KeysRepository(db.kysely);
   const outbox = new OutboxRepository(db.kysely, writes);
   return {
-    keys: new KeysService(keysRepo, clock),
+    keys: new KeysService(keysRepo, clock, db.version),
     apps: new AppsService(appsRepo, clock),
     invitations: new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued),
     activation: new ActivationService(invitationsRepo, usersRepo, appsRepo, outbox, clock),
@@ -96,12 +98,23 @@ declare module 'fastify' {
   }
 }
 
+/** A request's Cache-Control that asks for an answer read anew (RFC 9111, 5.2.1.4). */
+const NO_CACHE = /(^|,)\s*no-cache\s*(,|$)/i;
+
 function pathTemplateRegex(template: string): RegExp {
   const pattern = template.replace(/\{[^}]+\}/g, '[^/]+');
   return new RegExp(`^${pattern}$`);
 }
 
-export async function buildApp(options: BuildOptions): Promise<{ app: FastifyInstance; services: Services; mailWorker: MailWorker }> {
+export interface BuiltApp {
+  app: FastifyInstance;
+  services: Services;
+  mailWorker: MailWorker;
+  /** whole read responses kept (SQLite, unless ASC_RESPONSE_CACHE_MB=0) */
+  responses: ResponseCache | undefined;
+}
+
+export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
   let worker: MailWorker | undefined;
@@ -117,6 +130,8 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
   const limiter = options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour);
   const specOps = loadOperations();
   const deps = { base: config.publicUrl, cursors, operations: specOps, appJson: new AppJsonCache(config.publicUrl) };
+  // whole read responses, on SQLite (the only database with a version to check them against)
+  const responses = db.version && config.responseCacheMb > 0 ? new ResponseCache(db.version, config.responseCacheMb * 1024 * 1024) : undefined;
 
   const app = Fastify({
     logger: { level: config.logLevel },
@@ -216,6 +231,14 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
       url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
       onRequest: guard,
       handler: async (request, reply) => {
+        // a read answered before, if nothing was written since and its time has not run out; a
+        // client that sends `Cache-Control: no-cache` has it read anew (and kept for the next one)
+        const cacheTarget = responses && !op.write ? requestTarget(request.raw.url) : undefined;
+        const version = cacheTarget === undefined ? undefined : responses!.version();
+        if (cacheTarget !== undefined && version !== undefined && !NO_CACHE.test(request.headers['cache-control'] ?? '')) {
+          const body = responses!.get(cacheTarget, version, clock.now().getTime());
+          if (body) return sendJsonBytes(reply, 200, body);
+        }
         const target = splitTarget(request.raw.url);
         const query = parseQuery(target.query, spec);
         // A request sent with no body (and so no Content-Type) is as empty as `{}`-less JSON: 400 (A3).
@@ -229,6 +252,11 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
         });
         if (result.headers) reply.headers(result.headers);
         if (result.body === undefined) return reply.code(result.status).send();
+        if (cacheTarget !== undefined && version !== undefined && result.status === 200 && result.validUntil !== undefined && !result.headers) {
+          const body = encodeJson(result.body);
+          responses!.set(cacheTarget, version, clock.now().getTime(), result.validUntil, body);
+          return sendJsonBytes(reply, 200, body);
+        }
         return sendJson(reply, result.status, result.body);
       },
     });
@@ -287,5 +315,5 @@ export async function buildApp(options: BuildOptions): Promise<{ app: FastifyIns
     await worker!.stop();
   });
 
-  return { app, services, mailWorker: worker };
+  return { app, services, mailWorker: worker, responses };
 }

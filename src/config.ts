@@ -15,6 +15,8 @@ export interface Config {
   /** Base of every link and `Location` header, without a trailing slash. */
   readonly publicUrl: string;
   readonly rateLimitPerHour: number;
+  /** room for whole read responses kept on SQLite (src/http/response-cache.ts), in MiB; 0: none */
+  readonly responseCacheMb: number;
   readonly logLevel: LogLevel;
   /** smtp:// or smtps:// URL (with credentials); absent: messages stay in the database's mail log */
   readonly smtpUrl: string | undefined;
@@ -71,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const port = parseInteger(env.PORT ?? '8080', 'PORT', 0, 65535, problems);
   const rateLimitPerHour = parseInteger(env.ASC_RATE_LIMIT_PER_HOUR ?? '3600', 'ASC_RATE_LIMIT_PER_HOUR', 1, 1_000_000_000, problems);
+  const responseCacheMb = parseInteger(env.ASC_RESPONSE_CACHE_MB ?? '16', 'ASC_RESPONSE_CACHE_MB', 0, 4096, problems);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
@@ -95,5 +98,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const teamName = env.ASC_TEAM_NAME?.trim() || 'My Team';
   if (/[\u0000-\u001f\u007f]/.test(teamName) || teamName.length > 100) problems.push('ASC_TEAM_NAME must be at most 100 characters without control characters');
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ dataDir, databaseUrl, host, port, publicUrl, rateLimitPerHour, logLevel, smtpUrl, mailFrom, teamName });
+  return Object.freeze({ dataDir, databaseUrl, host, port, publicUrl, rateLimitPerHour, responseCacheMb, logLevel, smtpUrl, mailFrom, teamName });
 }

@@ -17,6 +17,15 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   readonly kysely: Kysely<Database>;
   readonly dialect: Dialect;
+  /**
+   * SQLite: a value that changes whenever what the database holds may have changed since it was
+   * last read: a commit by any other connection (another process, the checkpointer has none) shows
+   * in `data_version`, every row this connection inserts, updates or deletes in `total_changes()`,
+   * counted when the statement runs, before its commit. So a value read before a read of the data
+   * still equals the current one only if nothing was written since. Undefined on PostgreSQL, where
+   * other instances write and no such value is at hand: there nothing is cached by it.
+   */
+  readonly version?: () => string;
   close(): Promise<void>;
 }
 
@@ -42,9 +51,15 @@ function openSqlite(file: string): Db {
   database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const checkpointer = new Checkpointer(file);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  // run directly, not through Kysely: it needs no connection of its own, as it reads no table
+  const versionStatement = database.prepare('select data_version, total_changes() from pragma_data_version()').raw();
   return {
     kysely,
     dialect: 'sqlite',
+    version() {
+      const [committed, written] = versionStatement.get() as [number, number];
+      return `${committed}.${written}`;
+    },
     async close() {
       await checkpointer.stop();
       await kysely.destroy();

@@ -16,6 +16,12 @@ export interface OperationResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * Reads only: until when (ms since the epoch; Infinity: for ever) this 200's body stays the
+   * answer to the same request if nothing is written meanwhile. Given, the body may be kept and
+   * sent again (src/http/response-cache.ts); absent, it is never reused.
+   */
+  validUntil?: number;
 }
 
 export interface Operation {

@@ -49,6 +49,11 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
   return sendParts(reply, status, parts);
 }
 
+/** A JSON body already encoded (encodeJson(), or kept from an earlier answer), sent as it is. */
+export function sendJsonBytes(reply: FastifyReply, status: number, bytes: Buffer): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(bytes);
+}
+
 /**
  * A body of several pieces (pre-rendered JSON among them, an include page holds 0.5 to 0.8 MB of
  * apps) is written piece by piece into the corked socket, which sends them in one writev: joining

@@ -65,13 +65,20 @@ function toTeam(row: TeamRow): Team {
   return { issuerId: row.issuer_id, cursorSecret: Buffer.from(row.cursor_secret, 'base64') };
 }
 
+/** How many keys find() remembers (found or not); a team has a handful. */
+const FOUND_KEYS_CAPACITY = 1_000;
+
 export class KeysService {
   /** the team once read (see team()) */
   private known: Team | undefined;
+  /** find()'s answers, each under the database version it was read at */
+  private readonly found = new Map<string, { version: string; key: ApiKey | undefined }>();
 
   constructor(
     private readonly repo: KeysRepository,
     private readonly clock: Clock,
+    /** the database's version (Db.version), where it has one: SQLite */
+    private readonly version?: () => string,
   ) {}
 
   /**
@@ -133,9 +140,24 @@ export class KeysService {
     return (await this.repo.listKeys()).map(toKey);
   }
 
+  /**
+   * The key with this id, revoked or not. Every request asks (authentication): on SQLite the answer
+   * is kept while the database's version stays the same, i.e. until anything is written by any
+   * process (a key created or revoked by the CLI included). The version is read before the key.
+   */
   async find(id: string): Promise<ApiKey | undefined> {
+    const version = this.version?.();
+    if (version !== undefined) {
+      const known = this.found.get(id);
+      if (known?.version === version) return known.key;
+    }
     const row = await this.repo.findKey(id);
-    return row && toKey(row);
+    const key = row && toKey(row);
+    if (version !== undefined) {
+      if (this.found.size >= FOUND_KEYS_CAPACITY) this.found.clear();
+      this.found.set(id, { version, key });
+    }
+    return key;
   }
 
   async count(): Promise<number> {

@@ -4,6 +4,7 @@
  * PostgreSQL database at ASC_TEST_PG_URL — and talks to it over a real socket. Every JSON response is checked against the vendored spec and for the headers
  * every response must carry (behavior.md A18).
  */
+import type { ResponseCache } from '../../src/http/response-cache.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,6 +65,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     port: 0,
     publicUrl: PUBLIC_URL,
     rateLimitPerHour: 3600,
+    responseCacheMb: 16,
     logLevel: 'silent',
     smtpUrl: undefined,
     mailFrom: 'Test Team <no-reply@asc.example.test>',
@@ -108,6 +110,8 @@ export interface TestServer {
   services: Services;
   /** the server's own mail worker (drain() delivers everything due now) */
   mailWorker: MailWorker;
+  /** its whole-response cache, where it has one (SQLite) */
+  responses: ResponseCache | undefined;
   clock: ManualClock;
   issuerId: string;
   /** an ADMIN team key's token */
@@ -136,7 +140,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(Date.now());
   const schema = config.databaseUrl ? new URL(config.databaseUrl).searchParams.get('options')?.split('=')[1] : undefined;
   const db = await openDatabase(config);
-  const { app, services, mailWorker } = await buildApp({
+  const { app, services, mailWorker, responses } = await buildApp({
     config,
     db,
     clock,
@@ -182,6 +186,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     db,
     services,
     mailWorker,
+    responses,
     clock,
     issuerId,
     adminToken,

@@ -5,12 +5,13 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIENCE } from '../../src/http/auth.js';
 import SQLite from 'better-sqlite3';
 import { sqliteFile } from '../../src/db/database.js';
 import { jsonOutput, runCli } from '../helpers/cli.js';
-import { databaseEnv, invitationBody, PUBLIC_URL, TEST_DIALECT, useTestServer, visibleApps } from '../helpers/harness.js';
+import { databaseEnv, invitationBody, PUBLIC_URL, startTestServer, TEST_DIALECT, useTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
 import { appResource, type AppInfo } from '../helpers/resources.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -282,4 +283,146 @@ describe('rendered invitations', () => {
     expect(r.body.meta.paging.total).toBe(0);
     expect((await s.call('GET', `/v1/userInvitations/${ids[1]}`, { token: key.token })).status).toBe(410);
   });
+});
+
+/**
+ * Whole responses (src/http/response-cache.ts): server `cached` keeps them, server `plain` on the
+ * same database keeps none. After every write, by either server, and every move of the clock, each
+ * read must answer on `cached` exactly as on `plain`; `cached` has just answered every one of them
+ * before the step, so a body kept from before the step would show. On PostgreSQL nothing is kept
+ * (there is no version to check against): the same steps check two instances agree.
+ */
+describe('whole responses', () => {
+  const cached = useTestServer();
+  let plain: TestServer;
+  let admin: { keyId: string; privateKeyPem: string };
+  const ids: string[] = [];
+  const apps: string[] = [];
+  let emails = 0;
+
+  beforeAll(async () => {
+    plain = await startTestServer({ config: { dataDir: cached.config.dataDir, responseCacheMb: 0 }, clock: cached.clock, keepDataDir: true });
+    admin = await cached.keyWithRole('ADMIN');
+    for (let i = 0; i < 3; i++) apps.push(await cached.createApp(`Whole App ${i}`, `com.example.whole${i}`));
+  });
+  afterAll(async () => plain?.close());
+
+  /** a token minted at the shared clock's now (the clock moves by days here) */
+  const token = () => cached.token({ privateKeyPem: admin.privateKeyPem, keyId: admin.keyId, issuerId: cached.issuerId });
+  const server = (which: 'cached' | 'plain') => (which === 'cached' ? cached : plain);
+
+  function targets(): string[] {
+    return [
+      '/v1/userInvitations?limit=5',
+      '/v1/userInvitations?include=visibleApps&sort=email',
+      '/v1/userInvitations?filter[roles]=DEVELOPER&limit=3&include=visibleApps&limit[visibleApps]=1',
+      ...ids.slice(-3).map((id) => `/v1/userInvitations/${id}?include=visibleApps`),
+      '/v1/users?include=visibleApps',
+      '/v1/apps?limit=10',
+    ];
+  }
+
+  async function answers(which: 'cached' | 'plain'): Promise<Array<[string, number, unknown]>> {
+    const t = await token();
+    const out: Array<[string, number, unknown]> = [];
+    for (const target of targets()) {
+      const r = await server(which).call('GET', target, { token: t });
+      // every error has an id of its own
+      const body = r.status >= 400 ? { errors: r.body.errors.map(({ id: _id, ...rest }: { id: string }) => rest) } : r.body;
+      out.push([target, r.status, body]);
+    }
+    return out;
+  }
+
+  type Step =
+    | { kind: 'create'; on: 'cached' | 'plain'; apps: number[]; developer: boolean }
+    | { kind: 'cancel'; on: 'cached' | 'plain'; pick: number }
+    | { kind: 'accept'; on: 'cached' | 'plain'; pick: number }
+    | { kind: 'app'; on: 'cached' | 'plain' }
+    | { kind: 'clock'; hours: number }
+    | { kind: 'sweep'; on: 'cached' | 'plain' };
+
+  const on = fc.constantFrom<'cached' | 'plain'>('cached', 'plain');
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    fc.record({ kind: fc.constant('create' as const), on, apps: fc.subarray([0, 1, 2]), developer: fc.boolean() }),
+    fc.record({ kind: fc.constant('cancel' as const), on, pick: fc.nat() }),
+    fc.record({ kind: fc.constant('accept' as const), on, pick: fc.nat() }),
+    fc.record({ kind: fc.constant('app' as const), on }),
+    fc.record({ kind: fc.constant('clock' as const), hours: fc.integer({ min: 1, max: 40 }) }),
+    fc.record({ kind: fc.constant('sweep' as const), on }),
+  );
+
+  async function apply(s: Step): Promise<void> {
+    const t = await token();
+    switch (s.kind) {
+      case 'create': {
+        const roles = s.developer ? ['DEVELOPER'] : ['MARKETING'];
+        const relationships = s.apps.length > 0 ? visibleApps(...s.apps.map((i) => apps[i]!)) : undefined;
+        const body = invitationBody({ email: `whole${emails++}@example.com`, roles, ...(s.apps.length > 0 ? {} : { allAppsVisible: true }) }, relationships);
+        const r = await server(s.on).call('POST', '/v1/userInvitations', { body, token: t });
+        expect(r.status, r.text).toBe(201);
+        ids.push(r.body.data.id as string);
+        return;
+      }
+      case 'cancel': {
+        if (ids.length === 0) return;
+        const r = await server(s.on).call('DELETE', `/v1/userInvitations/${ids[s.pick % ids.length]}`, { token: t });
+        expect([204, 404, 410], r.text).toContain(r.status);
+        return;
+      }
+      case 'accept': {
+        if (ids.length === 0) return;
+        const id = ids[s.pick % ids.length]!;
+        const mail = await cached.db.kysely.selectFrom('mail_outbox').select('activation_link').where('invitation_id', '=', id).executeTakeFirst();
+        if (mail?.activation_link) await server(s.on).services.activation.accept(mail.activation_link.split('/').pop()!);
+        return;
+      }
+      case 'app':
+        apps.push(await server(s.on).createApp(`Whole App ${apps.length}`, `com.example.whole${apps.length}`));
+        return;
+      case 'clock':
+        cached.clock.advance(s.hours * HOUR);
+        return;
+      case 'sweep':
+        await server(s.on).services.invitations.sweepExpired();
+        return;
+    }
+  }
+
+  it('answer after every write and every move of the clock as a server that keeps none', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+        for (const s of steps) {
+          await answers('cached'); // now kept, where they can be
+          await apply(s);
+          expect(await answers('cached')).toEqual(await answers('plain'));
+        }
+      }),
+      { numRuns: 12 },
+    );
+    // the property held with bodies actually answered from the cache, not only made anew
+    if (TEST_DIALECT === 'sqlite') expect(cached.responses!.stats().hits).toBeGreaterThan(50);
+    else expect(cached.responses).toBeUndefined();
+  }, 120_000);
+
+  it('a repeated read is answered from the cache, and a write by another process shows at once', async () => {
+    if (TEST_DIALECT !== 'sqlite') return expect(cached.responses).toBeUndefined();
+    const t = await token();
+    const list = () => cached.call('GET', '/v1/apps?limit=200', { token: t });
+    const before = await list();
+    const hits = cached.responses!.stats().hits;
+    expect((await list()).body).toEqual(before.body);
+    expect(cached.responses!.stats().hits).toBe(hits + 1);
+    // Cache-Control: no-cache has it read anew
+    const fresh = await cached.call('GET', '/v1/apps?limit=200', { token: t, headers: { 'cache-control': 'max-age=0, No-Cache' } });
+    expect(fresh.body).toEqual(before.body);
+    expect(cached.responses!.stats().hits).toBe(hits + 1);
+    expect((await list()).body).toEqual(before.body);
+    expect(cached.responses!.stats().hits).toBe(hits + 2);
+    const run = await runCli(['apps', 'create', '--name', 'Whole CLI', '--bundle-id', 'com.example.wholecli', '--sku', 'WHOLE-CLI', '--json'], databaseEnv(cached.config));
+    expect(run.code, run.stderr).toBe(0);
+    const after = await list();
+    expect(after.body.data.map((a: { id: string }) => a.id)).toContain((jsonOutput(run) as { id: string }).id);
+    expect(after.body.meta.paging.total).toBe(before.body.meta.paging.total + 1);
+  }, 60_000);
 });

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       port: 8080,
       publicUrl: 'http://127.0.0.1:8080',
       rateLimitPerHour: 3600,
+      responseCacheMb: 16,
       logLevel: 'info',
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -35,6 +36,7 @@ describe('loadConfig', () => {
         PORT: ' 9000 ',
         ASC_PUBLIC_URL: 'https://asc.example.com/',
         ASC_RATE_LIMIT_PER_HOUR: '10',
+        ASC_RESPONSE_CACHE_MB: '0',
         LOG_LEVEL: 'warn',
         ASC_DATABASE_URL: 'postgres://u@db/asc',
       }),
@@ -45,6 +47,7 @@ describe('loadConfig', () => {
       port: 9000,
       publicUrl: 'https://asc.example.com',
       rateLimitPerHour: 10,
+      responseCacheMb: 0,
       logLevel: 'warn',
     });
   });
@@ -73,6 +76,7 @@ describe('loadConfig', () => {
       'ASC_RATE_LIMIT_PER_HOUR must be between 1 and 1000000000, got 0',
     ]);
     expect(configError({ PORT: '-1' }).problems).toEqual(["PORT must be a whole number between 0 and 65535, got '-1'"]);
+    expect(configError({ ASC_RESPONSE_CACHE_MB: '4097' }).problems).toEqual(['ASC_RESPONSE_CACHE_MB must be between 0 and 4096, got 4097']);
   });
 
   it('refuses public URLs that are not plain http(s) bases', () => {

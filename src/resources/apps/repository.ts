@@ -1,6 +1,5 @@
 /** All SQL about apps. */
-import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../../db/database.js';
+import type { Kysely } from 'kysely';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '../../db/keyset.js';
 import type { AppTable, Database, Executor } from '../../db/schema.js';
 
@@ -27,26 +26,20 @@ interface AppSnapshot {
 
 export class AppsRepository {
   private snapshot: AppSnapshot | undefined;
-  /** apps written through this repository; other writers show in SQLite's data_version */
-  private ownWrites = 0;
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Dialect = 'sqlite',
+    /** the database's version (Db.version), where it has one: SQLite */
+    private readonly version?: () => string,
   ) {}
 
   async insert(row: AppRow): Promise<'ok' | 'id' | 'bundleId' | 'sku'> {
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        if (await trx.selectFrom('apps').select('id').where('bundle_id', '=', row.bundle_id).executeTakeFirst()) return 'bundleId';
-        if (await trx.selectFrom('apps').select('id').where('sku', '=', row.sku).executeTakeFirst()) return 'sku';
-        const r = await trx.insertInto('apps').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
-        return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'ok' : 'id';
-      });
-    } finally {
-      // after the commit: a snapshot read before it must not be kept (see currentSnapshot)
-      this.ownWrites++;
-    }
+    return this.db.transaction().execute(async (trx) => {
+      if (await trx.selectFrom('apps').select('id').where('bundle_id', '=', row.bundle_id).executeTakeFirst()) return 'bundleId';
+      if (await trx.selectFrom('apps').select('id').where('sku', '=', row.sku).executeTakeFirst()) return 'sku';
+      const r = await trx.insertInto('apps').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'ok' : 'id';
+    });
   }
 
   async findById(id: string): Promise<AppRow | undefined> {
@@ -57,8 +50,8 @@ export class AppsRepository {
     // no app id holds a NUL, and PostgreSQL text cannot even be compared with one
     ids = ids.filter((id) => !id.includes('\u0000'));
     if (ids.length === 0) return [];
-    if (db === this.db && this.dialect === 'sqlite') {
-      const { byId, sorted } = await this.currentSnapshot();
+    if (db === this.db && this.version) {
+      const { byId, sorted } = await this.currentSnapshot(this.version);
       const wanted = new Set(ids);
       // the snapshot is in id order: a page's hundred apps of a few hundred are picked from it
       // without sorting; a few of many are looked up and sorted
@@ -71,14 +64,13 @@ export class AppsRepository {
   /**
    * On SQLite, every app as of the database's current version, read again whenever it changed:
    * `include=visibleApps` needs up to hundreds of apps per page, and reading them one by one per
-   * request cost more than the rest of the page. A commit by any other connection (the CLI,
-   * another process) changes SQLite's `data_version`; this process writes apps only through
-   * insert(), which counts itself. Apps are few (those of one team), so a reload is cheap.
-   * PostgreSQL has no such version; there other instances write too, and every request reads.
+   * request cost more than the rest of the page. The version (Db.version) changes with every
+   * write, of this process or another (the CLI); it is read before the apps, so a snapshot is kept
+   * under a version no later than what it holds. Apps are few (those of one team), so a reload is
+   * cheap. PostgreSQL has no such version; there other instances write too, and every request reads.
    */
-  private async currentSnapshot(): Promise<AppSnapshot> {
-    const { rows } = await sql<{ data_version: number }>`select data_version from pragma_data_version()`.execute(this.db);
-    const version = `${rows[0]?.data_version ?? ''}/${this.ownWrites}`;
+  private async currentSnapshot(currentVersion: () => string): Promise<AppSnapshot> {
+    const version = currentVersion();
     if (this.snapshot?.version !== version) {
       const sorted = await this.list();
       this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };

@@ -68,7 +68,8 @@ export function appRoutes(apps: AppsService, deps: RouteDeps): Operation[] {
           limit,
           ...(page.next ? { nextCursor: deps.cursors.encode({ sort: cursorSort, ...page.next }) } : {}),
         });
-        return { status: 200, body };
+        // apps do not change with time: only a write changes this answer
+        return { status: 200, body, validUntil: Infinity };
       },
     },
     {
@@ -83,7 +84,7 @@ export function appRoutes(apps: AppsService, deps: RouteDeps): Operation[] {
           listParam(query, 'fields[apps]'),
         );
         const links = { self: linkTo(deps.base, path, query.pairs) };
-        return { status: 200, body: include.length > 0 ? { data, included: [], links } : { data, links } };
+        return { status: 200, body: include.length > 0 ? { data, included: [], links } : { data, links }, validUntil: Infinity };
       },
     },
   ];

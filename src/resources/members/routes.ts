@@ -140,6 +140,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
         // the collection is bound into the cursor too, so that a cursor of another list is rejected (A15)
         const cursorSort = `${resource.type}:${sort.signature}`;
         const after = cursor === undefined ? undefined : deps.cursors.decode(cursor, cursorSort, sort.columns.length);
+        const validUntil = await source.stableUntil();
         const page = await source.reads.page(filter, sort.columns, after, limit);
         const { data, included } = await render(page.items, (ids) => source.reads.byIds(ids), query);
         const body = collectionDocument({
@@ -152,7 +153,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
           limit,
           ...(page.next ? { nextCursor: deps.cursors.encode({ sort: cursorSort, ...page.next }) } : {}),
         });
-        return { status: 200, body };
+        return { status: 200, body, validUntil };
       },
     },
     {
@@ -160,10 +161,11 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
       write: false,
       body: false,
       async handle({ query, params, path }) {
+        const validUntil = await source.stableUntil();
         const member = await source.get(params.id!);
         const { data, included } = await render([member.id], async () => [member], query);
         const links = { self: linkTo(deps.base, path, query.pairs) };
-        return { status: 200, body: included ? { data: data[0], included, links } : { data: data[0], links } };
+        return { status: 200, body: included ? { data: data[0], included, links } : { data: data[0], links }, validUntil };
       },
     },
     {

@@ -30,6 +30,12 @@ export interface MemberSource<D> {
   /** the member, or the 404 (or 410) its absence is */
   get(id: string): Promise<D>;
   readonly reads: MemberReader<D>;
+  /**
+   * Until when (ms since the epoch) what a read begun now answers stays true if nothing is written:
+   * Infinity, or for invitations the next instant at which one of them expires (and so leaves
+   * lists and answers 410). Asked before the read.
+   */
+  stableUntil(): Promise<number>;
 }
 
 export class MemberReads<T extends MemberTable, D> implements MemberReader<D> {

@@ -36,6 +36,18 @@ export class InvitationsRepository {
     return this.writes.run(fn);
   }
 
+  /** The earliest `expires_at` after `at`, if an invitation expires after it (an index seek). */
+  async nextExpiry(at: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('user_invitations')
+      .select('expires_at')
+      .where('expires_at', '>', at)
+      .orderBy('expires_at')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.expires_at;
+  }
+
   async insert(trx: Executor, row: InvitationRow, appIds: readonly string[]): Promise<void> {
     await trx.insertInto('user_invitations').values(row).execute();
     await addToRowCount(trx, 'user_invitations', 1);

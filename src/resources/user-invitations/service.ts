@@ -238,6 +238,12 @@ export class InvitationsService {
     return emailClaims.claim(trx, emailKey, 'invitation', id);
   }
 
+  /** The next instant an invitation expires: until then, reads begun now answer the same (MemberSource). */
+  async stableUntil(): Promise<number> {
+    const next = await this.repo.nextExpiry(this.clock.now().toISOString());
+    return next === undefined ? Infinity : Date.parse(next);
+  }
+
   /** A pending invitation, or 404 (unknown or cancelled) / 410 (accepted or expired). */
   async get(id: string): Promise<Invitation> {
     const row = await this.repo.findById(this.repo.db, id);

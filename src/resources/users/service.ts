@@ -88,6 +88,11 @@ export class UsersService {
     this.reads = new MemberReads(repo.members, apps, toUser);
   }
 
+  /** Users do not change with time: only writes change what reads answer (MemberSource). */
+  async stableUntil(): Promise<number> {
+    return Infinity;
+  }
+
   async get(id: string): Promise<User> {
     const user = await this.find(id);
     if (!user) throw errors.notFound(TYPE, id);
