@@ -2,7 +2,8 @@
  * Query plans of the SQL the repositories run (captured from the repositories themselves). The
  * pages of pending invitations come from an index alone (migration 006): for every sort the list
  * offers, first page and after a cursor, a covering index and no sorting. An invitation's mail is
- * found by its index (migration 007), not by reading the whole mail log.
+ * found by its index (migration 007), not by reading the whole mail log, and so is a batch the
+ * mail worker claims.
  */
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -63,6 +64,40 @@ describe('query plans on SQLite', () => {
       expect(plan).toMatch(/USING INDEX mail_outbox_invitation \(invitation_id=\?\)/);
       expect(plan).not.toMatch(/\bSCAN mail_outbox\b/);
     }
+  });
+
+  it('the mail worker claims its batch by id, not by reading every waiting message', async () => {
+    const outbox = new OutboxRepository(kysely, new GroupCommit({ kysely, dialect: 'sqlite' }));
+    const at = new Date().toISOString();
+    for (let i = 0; i < 20; i++) {
+      await outbox.insert(kysely, {
+        id: `mail-${String(i).padStart(2, '0')}`,
+        invitation_id: null,
+        recipient: `r${i}@example.com`,
+        subject: 's',
+        text_body: 't',
+        html_body: 'h',
+        activation_link: null,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: at,
+        claimed_until: null,
+        last_error: null,
+        created_at: at,
+        sent_at: null,
+      });
+    }
+    captured.length = 0;
+    const { claimed } = await outbox.claimDue(new Date(Date.now() + 1000).toISOString(), new Date(Date.now() + 60_000).toISOString(), 20);
+    expect(claimed).toHaveLength(20);
+    const update = captured.find((c) => c.sql.startsWith('update "mail_outbox"'))!;
+    const plan = raw
+      .prepare(`explain query plan ${update.sql}`)
+      .all(...update.parameters)
+      .map((row) => (row as { detail: string }).detail)
+      .join(' | ');
+    expect(plan).toMatch(/^SEARCH mail_outbox USING (COVERING )?INDEX sqlite_autoindex_mail_outbox_1 \(id=\?\)/);
+    expect(plan).not.toMatch(/mail_outbox_due/);
   });
 
   const sorts = [undefined, ['email'], ['-email'], ['lastName'], ['-lastName']] as const;
