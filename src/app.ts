@@ -13,9 +13,9 @@ import { ApiError, ApiErrors } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { Authenticator, mayWrite, type Principal } from './http/auth.js';
 import type { Operation } from './http/operation.js';
-import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, requestTarget, sendErrors, sendJson, sendJsonBytes, splitTarget } from './http/responses.js';
+import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, requestTarget, sendErrors, sendJson, sendJsonParts, splitTarget } from './http/responses.js';
 import { ResponseCache } from './http/response-cache.js';
-import { encodeJson } from './jsonapi/raw-json.js';
+import { encodeJsonParts } from './jsonapi/raw-json.js';
 import { DatabaseRateLimiter, InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
 import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
 import { CursorCodec } from './jsonapi/cursor.js';
@@ -237,7 +237,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
         const version = cacheTarget === undefined ? undefined : responses!.version();
         if (cacheTarget !== undefined && version !== undefined && !NO_CACHE.test(request.headers['cache-control'] ?? '')) {
           const body = responses!.get(cacheTarget, version, clock.now().getTime());
-          if (body) return sendJsonBytes(reply, 200, body);
+          if (body) return sendJsonParts(reply, 200, body);
         }
         const target = splitTarget(request.raw.url);
         const query = parseQuery(target.query, spec);
@@ -253,9 +253,9 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
         if (result.headers) reply.headers(result.headers);
         if (result.body === undefined) return reply.code(result.status).send();
         if (cacheTarget !== undefined && version !== undefined && result.status === 200 && result.validUntil !== undefined && !result.headers) {
-          const body = encodeJson(result.body);
-          responses!.set(cacheTarget, version, clock.now().getTime(), result.validUntil, body);
-          return sendJsonBytes(reply, 200, body);
+          const parts = encodeJsonParts(result.body);
+          responses!.set(cacheTarget, version, clock.now().getTime(), result.validUntil, parts);
+          return sendJsonParts(reply, 200, parts);
         }
         return sendJson(reply, result.status, result.body);
       },

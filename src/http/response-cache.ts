@@ -15,12 +15,21 @@
  * Only 200s are kept; errors are always made anew.
  */
 
+/**
+ * A body as the pieces it was written from (encodeJsonParts(): pre-rendered members and apps, which
+ * other caches hold too, and the text between them), joined into one at its first reuse: a body
+ * read once costs no copy, one sent again and again goes out as one buffer.
+ */
+type Body = readonly Buffer[];
+
 interface Entry {
   /** ms since the epoch: the body stands from validFrom (when it was read) to before validUntil */
   validFrom: number;
   /** Infinity when only a write can change the body */
   validUntil: number;
-  body: Buffer;
+  body: Body;
+  /** the body's length in bytes */
+  bytes: number;
 }
 
 export class ResponseCache {
@@ -43,7 +52,7 @@ export class ResponseCache {
   ) {}
 
   /** The body kept for `target`, if it stands at `version` and at `nowMs`. */
-  get(target: string, version: string, nowMs: number): Buffer | undefined {
+  get(target: string, version: string, nowMs: number): Body | undefined {
     if (version !== this.held) {
       this.entries.clear();
       this.bytes = 0;
@@ -56,11 +65,12 @@ export class ResponseCache {
       this.entries.delete(target);
       // a clock set back to before the read is not trusted with it either
       if (nowMs < entry.validUntil && nowMs >= entry.validFrom) {
+        if (entry.body.length > 1) entry.body = [Buffer.concat(entry.body, entry.bytes)];
         this.entries.set(target, entry);
         this.hits++;
         return entry.body;
       }
-      this.bytes -= entry.body.length;
+      this.bytes -= entry.bytes;
     }
     this.misses++;
     return undefined;
@@ -71,21 +81,23 @@ export class ResponseCache {
    * `validUntil`. `version` is the one read before the body was (the one its get() was given); if
    * the cache has seen another one since, the body is already out of date and is not kept.
    */
-  set(target: string, version: string, validFrom: number, validUntil: number, body: Buffer): void {
+  set(target: string, version: string, validFrom: number, validUntil: number, body: Body): void {
+    let bytes = 0;
+    for (const part of body) bytes += part.length;
     // one body may take an eighth of the room, so that a few large pages do not push out the rest
-    if (version !== this.held || body.length > this.maxBytes / 8) return;
+    if (version !== this.held || bytes > this.maxBytes / 8) return;
     const old = this.entries.get(target);
     if (old) {
       this.entries.delete(target);
-      this.bytes -= old.body.length;
+      this.bytes -= old.bytes;
     }
     for (const [key, entry] of this.entries) {
-      if (this.bytes + body.length <= this.maxBytes) break;
+      if (this.bytes + bytes <= this.maxBytes) break;
       this.entries.delete(key);
-      this.bytes -= entry.body.length;
+      this.bytes -= entry.bytes;
     }
-    this.entries.set(target, { validFrom, validUntil, body });
-    this.bytes += body.length;
+    this.entries.set(target, { validFrom, validUntil, body, bytes });
+    this.bytes += bytes;
   }
 
   /** bodies kept and their bytes; requests answered from the cache and not */

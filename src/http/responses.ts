@@ -43,15 +43,14 @@ export function splitTarget(raw: string | undefined): { path: string; query: str
  * sendParts().
  */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  const parts = encodeJsonParts(body);
+  return sendJsonParts(reply, status, encodeJsonParts(body));
+}
+
+/** A JSON body already encoded, as encodeJsonParts() returns it (or kept from an earlier answer). */
+export function sendJsonParts(reply: FastifyReply, status: number, parts: readonly Buffer[]): FastifyReply {
   reply.code(status).header('content-type', 'application/json');
   if (parts.length === 1) return reply.send(parts[0]);
   return sendParts(reply, status, parts);
-}
-
-/** A JSON body already encoded (encodeJson(), or kept from an earlier answer), sent as it is. */
-export function sendJsonBytes(reply: FastifyReply, status: number, bytes: Buffer): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(bytes);
 }
 
 /**
