@@ -60,7 +60,7 @@ async function once(url: string, scenario: Scenario, options: LoadOptions, count
     url,
     connections: options.connections,
     duration: options.durationS,
-    headers: requestHeaders(options.token, scenario.method),
+    headers: requestHeaders(options.token, scenario.method, scenario.fresh),
     requests: requests(scenario, counter),
     excludeErrorStats: true,
     timeout: 30,

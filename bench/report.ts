@@ -124,7 +124,11 @@ export function renderMarkdown(r: BenchReport): string {
         ? ` wrk holds each connection's first request ${r.scenarios.find((x) => x.wrk)?.wrk?.holdMs ?? 0} ms, until all ${r.options.connections} ` +
           'connections are open, and req/s leave the hold out (bench/wrk.ts, HOLD_MS: without it p99 measures how fast a busy ' +
           'Node server accepts new connections, one per event-loop turn; see "Fresh connections" below).'
-        : ''),
+        : '') +
+      ' The server keeps the body of each successful read and sends it again for the same request while nothing has been ' +
+      'written and no invitation has expired (src/http/response-cache.ts), so a scenario that repeats one request measures ' +
+      'that kept body after its first request; the "read anew (no-cache)" scenarios send `Cache-Control: no-cache`, and every ' +
+      'answer is read from the database and rendered (pre-rendered members and apps still come from their caches).',
   );
 
   if (r.depth.length > 0) {
@@ -153,7 +157,10 @@ export function renderMarkdown(r: BenchReport): string {
     if (small && large && small !== large) {
       ratios.push(`first page at ${int(large.rows)} vs ${int(small.rows)} rows: ${dec(large.first.sequential.p50Ms / small.first.sequential.p50Ms, 2)}×`);
     }
-    out.push(`Unloaded: one connection, one request at a time (p50 of ${small?.first.sequential.requests ?? 0} requests). ${ratios.join('; ')}.`);
+    out.push(
+      `Unloaded: one connection, one request at a time (p50 of ${small?.first.sequential.requests ?? 0} requests). ${ratios.join('; ')}. ` +
+        'Every request here, unloaded and loaded, is read anew (`Cache-Control: no-cache`): the pages are found by the database.',
+    );
   }
 
   out.push('', '## Other numbers', '');

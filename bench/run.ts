@@ -81,7 +81,7 @@ function wrkThreads(): number {
 /** Checks the scenario answers as expected, then loads it with autocannon (and wrk). */
 async function loadScenario(target: Target, scenario: Scenario, options: Options, useWrk: boolean, postsAcknowledged: { n: number }): Promise<ScenarioReport> {
   const token = await target.tokens.current();
-  const headers = requestHeaders(token, scenario.method);
+  const headers = requestHeaders(token, scenario.method, scenario.fresh);
   const probe: RequestSpec = { method: scenario.method, path: scenario.paths[0]!, headers };
   if (scenario.post) probe.body = postBody(scenario.post, 'probe', 0);
   await expectStatus(target.server.url, probe, scenario.expect);
@@ -115,7 +115,8 @@ async function loadScenario(target: Target, scenario: Scenario, options: Options
 
 /** Unloaded latency of the first and the deep page on one server, measured alternately. */
 async function firstVsDeep(target: Target, deepCursor: string, deepOffset: number, rows: number): Promise<DepthPoint> {
-  const headers = requestHeaders(await target.tokens.current(), 'GET');
+  // read anew: what is compared is how the database finds each page, not a kept body
+  const headers = requestHeaders(await target.tokens.current(), 'GET', true);
   const specs: RequestSpec[] = [
     { method: 'GET', path: LIST_PATH, headers },
     { method: 'GET', path: deepPath(deepCursor), headers },
@@ -200,7 +201,7 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
   try {
     result.captured = await expectStatus(server.url, { method: 'GET', path: INCLUDE_PATH, headers: await headers() }, 200);
     let deepCursor: string | undefined;
-    if (wanted.has('deep')) {
+    if (wanted.has('deep') || wanted.has('deep-fresh')) {
       log(`walk: to ${DEEP_FRACTION * 100}% of the list`);
       const deep = await ctx.phases.time('walk', () => walkToDepth(server.url, headers, DEEP_FRACTION));
       deepCursor = deep.cursor;
@@ -216,10 +217,10 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
     for (const scenario of chosen.filter((s) => s.method === 'GET')) {
       result.scenarios.push(await ctx.phases.time('load', () => loadScenario(target, scenario, options, ctx.wrk, posts)));
     }
-    if (wanted.has('list') && deepCursor !== undefined && result.walk) {
+    if ((wanted.has('list') || wanted.has('list-fresh')) && deepCursor !== undefined && result.walk) {
       const point = await ctx.phases.time('depth', () => firstVsDeep(target, deepCursor, result.walk!.deepOffset, seeded.invitations));
-      const first = result.scenarios.find((s) => s.id === 'list')?.autocannon;
-      const deep = result.scenarios.find((s) => s.id === 'deep')?.autocannon;
+      const first = result.scenarios.find((s) => s.id === 'list-fresh')?.autocannon;
+      const deep = result.scenarios.find((s) => s.id === 'deep-fresh')?.autocannon;
       if (first) point.first.loaded = first;
       if (deep) point.deep.loaded = deep;
       result.depth = point;
@@ -256,7 +257,7 @@ async function runSmallServer(dataDir: string, options: Options, runTag: string)
     const deep = await walkToDepth(server.url, async () => requestHeaders(await tokens.current(), 'GET'), DEEP_FRACTION);
     const scenarios = buildScenarios({ sample: small.sample, apps: small.apps, runTag, deepCursor: deep.cursor });
     const loaded: LoadResult[] = [];
-    for (const id of ['list', 'deep'] as const) {
+    for (const id of ['list-fresh', 'deep-fresh'] as const) {
       const scenario = scenarios.find((s) => s.id === id)!;
       const token = await tokens.current();
       const { measured } = await autocannonScenario(server.url, scenario, { connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, token });

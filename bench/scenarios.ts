@@ -6,9 +6,9 @@
 import { FIRST_NAMES, LAST_NAMES, Random, type FakeApp } from './fixtures.js';
 import type { SeedSample } from './seed.js';
 
-export type ScenarioId = 'list' | 'list-include' | 'deep' | 'filter-email' | 'get-include' | 'create' | 'apps';
+export type ScenarioId = 'list' | 'list-fresh' | 'list-include' | 'include-fresh' | 'deep' | 'deep-fresh' | 'filter-email' | 'get-include' | 'create' | 'apps';
 
-export const SCENARIO_IDS: readonly ScenarioId[] = ['list', 'list-include', 'deep', 'filter-email', 'get-include', 'create', 'apps'];
+export const SCENARIO_IDS: readonly ScenarioId[] = ['list', 'list-fresh', 'list-include', 'include-fresh', 'deep', 'deep-fresh', 'filter-email', 'get-include', 'create', 'apps'];
 
 export interface PostBodies {
   /** body = prefixes[i] + email + suffixes[i], for i cycling through the variants */
@@ -28,6 +28,12 @@ export interface Scenario {
   post?: PostBodies;
   /** the status that counts as a success */
   expect: number;
+  /**
+   * Sent with `Cache-Control: no-cache`: the server reads and renders every answer anew instead of
+   * sending the body it kept for the same request (src/http/response-cache.ts). The same request
+   * without it measures the kept body.
+   */
+  fresh?: boolean;
 }
 
 export const LIST_PATH = '/v1/userInvitations?limit=50';
@@ -69,10 +75,15 @@ export function buildScenarios(input: { sample: SeedSample; apps: readonly FakeA
   const { sample } = input;
   const scenarios: Scenario[] = [
     { id: 'list', title: 'list, first page (limit=50)', method: 'GET', paths: [LIST_PATH], expect: 200 },
+    { id: 'list-fresh', title: 'list, first page, read anew (no-cache)', method: 'GET', paths: [LIST_PATH], expect: 200, fresh: true },
     { id: 'list-include', title: 'list, first page, include=visibleApps', method: 'GET', paths: [INCLUDE_PATH], expect: 200 },
+    { id: 'include-fresh', title: 'list, first page, include=visibleApps, read anew (no-cache)', method: 'GET', paths: [INCLUDE_PATH], expect: 200, fresh: true },
   ];
   if (input.deepCursor !== undefined) {
-    scenarios.push({ id: 'deep', title: 'list, page 90% deep (cursor)', method: 'GET', paths: [deepPath(input.deepCursor)], expect: 200 });
+    scenarios.push(
+      { id: 'deep', title: 'list, page 90% deep (cursor)', method: 'GET', paths: [deepPath(input.deepCursor)], expect: 200 },
+      { id: 'deep-fresh', title: 'list, page 90% deep, read anew (no-cache)', method: 'GET', paths: [deepPath(input.deepCursor)], expect: 200, fresh: true },
+    );
   }
   scenarios.push(
     {
@@ -95,8 +106,9 @@ export function buildScenarios(input: { sample: SeedSample; apps: readonly FakeA
   return scenarios;
 }
 
-export function requestHeaders(token: string, method: 'GET' | 'POST'): Record<string, string> {
+export function requestHeaders(token: string, method: 'GET' | 'POST', fresh = false): Record<string, string> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+  if (fresh) headers['cache-control'] = 'no-cache';
   if (method === 'POST') headers['content-type'] = 'application/json';
   return headers;
 }
