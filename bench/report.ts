@@ -57,7 +57,7 @@ export interface BenchReport {
   walk?: { requests: number; seconds: number; deepOffset: number; total: number };
   scenarios: ScenarioReport[];
   ceiling: { bodyBytes: number; path: string; autocannon: LoadResult; wrk?: LoadResult; memory?: Memory };
-  memory: { serverAtStart?: Memory; serverAfterRuns?: Memory };
+  memory: { serverAtStart?: Memory; serverAfterReads?: Memory; serverAfterRuns?: Memory };
   depth: DepthPoint[];
   durability?: { acknowledged: number; persisted: number; mailRows: number; ok: boolean };
   /** the mail worker after the creates: messages waiting, seconds until none was, how many were still waiting at the limit */
@@ -182,7 +182,10 @@ export function renderMarkdown(r: BenchReport): string {
         'coordinated-omission correction multiplies those waits into p99.',
     );
   }
-  out.push(`- Server memory: ${mib(r.memory.serverAtStart)} after start, **${mib(r.memory.serverAfterRuns)} after the runs**; ceiling ${mib(r.ceiling.memory)}`);
+  out.push(
+    `- Server memory: ${mib(r.memory.serverAtStart)} after start, ${r.memory.serverAfterReads ? `${mib(r.memory.serverAfterReads)} after the reads, ` : ''}` +
+      `**${mib(r.memory.serverAfterRuns)} after the runs**; ceiling ${mib(r.ceiling.memory)}`,
+  );
   if (r.durability) {
     const d = r.durability;
     out.push(

@@ -225,6 +225,8 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
       if (deep) point.deep.loaded = deep;
       result.depth = point;
     }
+    const afterReads = server.memory();
+    if (afterReads) result.memory.serverAfterReads = afterReads;
     for (const scenario of chosen.filter((s) => s.method === 'POST')) {
       result.scenarios.push(await ctx.phases.time('load', () => loadScenario(target, scenario, options, ctx.wrk, posts)));
       result.mailDrain = await ctx.phases.time('mail', () => waitForMail(seeded.file));
