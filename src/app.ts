@@ -95,6 +95,11 @@ export interface BuildOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /**
+     * The database's version when the request arrived (Db.version; SQLite only). A request is
+     * answered as of then: every write acknowledged before it arrived is in it.
+     */
+    dbVersion?: string;
   }
 }
 
@@ -131,7 +136,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const specOps = loadOperations();
   const deps = { base: config.publicUrl, cursors, operations: specOps, appJson: new AppJsonCache(config.publicUrl) };
   // whole read responses, on SQLite (the only database with a version to check them against)
-  const responses = db.version && config.responseCacheMb > 0 ? new ResponseCache(db.version, config.responseCacheMb * 1024 * 1024) : undefined;
+  const responses = db.version && config.responseCacheMb > 0 ? new ResponseCache(config.responseCacheMb * 1024 * 1024) : undefined;
 
   const app = Fastify({
     logger: { level: config.logLevel },
@@ -193,10 +198,12 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
    * (every response to a request with a valid key carries it, A18). Throws 401 or 429.
    */
   async function admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    const principal = await authenticator.authenticate(request.headers.authorization, {
-      method: request.method,
-      ...splitTarget(request.raw.url),
-    });
+    request.dbVersion = db.version?.();
+    const principal = await authenticator.authenticate(
+      request.headers.authorization,
+      { method: request.method, ...splitTarget(request.raw.url) },
+      request.dbVersion,
+    );
     const decision = await limiter.hit(principal.keyId, clock.now().getTime());
     reply.header('x-rate-limit', rateLimitHeader(decision));
     if (!decision.allowed) throw errors.rateLimitExceeded();
@@ -234,7 +241,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
         // a read answered before, if nothing was written since and its time has not run out; a
         // client that sends `Cache-Control: no-cache` has it read anew (and kept for the next one)
         const cacheTarget = responses && !op.write ? requestTarget(request.raw.url) : undefined;
-        const version = cacheTarget === undefined ? undefined : responses!.version();
+        const version = cacheTarget === undefined ? undefined : request.dbVersion;
         if (cacheTarget !== undefined && version !== undefined && !NO_CACHE.test(request.headers['cache-control'] ?? '')) {
           const body = responses!.get(cacheTarget, version, clock.now().getTime());
           if (body) return sendJsonParts(reply, 200, body);

@@ -143,8 +143,11 @@ export class Authenticator {
     }
   }
 
-  /** Returns the principal, or throws the NOT_AUTHORIZED ApiError. */
-  async authenticate(authorization: string | undefined, target: RequestTarget): Promise<Principal> {
+  /**
+   * Returns the principal, or throws the NOT_AUTHORIZED ApiError. `dbVersion`: the database's
+   * version as read when the request arrived (Db.version), if the caller has it (KeysService.find).
+   */
+  async authenticate(authorization: string | undefined, target: RequestTarget, dbVersion?: string): Promise<Principal> {
     const fail = errors.notAuthorized;
     const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw fail();
@@ -160,7 +163,7 @@ export class Authenticator {
     }
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 64) throw fail();
 
-    const key = await this.keys.find(kid);
+    const key = await this.keys.find(kid, dbVersion);
     if (!key || key.revokedAt !== null) throw fail();
 
     const now = this.clock.now();

@@ -4,9 +4,10 @@
  * gets the bytes sent last time, as long as they are still the answer.
  *
  * They are, as long as two things hold, both checked on every request:
- * - nothing was written to the database since the body was read: the database's version (Db.version)
- *   is read before the handler reads anything and must be the same at a later request; any write by
- *   any process changes it, so an acknowledged write is never followed by a body read before it;
+ * - nothing was written to the database since the body was read: the database's version (Db.version),
+ *   read when the request arrived, before the handler reads anything, must be the same at a later
+ *   request; any write by any process changes it, so an acknowledged write is never followed by a
+ *   body read before it;
  * - the body is not past its own time: what a read answers can change with the clock alone (an
  *   invitation stops being pending when it expires), so each handler says until when its answer
  *   stands (OperationResult.validUntil), and a body is sent only before that instant.
@@ -45,8 +46,6 @@ export class ResponseCache {
   private misses = 0;
 
   constructor(
-    /** the database's version (Db.version) */
-    readonly version: () => string,
     /** room for bodies, in bytes (ASC_RESPONSE_CACHE_MB); an include page is 0.5 to 0.8 MB */
     private readonly maxBytes: number,
   ) {}

@@ -143,10 +143,11 @@ export class KeysService {
   /**
    * The key with this id, revoked or not. Every request asks (authentication): on SQLite the answer
    * is kept while the database's version stays the same, i.e. until anything is written by any
-   * process (a key created or revoked by the CLI included). The version is read before the key.
+   * process (a key created or revoked by the CLI included). The version is read before the key, or
+   * given: read when the request arrived, so that one read serves the whole request.
    */
-  async find(id: string): Promise<ApiKey | undefined> {
-    const version = this.version?.();
+  async find(id: string, givenVersion?: string): Promise<ApiKey | undefined> {
+    const version = givenVersion ?? this.version?.();
     if (version !== undefined) {
       const known = this.found.get(id);
       if (known?.version === version) return known.key;

@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ResponseCache } from '../../../src/http/response-cache.js';
 
-/** A cache whose database version the test sets. */
 function cache(maxBytes = 1000) {
-  let version = 'v1';
-  const c = new ResponseCache(() => version, maxBytes);
-  return {
-    c,
-    setVersion(v: string) {
-      version = v;
-    },
-  };
+  return { c: new ResponseCache(maxBytes) };
 }
 
 const body = (text: string) => [Buffer.from(text)];
@@ -96,12 +88,5 @@ describe('ResponseCache', () => {
     expect(first[0]!.toString()).toBe('{"data":[{"id":"1"}]}');
     expect(c.get('/a', 'v1', 2)![0]).toBe(first[0]);
     expect(c.stats()).toMatchObject({ entries: 1, bytes: 21 });
-  });
-
-  it('reads the version it is given', () => {
-    const { c, setVersion } = cache();
-    expect(c.version()).toBe('v1');
-    setVersion('v2');
-    expect(c.version()).toBe('v2');
   });
 });
