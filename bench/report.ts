@@ -24,6 +24,8 @@ export interface ScenarioReport {
   wrk?: LoadResult;
   /** list-include only: wrk again without holding first requests (fresh connections on a busy server) */
   wrkCold?: LoadResult;
+  /** the server's memory right after the scenario's runs (its peak so far) */
+  serverMemory?: Memory;
 }
 
 export interface DepthPoint {

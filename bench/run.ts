@@ -110,6 +110,8 @@ async function loadScenario(target: Target, scenario: Scenario, options: Options
     }
   }
   if (scenario.post) postsAcknowledged.n += warmup.ok + measured.ok + (report.wrk?.ok ?? 0);
+  const memory = target.server.memory();
+  if (memory) report.serverMemory = memory;
   return report;
 }
 
