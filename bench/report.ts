@@ -188,6 +188,10 @@ export function renderMarkdown(r: BenchReport): string {
     `- Server memory: ${mib(r.memory.serverAtStart)} after start, ${r.memory.serverAfterReads ? `${mib(r.memory.serverAfterReads)} after the reads, ` : ''}` +
       `**${mib(r.memory.serverAfterRuns)} after the runs**; ceiling ${mib(r.ceiling.memory)}`,
   );
+  const perScenario = r.scenarios.filter((x) => x.serverMemory);
+  if (perScenario.length > 0) {
+    out.push(`- Server memory after each scenario: ${perScenario.map((x) => `${x.id} ${mib(x.serverMemory)}`).join(', ')}`);
+  }
   if (r.durability) {
     const d = r.durability;
     out.push(
