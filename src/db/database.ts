@@ -19,9 +19,9 @@ export interface Db {
   readonly dialect: Dialect;
   /**
    * SQLite: a value that changes whenever what the database holds may have changed since it was
-   * last read: a commit by any other connection (another process, the checkpointer has none) shows
-   * in `data_version`, every row this connection inserts, updates or deletes in `total_changes()`,
-   * counted when the statement runs, before its commit. So a value read before a read of the data
+   * last read: a commit by any other connection (another process; the checkpointer's connection
+   * commits nothing) shows in `data_version`, every row this connection inserts, updates or deletes
+   * in `total_changes()`, counted when the statement runs, before its commit. So a value read before a read of the data
    * still equals the current one only if nothing was written since. Undefined on PostgreSQL, where
    * other instances write and no such value is at hand: there nothing is cached by it.
    */
