@@ -256,6 +256,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
           params: request.params as Record<string, string>,
           body: op.body ? request.body : undefined,
           path: target.path,
+          keepable: cacheTarget !== undefined,
         });
         if (result.headers) reply.headers(result.headers);
         if (result.body === undefined) return reply.code(result.status).send();

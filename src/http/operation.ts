@@ -10,6 +10,11 @@ export interface RequestContext {
   body: unknown;
   /** The request path as received, without the query. */
   path: string;
+  /**
+   * Whether a 200 may be kept and sent again (SQLite's response cache is on, the operation reads):
+   * only then need a read work out its OperationResult.validUntil.
+   */
+  keepable: boolean;
 }
 
 export interface OperationResult {

@@ -126,7 +126,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
       key: `GET ${collection}`,
       write: false,
       body: false,
-      async handle({ query, path }) {
+      async handle({ query, path, keepable }) {
         const filter: MemberFilter = {};
         const emails = listParam(query, `filter[${resource.emailFilter}]`);
         const roles = listParam(query, 'filter[roles]');
@@ -140,7 +140,7 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
         // the collection is bound into the cursor too, so that a cursor of another list is rejected (A15)
         const cursorSort = `${resource.type}:${sort.signature}`;
         const after = cursor === undefined ? undefined : deps.cursors.decode(cursor, cursorSort, sort.columns.length);
-        const validUntil = await source.stableUntil();
+        const validUntil = keepable ? await source.stableUntil() : undefined;
         const page = await source.reads.page(filter, sort.columns, after, limit);
         const { data, included } = await render(page.items, (ids) => source.reads.byIds(ids), query);
         const body = collectionDocument({
@@ -153,19 +153,20 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
           limit,
           ...(page.next ? { nextCursor: deps.cursors.encode({ sort: cursorSort, ...page.next }) } : {}),
         });
-        return { status: 200, body, validUntil };
+        return { status: 200, body, ...(validUntil === undefined ? {} : { validUntil }) };
       },
     },
     {
       key: `GET ${collection}/{id}`,
       write: false,
       body: false,
-      async handle({ query, params, path }) {
-        const validUntil = await source.stableUntil();
+      async handle({ query, params, path, keepable }) {
+        const validUntil = keepable ? await source.stableUntil() : undefined;
         const member = await source.get(params.id!);
         const { data, included } = await render([member.id], async () => [member], query);
         const links = { self: linkTo(deps.base, path, query.pairs) };
-        return { status: 200, body: included ? { data: data[0], included, links } : { data: data[0], links }, validUntil };
+        const body = included ? { data: data[0], included, links } : { data: data[0], links };
+        return { status: 200, body, ...(validUntil === undefined ? {} : { validUntil }) };
       },
     },
     {
