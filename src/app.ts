@@ -13,7 +13,7 @@ import { ApiError, ApiErrors } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { Authenticator, mayWrite, type Principal } from './http/auth.js';
 import type { Operation } from './http/operation.js';
-import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, requestTarget, sendErrors, sendJson, sendJsonParts, splitTarget } from './http/responses.js';
+import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, sendErrors, sendJson, sendJsonParts, splitTarget } from './http/responses.js';
 import { ResponseCache } from './http/response-cache.js';
 import { encodeJsonParts } from './jsonapi/raw-json.js';
 import { DatabaseRateLimiter, InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
@@ -240,13 +240,15 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
       handler: async (request, reply) => {
         // a read answered before, if nothing was written since and its time has not run out; a
         // client that sends `Cache-Control: no-cache` has it read anew (and kept for the next one)
-        const cacheTarget = responses && !op.write ? requestTarget(request.raw.url) : undefined;
-        const version = cacheTarget === undefined ? undefined : request.dbVersion;
-        if (cacheTarget !== undefined && version !== undefined && !NO_CACHE.test(request.headers['cache-control'] ?? '')) {
-          const body = responses!.get(cacheTarget, version, clock.now().getTime());
+        const target = splitTarget(request.raw.url);
+        const keep =
+          responses && !op.write && request.dbVersion !== undefined
+            ? { cache: responses, key: `${target.path}?${target.query}`, version: request.dbVersion }
+            : undefined;
+        if (keep && !NO_CACHE.test(request.headers['cache-control'] ?? '')) {
+          const body = keep.cache.get(keep.key, keep.version, clock.now().getTime());
           if (body) return sendJsonParts(reply, 200, body);
         }
-        const target = splitTarget(request.raw.url);
         const query = parseQuery(target.query, spec);
         // A request sent with no body (and so no Content-Type) is as empty as `{}`-less JSON: 400 (A3).
         if (op.body && request.body === undefined) throw errors.entityInvalid('The request body is empty; it must be a JSON document');
@@ -256,13 +258,13 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
           params: request.params as Record<string, string>,
           body: op.body ? request.body : undefined,
           path: target.path,
-          keepable: cacheTarget !== undefined,
+          keepable: keep !== undefined,
         });
         if (result.headers) reply.headers(result.headers);
         if (result.body === undefined) return reply.code(result.status).send();
-        if (cacheTarget !== undefined && version !== undefined && result.status === 200 && result.validUntil !== undefined && !result.headers) {
+        if (keep && result.status === 200 && result.validUntil !== undefined && !result.headers) {
           const parts = encodeJsonParts(result.body);
-          responses!.set(cacheTarget, version, clock.now().getTime(), result.validUntil, parts);
+          keep.cache.set(keep.key, keep.version, clock.now().getTime(), result.validUntil, parts);
           return sendJsonParts(reply, 200, parts);
         }
         return sendJson(reply, result.status, result.body);

@@ -51,7 +51,7 @@ export class AppsRepository {
     ids = ids.filter((id) => !id.includes('\u0000'));
     if (ids.length === 0) return [];
     if (db === this.db && this.version) {
-      const { byId, sorted } = await this.currentSnapshot(this.version);
+      const { byId, sorted } = await this.currentSnapshot(this.version());
       const wanted = new Set(ids);
       // the snapshot is in id order: a page's hundred apps of a few hundred are picked from it
       // without sorting; a few of many are looked up and sorted
@@ -69,8 +69,7 @@ export class AppsRepository {
    * under a version no later than what it holds. Apps are few (those of one team), so a reload is
    * cheap. PostgreSQL has no such version; there other instances write too, and every request reads.
    */
-  private async currentSnapshot(currentVersion: () => string): Promise<AppSnapshot> {
-    const version = currentVersion();
+  private async currentSnapshot(version: string): Promise<AppSnapshot> {
     if (this.snapshot?.version !== version) {
       const sorted = await this.list();
       this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
