@@ -17,7 +17,7 @@
  * the rows of unrelated requests in one transaction could deadlock against another instance):
  * run() is a plain transaction per unit.
  */
-import { sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Transaction } from 'kysely';
 import type { Db } from './database.js';
 import type { Database } from './schema.js';
 
@@ -34,6 +34,11 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** How many units one transaction takes at most; the rest wait for the next one. */
 export const MAX_BATCH = 256;
+
+// One name serves every unit: each savepoint is released before the next is opened.
+const SAVEPOINT = CompiledQuery.raw('savepoint group_commit_unit');
+const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('rollback to group_commit_unit');
+const RELEASE_SAVEPOINT = CompiledQuery.raw('release group_commit_unit');
 
 export class GroupCommit {
   private readonly maxBatch: number;
@@ -80,21 +85,20 @@ export class GroupCommit {
       } else {
         await this.db.kysely.transaction().execute(async (trx) => {
           for (const unit of batch) {
-            // One name serves every unit: each savepoint is released before the next is opened.
-            await sql`savepoint group_commit_unit`.execute(trx);
+            await trx.executeQuery(SAVEPOINT);
             try {
               outcomes.push({ ok: true, value: await unit.work(trx) });
             } catch (error) {
               outcomes.push({ ok: false, error });
               try {
-                await sql`rollback to group_commit_unit`.execute(trx);
+                await trx.executeQuery(ROLLBACK_TO_SAVEPOINT);
               } catch {
                 // SQLite rolled the whole transaction back itself (disk full, I/O error): the units
                 // before this one are lost as well, so the batch fails with the error that caused it.
                 throw error;
               }
             }
-            await sql`release group_commit_unit`.execute(trx);
+            await trx.executeQuery(RELEASE_SAVEPOINT);
           }
         });
       }

@@ -5,6 +5,7 @@
  * rarely wait for the same row lock; the count is the sum of the shards.
  */
 import { sql, type Expression } from 'kysely';
+import { PreparedQuery } from './prepared.js';
 import type { Executor } from './schema.js';
 
 export type CountedTable = 'user_invitations';
@@ -15,12 +16,18 @@ const SHARDS = 16;
 export async function addToRowCount(trx: Executor, table: CountedTable, delta: number): Promise<void> {
   if (delta === 0) return;
   const shard = Math.floor(Math.random() * SHARDS);
-  await trx
-    .insertInto('row_counts')
-    .values({ table_name: table, shard, n: delta })
-    .onConflict((oc) => oc.columns(['table_name', 'shard']).doUpdateSet({ n: sql`row_counts.n + ${delta}` }))
-    .execute();
+  await addToShard.execute(trx, null, [table, shard, delta]);
 }
+
+/** Arguments: table, shard, delta. */
+const addToShard = new PreparedQuery<null>(
+  (db, arg) =>
+    db
+      .insertInto('row_counts')
+      .values({ table_name: arg(0), shard: arg(1), n: arg(2) })
+      .onConflict((oc) => oc.columns(['table_name', 'shard']).doUpdateSet({ n: sql`row_counts.n + ${arg(2)}` })),
+  () => 3,
+);
 
 /** The table's row count as a scalar subquery. */
 export function rowCount(table: CountedTable): Expression<number> {

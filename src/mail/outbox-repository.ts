@@ -2,9 +2,19 @@
 import { sql, type Kysely } from 'kysely';
 import type { GroupCommit } from '../db/group-commit.js';
 import { isPostgres } from '../db/locks.js';
+import { everyColumn, PreparedInsert } from '../db/prepared.js';
 import type { Database, Executor, MailOutboxTable, MailStatus } from '../db/schema.js';
 
 export type OutboxRow = MailOutboxTable;
+
+/** Built once (../db/prepared.ts): every create writes its message. */
+const insertMessage = new PreparedInsert<OutboxRow>(
+  'mail_outbox',
+  everyColumn<OutboxRow>({
+    id: true, invitation_id: true, recipient: true, subject: true, text_body: true, html_body: true, activation_link: true, status: true,
+    attempts: true, next_attempt_at: true, claimed_until: true, last_error: true, created_at: true, sent_at: true,
+  }),
+);
 
 export class OutboxRepository {
   constructor(
@@ -13,7 +23,7 @@ export class OutboxRepository {
   ) {}
 
   async insert(trx: Executor, row: OutboxRow): Promise<void> {
-    await trx.insertInto('mail_outbox').values(row).execute();
+    await insertMessage.execute(trx, [row]);
   }
 
   async find(id: string): Promise<OutboxRow | undefined> {

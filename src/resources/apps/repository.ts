@@ -1,9 +1,21 @@
 /** All SQL about apps. */
 import type { Kysely } from 'kysely';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '../../db/keyset.js';
+import { PreparedQuery } from '../../db/prepared.js';
 import type { AppTable, Database, Executor } from '../../db/schema.js';
 
 export type AppRow = AppTable;
+
+/** The apps of `count` ids, in id order; built once per count (../../db/prepared.ts): creates run it. */
+const appsByIds = new PreparedQuery<number, AppRow>(
+  (db, arg, count) =>
+    db
+      .selectFrom('apps')
+      .selectAll()
+      .where('id', 'in', Array.from({ length: count }, (_, i) => arg(i)))
+      .orderBy('id'),
+  (count) => count,
+);
 
 export interface AppFilter {
   ids?: readonly string[];
@@ -58,7 +70,7 @@ export class AppsRepository {
       if (wanted.size * 16 >= sorted.length) return sorted.filter((row) => wanted.has(row.id));
       return [...wanted].sort().flatMap((id) => byId.get(id) ?? []);
     }
-    return db.selectFrom('apps').selectAll().where('id', 'in', ids).orderBy('id').execute();
+    return (await appsByIds.execute(db, ids.length, ids)).rows;
   }
 
   /**

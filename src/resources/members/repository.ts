@@ -8,6 +8,7 @@ import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '..
 import type { Database, EmailClaimTable, Executor } from '../../db/schema.js';
 import type { SortValue } from '../../jsonapi/cursor.js';
 import { rowCount, type CountedTable } from '../../db/row-counts.js';
+import { PreparedQuery } from '../../db/prepared.js';
 
 export type MemberTable = 'users' | 'user_invitations';
 
@@ -169,6 +170,16 @@ export class MemberSql<T extends MemberTable> {
   }
 }
 
+/** Arguments: email key, owner type, owner id. Built once (../../db/prepared.ts): every create runs it. */
+const insertClaim = new PreparedQuery<null>(
+  (db, arg) =>
+    db
+      .insertInto('email_claims')
+      .values({ email_key: arg(0), owner_type: arg(1), owner_id: arg(2) })
+      .onConflict((oc) => oc.column('email_key').doNothing()),
+  () => 3,
+);
+
 /**
  * Email claims: one row per address taken by a pending invitation or a user. The primary key makes
  * a second claim fail, even under concurrency (behavior.md A9).
@@ -176,12 +187,8 @@ export class MemberSql<T extends MemberTable> {
 export const emailClaims = {
   /** Takes the email for an owner; false when someone holds it already. */
   async claim(trx: Executor, emailKey: string, ownerType: EmailClaimTable['owner_type'], ownerId: string): Promise<boolean> {
-    const r = await trx
-      .insertInto('email_claims')
-      .values({ email_key: emailKey, owner_type: ownerType, owner_id: ownerId })
-      .onConflict((oc) => oc.column('email_key').doNothing())
-      .executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
+    const r = await insertClaim.execute(trx, null, [emailKey, ownerType, ownerId]);
+    return Number(r.numAffectedRows ?? 0n) === 1;
   },
 
   async find(trx: Executor, emailKey: string): Promise<EmailClaimTable | undefined> {

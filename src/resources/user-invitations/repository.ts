@@ -5,11 +5,26 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { GroupCommit } from '../../db/group-commit.js';
 import { tryTransactionLock } from '../../db/locks.js';
+import { everyColumn, PreparedInsert } from '../../db/prepared.js';
 import { addToRowCount } from '../../db/row-counts.js';
-import type { Database, Executor, UserInvitationTable } from '../../db/schema.js';
+import type { Database, Executor, UserInvitationRoleTable, UserInvitationTable, UserInvitationVisibleAppTable } from '../../db/schema.js';
 import { emailClaims, INVITATION_TABLES, MemberSql } from '../members/repository.js';
 
 export type InvitationRow = UserInvitationTable;
+
+// A create's inserts, built once (../../db/prepared.ts).
+const insertInvitation = new PreparedInsert<InvitationRow>(
+  'user_invitations',
+  everyColumn<InvitationRow>({
+    id: true, email: true, email_key: true, first_name: true, last_name: true, last_name_key: true, roles: true,
+    all_apps_visible: true, provisioning_allowed: true, created_at: true, expires_at: true, token_hash: true, invited_by: true,
+  }),
+);
+const insertRoles = new PreparedInsert<UserInvitationRoleTable>('user_invitation_roles', everyColumn<UserInvitationRoleTable>({ invitation_id: true, role: true }));
+const insertVisibleApps = new PreparedInsert<UserInvitationVisibleAppTable>(
+  'user_invitation_visible_apps',
+  everyColumn<UserInvitationVisibleAppTable>({ invitation_id: true, app_id: true }),
+);
 
 export const INVITATION_SORT_COLUMNS = { email: 'email_key', lastName: 'last_name_key' } as const;
 
@@ -49,16 +64,11 @@ export class InvitationsRepository {
   }
 
   async insert(trx: Executor, row: InvitationRow, appIds: readonly string[]): Promise<void> {
-    await trx.insertInto('user_invitations').values(row).execute();
+    await insertInvitation.execute(trx, [row]);
     await addToRowCount(trx, 'user_invitations', 1);
     const roles = JSON.parse(row.roles) as string[];
-    await trx.insertInto('user_invitation_roles').values(roles.map((role) => ({ invitation_id: row.id, role }))).execute();
-    if (appIds.length > 0) {
-      await trx
-        .insertInto('user_invitation_visible_apps')
-        .values(appIds.map((app_id) => ({ invitation_id: row.id, app_id })))
-        .execute();
-    }
+    await insertRoles.execute(trx, roles.map((role) => ({ invitation_id: row.id, role })));
+    if (appIds.length > 0) await insertVisibleApps.execute(trx, appIds.map((app_id) => ({ invitation_id: row.id, app_id })));
   }
 
   async findById(db: Executor, id: string): Promise<InvitationRow | undefined> {
