@@ -54,16 +54,19 @@ function compile<R>(query: Compilable<R>, arity: number): Compiled<R> {
 export const MAX_SHAPES = 64;
 
 export class PreparedQuery<Shape, R = unknown> {
-  /** per dialect (the adapter of the Kysely instance), then per shape */
-  private readonly compiled = new WeakMap<DialectAdapter, Map<Shape, Compiled<R>>>();
+  /** per dialect (the adapter of the Kysely instance), then per shape's key */
+  private readonly compiled = new WeakMap<DialectAdapter, Map<unknown, Compiled<R>>>();
 
   /**
    * `build` makes the query of one shape, taking argument i from `arg(i)`; `arity` says how many
-   * arguments a query of that shape takes.
+   * arguments a query of that shape takes. A shape that is not a number or a string (say, which
+   * filters a list has and how many values each) is told apart by `key`: two shapes with the same
+   * key must build the same SQL.
    */
   constructor(
     private readonly build: (db: Executor, arg: Arg, shape: Shape) => Compilable<R>,
     private readonly arity: (shape: Shape) => number,
+    private readonly key: (shape: Shape) => unknown = (shape) => shape,
   ) {}
 
   /** Runs the query of `shape` with `args` on `db` (a Kysely instance or a transaction). */
@@ -71,10 +74,11 @@ export class PreparedQuery<Shape, R = unknown> {
     const adapter = db.getExecutor().adapter;
     let byShape = this.compiled.get(adapter);
     if (!byShape) this.compiled.set(adapter, (byShape = new Map()));
-    let compiled = byShape.get(shape);
+    const key = this.key(shape);
+    let compiled = byShape.get(key);
     if (!compiled) {
       compiled = compile(this.build(db, marker, shape), this.arity(shape));
-      if (byShape.size < MAX_SHAPES) byShape.set(shape, compiled);
+      if (byShape.size < MAX_SHAPES) byShape.set(key, compiled);
     }
     if (args.length !== this.arity(shape)) throw new Error(`a prepared query takes ${this.arity(shape)} arguments, got ${args.length}`);
     const parameters = compiled.slots.map((slot) => (typeof slot === 'number' ? args[slot] : slot.constant));

@@ -3,7 +3,7 @@
  * not accepted yet): a row with a lower-cased email key, a roles table and a visible-apps table of
  * the same shape under other names (MemberTables), and a claim on their email address.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Compilable, type Kysely } from 'kysely';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '../../db/keyset.js';
 import type { Database, EmailClaimTable, Executor } from '../../db/schema.js';
 import type { SortValue } from '../../jsonapi/cursor.js';
@@ -53,6 +53,59 @@ export interface MemberFilter {
   pendingAt?: string;
 }
 
+/**
+ * A list query's shape: which filters it has and how many values each (-1: absent), its sort, and
+ * whether it starts after a position. Queries of one shape differ only in their arguments, so each
+ * shape is built once (../../db/prepared.ts); filterArgs() and boundFilter() agree on the order.
+ */
+interface ListShape {
+  pending: boolean;
+  emails: number;
+  roles: number;
+  apps: number;
+  sort: readonly SortColumn[];
+  after: boolean;
+}
+
+function listShape(filter: MemberFilter, sort: readonly SortColumn[] = [], after?: KeysetPosition): ListShape {
+  return {
+    pending: filter.pendingAt !== undefined,
+    emails: filter.emailKeys?.length ?? -1,
+    roles: filter.roles?.length ?? -1,
+    apps: filter.appIds?.length ?? -1,
+    sort,
+    after: after !== undefined,
+  };
+}
+
+function listShapeKey(shape: ListShape): string {
+  const sort = shape.sort.map((s) => `${s.column}${s.desc ? '-' : '+'}`).join(',');
+  return `${shape.pending ? 1 : 0}|${shape.emails}|${shape.roles}|${shape.apps}|${sort}|${shape.after ? 1 : 0}`;
+}
+
+/** How many arguments a filter of `shape` takes. */
+function filterArity(shape: ListShape): number {
+  return (shape.pending ? 1 : 0) + Math.max(shape.emails, 0) + Math.max(shape.roles, 0) + Math.max(shape.apps, 0);
+}
+
+/** A filter's values as arguments: pendingAt, the emails, the roles, the apps. */
+function filterArgs(filter: MemberFilter): unknown[] {
+  return [...(filter.pendingAt !== undefined ? [filter.pendingAt] : []), ...(filter.emailKeys ?? []), ...(filter.roles ?? []), ...(filter.appIds ?? [])];
+}
+
+/** A filter of `shape` whose values are arguments taken in filterArgs() order from `next`. */
+function boundFilter(shape: ListShape, next: () => never): MemberFilter {
+  const values = (count: number) => (count < 0 ? undefined : Array.from({ length: count }, () => next()));
+  return {
+    pendingAt: shape.pending ? next() : undefined,
+    emailKeys: values(shape.emails),
+    roles: values(shape.roles),
+    appIds: values(shape.apps),
+  };
+}
+
+type PageRow = { id: string } & Record<string, SortValue>;
+
 export interface VisibleAppsSlice {
   ids: string[];
   total: number;
@@ -60,10 +113,56 @@ export interface VisibleAppsSlice {
 
 /** Lists, counts and visible apps of one kind of member, on the tables `t` names. */
 export class MemberSql<T extends MemberTable> {
+  // Every list request runs these; each is built once per shape (../../db/prepared.ts).
+  private readonly pageQuery: PreparedQuery<ListShape, PageRow>;
+  private readonly countQuery: PreparedQuery<ListShape, { n: number | string }>;
+  private readonly byIdsQuery: PreparedQuery<number, Database[T]>;
+  private readonly slicesQuery: PreparedQuery<number, { owner_id: string; app_id: string }>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly t: MemberTables<T>,
-  ) {}
+  ) {
+    this.pageQuery = new PreparedQuery(
+      (_, arg, shape) => {
+        let i = 0;
+        const next = () => arg(i++);
+        const filter = boundFilter(shape, next);
+        const after = shape.after ? { keys: shape.sort.map(() => next()), id: next() } : undefined;
+        return this.pageBuilder(filter, shape.sort, after, next());
+      },
+      (shape) => filterArity(shape) + (shape.after ? shape.sort.length + 1 : 0) + 1,
+      listShapeKey,
+    );
+    this.countQuery = new PreparedQuery(
+      (_, arg, shape) => {
+        let i = 0;
+        return this.countBuilder(boundFilter(shape, () => arg(i++)));
+      },
+      filterArity,
+      listShapeKey,
+    );
+    this.byIdsQuery = new PreparedQuery(
+      (_, arg, count) =>
+        this.db
+          .selectFrom(this.db.dynamic.table(this.t.table).as('m'))
+          .selectAll('m')
+          .where(sql.ref('m.id'), 'in', Array.from({ length: count }, (_, i) => arg(i))) as unknown as Compilable<Database[T]>,
+      (count) => count,
+    );
+    this.slicesQuery = new PreparedQuery(
+      (_, arg, count) => {
+        const owner = sql.ref<string>(`v.${this.t.owner}`);
+        return this.db
+          .selectFrom(this.db.dynamic.table(this.t.apps).as('v'))
+          .select([owner.as('owner_id'), 'v.app_id'])
+          .where(owner, 'in', Array.from({ length: count }, (_, i) => arg(i)))
+          .orderBy(owner)
+          .orderBy('v.app_id');
+      },
+      (count) => count,
+    );
+  }
 
   private filtered(filter: MemberFilter) {
     const { t } = this;
@@ -89,35 +188,40 @@ export class MemberSql<T extends MemberTable> {
    * Up to `limit + 1` members after `after`, in keyset order (the extra one says a page follows):
    * their ids and sort keys only, which the indexes hold; the rows are read by findByIds().
    */
-  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Array<{ id: string } & Record<string, SortValue>>> {
+  async page(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<PageRow[]> {
+    const args = [...filterArgs(filter), ...(after ? [...after.keys, after.id] : []), limit + 1];
+    return (await this.pageQuery.execute(this.db, listShape(filter, sort, after), args)).rows;
+  }
+
+  private pageBuilder(filter: MemberFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limitPlusOne: number) {
     const qualified = sort.map((s) => ({ column: `m.${s.column}`, desc: s.desc }));
     let q = this.filtered(filter).select([sql.ref<string>('m.id').as('id'), ...sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column))]);
     if (after) q = q.where(afterPosition(qualified, 'm.id', after));
-    const rows = await q.orderBy(orderBy(qualified, 'm.id')).limit(limit + 1).execute();
-    return rows as Array<{ id: string } & Record<string, SortValue>>;
+    return q.orderBy(orderBy(qualified, 'm.id')).limit(limitPlusOne) as unknown as Compilable<PageRow>;
   }
 
   /** The members with these ids, in no particular order (ids that name none are left out). */
   async findByIds(ids: readonly string[]): Promise<Database[T][]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.selectFrom(this.db.dynamic.table(this.t.table).as('m')).selectAll('m').where(sql.ref('m.id'), 'in', ids).execute();
     // the table named by t.table holds rows of Database[T]; the dynamic table only hides that
-    return rows as Database[T][];
+    return (await this.byIdsQuery.execute(this.db, ids.length, ids)).rows;
   }
 
   async count(filter: MemberFilter): Promise<number> {
+    const { rows } = await this.countQuery.execute(this.db, listShape(filter), filterArgs(filter));
+    return Number(rows[0]!.n);
+  }
+
+  private countBuilder(filter: MemberFilter): Compilable<{ n: number | string }> {
     const { pendingAt, ...narrowing } = filter;
     if (pendingAt !== undefined && this.t.counter && Object.values(narrowing).every((v) => v === undefined)) {
       // All pending members: the table's row counter (src/db/row-counts.ts) minus the expired rows,
       // which are few (the sweeper buries them). Counting `expires_at > now` instead reads an index
       // entry per pending invitation: 16 ms a request at a million.
-      const { rows } = await sql<{ n: number | string }>`select ${rowCount(this.t.counter)} - (select count(*) from ${sql.table(this.t.table)} where expires_at <= ${pendingAt}) as n`.execute(this.db);
-      return Number(rows[0]!.n);
+      const raw = sql<{ n: number | string }>`select ${rowCount(this.t.counter)} - (select count(*) from ${sql.table(this.t.table)} where expires_at <= ${pendingAt}) as n`;
+      return { compile: () => raw.compile(this.db) };
     }
-    const row = await this.filtered(filter)
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return this.filtered(filter).select((eb) => eb.fn.countAll<number | string>().as('n'));
   }
 
   /** For each member, its first `limit` visible app ids (by id) and how many it has. */
@@ -125,14 +229,7 @@ export class MemberSql<T extends MemberTable> {
     const out = new Map<string, VisibleAppsSlice>();
     for (const id of ownerIds) out.set(id, { ids: [], total: 0 });
     if (ownerIds.length === 0) return out;
-    const owner = sql.ref<string>(`v.${this.t.owner}`);
-    const rows = await this.db
-      .selectFrom(this.db.dynamic.table(this.t.apps).as('v'))
-      .select([owner.as('owner_id'), 'v.app_id'])
-      .where(owner, 'in', ownerIds)
-      .orderBy(owner)
-      .orderBy('v.app_id')
-      .execute();
+    const { rows } = await this.slicesQuery.execute(this.db, ownerIds.length, ownerIds);
     for (const r of rows) {
       const slice = out.get(r.owner_id)!;
       slice.total++;

@@ -5,7 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { GroupCommit } from '../../db/group-commit.js';
 import { tryTransactionLock } from '../../db/locks.js';
-import { everyColumn, PreparedInsert } from '../../db/prepared.js';
+import { everyColumn, PreparedInsert, PreparedQuery } from '../../db/prepared.js';
 import { addToRowCount } from '../../db/row-counts.js';
 import type { Database, Executor, UserInvitationRoleTable, UserInvitationTable, UserInvitationVisibleAppTable } from '../../db/schema.js';
 import { emailClaims, INVITATION_TABLES, MemberSql } from '../members/repository.js';
@@ -24,6 +24,12 @@ const insertRoles = new PreparedInsert<UserInvitationRoleTable>('user_invitation
 const insertVisibleApps = new PreparedInsert<UserInvitationVisibleAppTable>(
   'user_invitation_visible_apps',
   everyColumn<UserInvitationVisibleAppTable>({ invitation_id: true, app_id: true }),
+);
+
+/** Argument: the instant. Every list of invitations that may be kept runs it. */
+const nextExpiry = new PreparedQuery<null, { expires_at: string }>(
+  (db, arg) => db.selectFrom('user_invitations').select('expires_at').where('expires_at', '>', arg(0)).orderBy('expires_at').limit(1),
+  () => 1,
 );
 
 export const INVITATION_SORT_COLUMNS = { email: 'email_key', lastName: 'last_name_key' } as const;
@@ -53,14 +59,7 @@ export class InvitationsRepository {
 
   /** The earliest `expires_at` after `at`, if an invitation expires after it (an index seek). */
   async nextExpiry(at: string): Promise<string | undefined> {
-    const row = await this.db
-      .selectFrom('user_invitations')
-      .select('expires_at')
-      .where('expires_at', '>', at)
-      .orderBy('expires_at')
-      .limit(1)
-      .executeTakeFirst();
-    return row?.expires_at;
+    return (await nextExpiry.execute(this.db, null, [at])).rows[0]?.expires_at;
   }
 
   async insert(trx: Executor, row: InvitationRow, appIds: readonly string[]): Promise<void> {
