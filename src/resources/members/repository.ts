@@ -67,6 +67,13 @@ interface ListShape {
   after: boolean;
 }
 
+/**
+ * The filter's fields, each of which listShape(), filterArgs() and boundFilter() must handle: a
+ * field added to MemberFilter fails to compile here until they do (else a prepared list would
+ * silently drop it).
+ */
+export const LIST_FILTER_FIELDS: Record<keyof MemberFilter, true> = { pendingAt: true, emailKeys: true, roles: true, appIds: true };
+
 function listShape(filter: MemberFilter, sort: readonly SortColumn[] = [], after?: KeysetPosition): ListShape {
   return {
     pending: filter.pendingAt !== undefined,
