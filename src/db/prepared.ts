@@ -16,6 +16,11 @@ import type { Database, Executor } from './schema.js';
 /** A query's argument `index`, as a placeholder that fits any column (it is replaced before the query runs). */
 export type Arg = (index: number) => never;
 
+/** Arguments 0 to count - 1, as a list (an IN list of as many values as the shape says). */
+export function firstArgs(arg: Arg, count: number): never[] {
+  return Array.from({ length: count }, (_, i) => arg(i));
+}
+
 const MARK = '\u0000asc-access-argument:';
 
 function marker(index: number): never {

@@ -1,7 +1,7 @@
 /** All SQL about apps. */
 import type { Kysely } from 'kysely';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '../../db/keyset.js';
-import { PreparedQuery } from '../../db/prepared.js';
+import { firstArgs, PreparedQuery } from '../../db/prepared.js';
 import type { AppTable, Database, Executor } from '../../db/schema.js';
 
 export type AppRow = AppTable;
@@ -12,7 +12,7 @@ const appsByIds = new PreparedQuery<number, AppRow>(
     db
       .selectFrom('apps')
       .selectAll()
-      .where('id', 'in', Array.from({ length: count }, (_, i) => arg(i)))
+      .where('id', 'in', firstArgs(arg, count))
       .orderBy('id'),
   (count) => count,
 );

@@ -8,7 +8,7 @@ import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '..
 import type { Database, EmailClaimTable, Executor } from '../../db/schema.js';
 import type { SortValue } from '../../jsonapi/cursor.js';
 import { rowCount, type CountedTable } from '../../db/row-counts.js';
-import { PreparedQuery } from '../../db/prepared.js';
+import { firstArgs, PreparedQuery } from '../../db/prepared.js';
 
 export type MemberTable = 'users' | 'user_invitations';
 
@@ -154,7 +154,7 @@ export class MemberSql<T extends MemberTable> {
         this.db
           .selectFrom(this.db.dynamic.table(this.t.table).as('m'))
           .selectAll('m')
-          .where(sql.ref('m.id'), 'in', Array.from({ length: count }, (_, i) => arg(i))) as unknown as Compilable<Database[T]>,
+          .where(sql.ref('m.id'), 'in', firstArgs(arg, count)) as unknown as Compilable<Database[T]>,
       (count) => count,
     );
     this.slicesQuery = new PreparedQuery(
@@ -163,7 +163,7 @@ export class MemberSql<T extends MemberTable> {
         return this.db
           .selectFrom(this.db.dynamic.table(this.t.apps).as('v'))
           .select([owner.as('owner_id'), 'v.app_id'])
-          .where(owner, 'in', Array.from({ length: count }, (_, i) => arg(i)))
+          .where(owner, 'in', firstArgs(arg, count))
           .orderBy(owner)
           .orderBy('v.app_id');
       },
