@@ -44,6 +44,8 @@ import { AppJsonCache } from './resources/apps/json-cache.js';
  * type lacks, so `application/json; charset=utf-8` (which we do send) is offered explicitly.
  */
 const ACCEPTABLE_TYPES = ['application/json', 'application/json; charset=utf-8'];
+/** Accept headers that clients send most and that need no negotiation to be accepted. */
+const ACCEPTED_AS_SENT = new Set(['application/json', '*/*', 'application/json; charset=utf-8']);
 
 export interface Services {
   keys: KeysService;
@@ -173,8 +175,9 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     }
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   app.setErrorHandler((err: unknown, request, reply) => {
@@ -222,7 +225,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
       if (params.id?.includes('\u0000')) throw errors.notFound(spec.path.split('/')[2] ?? '', params.id);
       const principal = await admit(request, reply);
       const accept = request.headers.accept;
-      if (accept !== undefined && accept.trim() !== '' && !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)) {
+      if (accept !== undefined && !ACCEPTED_AS_SENT.has(accept) && accept.trim() !== '' && !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)) {
         return reply
           .code(406)
           .type('text/plain')
