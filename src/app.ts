@@ -45,7 +45,7 @@ import { AppJsonCache } from './resources/apps/json-cache.js';
  */
 const ACCEPTABLE_TYPES = ['application/json', 'application/json; charset=utf-8'];
 /** Accept headers that clients send most and that need no negotiation to be accepted. */
-const ACCEPTED_AS_SENT = new Set(['application/json', '*/*', 'application/json; charset=utf-8']);
+const ACCEPTED_AS_SENT = new Set([...ACCEPTABLE_TYPES, '*/*']);
 
 export interface Services {
   keys: KeysService;

@@ -103,10 +103,10 @@ export class Authenticator {
 
   /**
    * The token's claims when its signature verifies with `key` and it is valid at `now`
-   * (algorithm, audience, exp and nbf as jose checks them); undefined otherwise.
+   * (algorithm, audience, exp and nbf as jose checks them); undefined otherwise. `known`: what
+   * verifying this token text found before, if anything.
    */
-  private async verify(token: string, key: ApiKey, now: Date): Promise<JWTPayload | undefined> {
-    const known = this.verified.get(token);
+  private async verify(token: string, known: VerifiedToken | undefined, key: ApiKey, now: Date): Promise<JWTPayload | undefined> {
     if (known && known.keyId === key.id && known.publicKeyPem === key.publicKeyPem) {
       // what jose checks against the clock, checked again: exp strictly after now, nbf not after it
       const nowSeconds = Math.floor(now.getTime() / 1000);
@@ -155,7 +155,8 @@ export class Authenticator {
 
     // A token verified before had an ES256 header naming the key it verified with, and the same
     // text has the same header: only a token not seen yet is decoded here.
-    let kid: unknown = this.verified.get(token)?.keyId;
+    const known = this.verified.get(token);
+    let kid: unknown = known?.keyId;
     if (kid === undefined) {
       try {
         const header = decodeProtectedHeader(token);
@@ -172,7 +173,7 @@ export class Authenticator {
 
     const now = this.clock.now();
     const nowSeconds = Math.floor(now.getTime() / 1000);
-    const payload = await this.verify(token, key, now);
+    const payload = await this.verify(token, known, key, now);
     if (!payload) throw fail();
     const exp = payload.exp!;
     const iat = payload.iat;
