@@ -720,7 +720,15 @@ describe('fuzzing the HTTP surface', () => {
           fc.pre(target !== undefined);
           const r = await s.call('DELETE', target!);
           expectApiAnswer(r, `DELETE ${target}`);
-          expect([404, 405], `DELETE ${target}`).toContain(r.status);
+          // a raw id with '?' in it ends the path: what follows is a query, and DELETE defines no
+          // parameters, so a named one is a 400 PARAMETER_ERROR
+          const query = new URL(s.baseUrl + target!).searchParams;
+          if (r.status === 400) {
+            expect([...query.keys()].length, `DELETE ${target}`).toBeGreaterThan(0);
+            expect(r.body.errors[0].code, `DELETE ${target}`).toMatch(/^PARAMETER_ERROR/);
+          } else {
+            expect([404, 405], `DELETE ${target}`).toContain(r.status);
+          }
         }),
         { numRuns: RUNS },
       );
