@@ -76,16 +76,17 @@ export class PreparedQuery<Shape, R = unknown> {
 
   /** Runs the query of `shape` with `args` on `db` (a Kysely instance or a transaction). */
   async execute(db: Executor, shape: Shape, args: readonly unknown[]): Promise<QueryResult<R>> {
+    const arity = this.arity(shape);
+    if (args.length !== arity) throw new Error(`a prepared query takes ${arity} arguments, got ${args.length}`);
     const adapter = db.getExecutor().adapter;
     let byShape = this.compiled.get(adapter);
     if (!byShape) this.compiled.set(adapter, (byShape = new Map()));
     const key = this.key(shape);
     let compiled = byShape.get(key);
     if (!compiled) {
-      compiled = compile(this.build(db, marker, shape), this.arity(shape));
+      compiled = compile(this.build(db, marker, shape), arity);
       if (byShape.size < MAX_SHAPES) byShape.set(key, compiled);
     }
-    if (args.length !== this.arity(shape)) throw new Error(`a prepared query takes ${this.arity(shape)} arguments, got ${args.length}`);
     const parameters = compiled.slots.map((slot) => (typeof slot === 'number' ? args[slot] : slot.constant));
     return db.executeQuery<R>({ ...compiled.template, parameters });
   }
