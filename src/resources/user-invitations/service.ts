@@ -2,8 +2,7 @@
  * Apple's rules for user invitations (behavior.md A6, A8-A14). Holds no SQL and no HTTP: it takes
  * validated query values and request documents and returns domain objects or throws ApiErrors.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
 import { resolveAccess } from '../../domain/access.js';
@@ -15,6 +14,7 @@ import { checkMembers, readResourceObject } from '../../jsonapi/request-document
 import type { AppRow, AppsRepository } from '../apps/repository.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { renderInvitationMail } from '../../mail/templates.js';
+import { randomBytesPooled, uuidV7 } from '../../random.js';
 import { emailClaims } from '../members/repository.js';
 import { MemberReads, unknownAppProblems } from '../members/service.js';
 import type { InvitationRow, InvitationsRepository } from './repository.js';
@@ -77,7 +77,7 @@ export function checkName(name: string, raw: unknown, problems: ApiError[]): str
 
 /** Activation tokens: 256 random bits, sent in the link, stored only as a SHA-256 hash. */
 export function newActivationToken(): string {
-  return randomBytes(32).toString('base64url');
+  return randomBytesPooled(32).toString('base64url');
 }
 
 export function hashToken(token: string): string {
@@ -159,7 +159,7 @@ export class InvitationsService {
       // Time-ordered (UUID version 7): creates append to the id-keyed indexes (the primary key,
       // list order, roles, visible apps) instead of each dirtying a random page of every one of
       // them, so a group commit writes a few pages rather than hundreds.
-      id: uuidv7(),
+      id: uuidV7(),
       email,
       email_key: email.toLowerCase(),
       first_name: firstName,
@@ -197,7 +197,7 @@ export class InvitationsService {
         link,
       });
       await this.outbox.insert(trx, {
-        id: uuidv7(),
+        id: uuidV7(),
         invitation_id: row.id,
         recipient: email,
         subject: mail.subject,
