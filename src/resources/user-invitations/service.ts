@@ -2,7 +2,7 @@
  * Apple's rules for user invitations (behavior.md A6, A8-A14). Holds no SQL and no HTTP: it takes
  * validated query values and request documents and returns domain objects or throws ApiErrors.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
 import { resolveAccess } from '../../domain/access.js';
@@ -81,7 +81,7 @@ export function newActivationToken(): string {
 }
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 export interface InvitationMailSettings {
