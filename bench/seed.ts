@@ -13,7 +13,7 @@ import { openDatabase, sqliteFile } from '../src/db/database.js';
 import { resolveAccess } from '../src/domain/access.js';
 import { ALL_APPS_ROLES } from '../src/domain/roles.js';
 import type { ApiError } from '../src/errors/api-error.js';
-import { renderInvitationMail } from '../src/mail/templates.js';
+import { invitationSubject, mailTemplateData, type InvitationMailInput } from '../src/mail/templates.js';
 import { hashToken, INVITATION_LIFETIME_MS } from '../src/resources/user-invitations/service.js';
 import { emailFor, fakeApps, FIRST_NAMES, LAST_NAMES, Random, ROLE_SETS, type FakeApp } from './fixtures.js';
 
@@ -113,7 +113,7 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
   const insertClaim = raw.prepare(sqlInsert('email_claims', ['email_key', 'owner_type', 'owner_id']));
   const insertMail = raw.prepare(
     sqlInsert('mail_outbox', [
-      'id', 'invitation_id', 'recipient', 'subject', 'text_body', 'html_body', 'activation_link', 'status',
+      'id', 'invitation_id', 'recipient', 'subject', 'text_body', 'html_body', 'template_data', 'activation_link', 'status',
       'attempts', 'next_attempt_at', 'claimed_until', 'last_error', 'created_at', 'sent_at',
     ]),
   );
@@ -157,7 +157,8 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
     for (const appId of access.visibleAppIds) insertVisibleApp.run(id, appId);
     insertClaim.run(emailKey, 'invitation', id);
     const link = `${options.publicUrl}/activate/${token}`;
-    const mail = renderInvitationMail({
+    // as the service writes it: the data the message is rendered from (migration 008)
+    const mail: InvitationMailInput = {
       teamName: TEAM_NAME,
       invitedBy,
       firstName,
@@ -167,10 +168,10 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
       apps: access.allAppsVisible ? null : chosen.map((a) => a.name),
       expiresAt,
       link,
-    });
+    };
     // already delivered to the mail log: the server's mail worker finds nothing to do
     insertMail.run(
-      uuidv7({ msecs: createdAt.getTime() }), id, email, mail.subject, mail.text, mail.html, link, 'logged', 1, createdAt.toISOString(), null, null,
+      uuidv7({ msecs: createdAt.getTime() }), id, email, invitationSubject(TEAM_NAME), '', '', mailTemplateData(mail), link, 'logged', 1, createdAt.toISOString(), null, null,
       createdAt.toISOString(), createdAt.toISOString(),
     );
     counts.user_invitations!++;

@@ -16,6 +16,7 @@ import { KeyError } from '../keys/service.js';
 import { UserInputError, type User } from '../resources/users/service.js';
 import { keyIdFromFileName, mintToken } from '../keys/token.js';
 import type { OutboxRow } from '../mail/outbox-repository.js';
+import { renderOutboxMail } from '../mail/templates.js';
 import { startServer } from '../server.js';
 
 const USAGE = `Usage: asc-access <command> [options]
@@ -203,7 +204,10 @@ function mailView(m: OutboxRow, full: boolean): Record<string, unknown> {
     nextAttemptAt: m.status === 'pending' ? m.next_attempt_at : null,
     lastError: m.last_error,
   };
-  if (full) Object.assign(view, { textBody: m.text_body, htmlBody: m.html_body });
+  if (full) {
+    const mail = renderOutboxMail(m);
+    Object.assign(view, { textBody: mail.text, htmlBody: mail.html });
+  }
   return view;
 }
 
@@ -232,7 +236,7 @@ async function mailCommand(config: Config, args: string[], out: Out): Promise<vo
       const head = ['id', 'invitationId', 'recipient', 'subject', 'status', 'attempts', 'activationLink', 'createdAt', 'sentAt', 'nextAttemptAt', 'lastError']
         .filter((k) => view[k] !== null && view[k] !== undefined)
         .map((k) => `${`${k}:`.padEnd(16)}${String(view[k])}`);
-      out([...head, '', m.text_body].join('\n'), view);
+      out([...head, '', String(view.textBody)].join('\n'), view);
     } else {
       throw new UsageError(`unknown mail command '${sub ?? ''}'`);
     }

@@ -116,8 +116,11 @@ export interface MailOutboxTable {
   invitation_id: string | null;
   recipient: string;
   subject: string;
+  /** the rendered message of rows written before migration 008; '' where template_data is set */
   text_body: string;
   html_body: string;
+  /** what the message is rendered from (mail/templates.ts, mailTemplateData); null before 008 */
+  template_data: string | null;
   activation_link: string | null;
   status: MailStatus;
   attempts: number;

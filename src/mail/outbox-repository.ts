@@ -11,7 +11,7 @@ export type OutboxRow = MailOutboxTable;
 const insertMessage = new PreparedInsert<OutboxRow>(
   'mail_outbox',
   everyColumn<OutboxRow>({
-    id: true, invitation_id: true, recipient: true, subject: true, text_body: true, html_body: true, activation_link: true, status: true,
+    id: true, invitation_id: true, recipient: true, subject: true, text_body: true, html_body: true, template_data: true, activation_link: true, status: true,
     attempts: true, next_attempt_at: true, claimed_until: true, last_error: true, created_at: true, sent_at: true,
   }),
 );

@@ -37,13 +37,36 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
 
+/** The subject of an invitation email (also kept in the mail log's row, for listing). */
+export function invitationSubject(teamName: string): string {
+  return oneLine(`You're invited to join ${teamName} on App Store Connect`);
+}
+
+/**
+ * What the outbox keeps of a message (its `template_data`): the input it is rendered from, as
+ * JSON. A few hundred bytes instead of the 2 KB of its text and HTML (migration 008).
+ */
+export function mailTemplateData(m: InvitationMailInput): string {
+  return JSON.stringify({ ...m, expiresAt: m.expiresAt.toISOString() });
+}
+
+/**
+ * A message of the outbox as it is sent and shown: rendered from its data, or, for a row written
+ * before migration 008, the text and HTML it holds.
+ */
+export function renderOutboxMail(row: { subject: string; text_body: string; html_body: string; template_data: string | null }): RenderedMail {
+  if (row.template_data === null) return { subject: row.subject, text: row.text_body, html: row.html_body };
+  const data = JSON.parse(row.template_data) as Omit<InvitationMailInput, 'expiresAt'> & { expiresAt: string };
+  return renderInvitationMail({ ...data, expiresAt: new Date(data.expiresAt) });
+}
+
 export function renderInvitationMail(m: InvitationMailInput): RenderedMail {
   const name = `${m.firstName} ${m.lastName}`;
   // apps by name, so that the email reads the same whatever order the ids came in
   const apps = m.apps === null ? 'All apps' : m.apps.length === 0 ? 'No apps yet' : [...m.apps].sort((a, b) => a.localeCompare(b, 'en')).join(', ');
   const roles = rolesInWords(m.roles);
   const expires = formatExpiry(m.expiresAt);
-  const subject = oneLine(`You're invited to join ${m.teamName} on App Store Connect`);
+  const subject = invitationSubject(m.teamName);
   const by = m.invitedBy ? ` by ${m.invitedBy}` : '';
   const text = [
     `Dear ${name},`,

@@ -5,6 +5,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { FastifyBaseLogger } from 'fastify';
 import type { OutboxRow } from './outbox-repository.js';
+import { renderOutboxMail } from './templates.js';
 
 export interface MailTransport {
   /** 'sent' for real delivery, 'logged' for the mail log */
@@ -50,15 +51,16 @@ export class SmtpTransport implements MailTransport {
   }
 
   async deliver(m: OutboxRow): Promise<void> {
+    const mail = renderOutboxMail(m);
     await this.transporter.sendMail({
       from: this.from,
       // an address object, not a string: a string would be parsed as an address list
       to: { name: '', address: m.recipient },
       envelope: { from: this.from, to: [m.recipient] },
       // one line whatever it holds (templates make it so; nodemailer encodes it as a header word)
-      subject: m.subject.replace(/[\r\n]+/g, ' '),
-      text: m.text_body,
-      html: m.html_body,
+      subject: mail.subject.replace(/[\r\n]+/g, ' '),
+      text: mail.text,
+      html: mail.html,
       messageId: messageIdFor(m.id, this.from),
       disableFileAccess: true,
       disableUrlAccess: true,

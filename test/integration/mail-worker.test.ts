@@ -14,6 +14,7 @@ import { openDatabase, type Db } from '../../src/db/database.js';
 import type { OutboxRow } from '../../src/mail/outbox-repository.js';
 import type { MailTransport } from '../../src/mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from '../../src/mail/worker.js';
+import { renderOutboxMail } from '../../src/mail/templates.js';
 import { invitationBody, PUBLIC_URL, testConfig } from '../helpers/harness.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -129,6 +130,13 @@ describe('the outbox', () => {
       sent_at: null,
     });
     expect(row!.activation_link).toMatch(new RegExp(`^${PUBLIC_URL}/activate/[A-Za-z0-9_-]{43}$`));
+    // the data the message is rendered from, not its rendering (migration 008)
+    expect(row).toMatchObject({ text_body: '', html_body: '' });
+    const mail = renderOutboxMail(row!);
+    expect(mail.subject).toBe(row!.subject);
+    expect(mail.text).toContain(`Email: a@example.com\nRoles: Developer\n`);
+    expect(mail.text).toContain(row!.activation_link);
+    expect(mail.html).toContain(`href="${row!.activation_link}"`);
   });
 
   it('holds no message for a refused invitation (the transaction rolled back)', async () => {

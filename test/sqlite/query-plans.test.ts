@@ -77,6 +77,7 @@ describe('query plans on SQLite', () => {
         subject: 's',
         text_body: 't',
         html_body: 'h',
+        template_data: null,
         activation_link: null,
         status: 'pending',
         attempts: 0,

@@ -7,6 +7,7 @@ import * as m004 from './004-rate-limits.js';
 import * as m005 from './005-row-counts.js';
 import * as m006 from './006-covering-list-indexes.js';
 import * as m007 from './007-mail-by-invitation.js';
+import * as m008 from './008-mail-template-data.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -22,6 +23,7 @@ const migrations: Record<string, DialectMigration> = {
   '005-row-counts': m005,
   '006-covering-list-indexes': m006,
   '007-mail-by-invitation': m007,
+  '008-mail-template-data': m008,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -13,7 +13,7 @@ import { errors } from '../../errors/catalogue.js';
 import { checkMembers, readResourceObject } from '../../jsonapi/request-document.js';
 import type { AppRow, AppsRepository } from '../apps/repository.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
-import { renderInvitationMail } from '../../mail/templates.js';
+import { invitationSubject, mailTemplateData, type InvitationMailInput } from '../../mail/templates.js';
 import { randomBytesPooled, uuidV7 } from '../../random.js';
 import { emailClaims } from '../members/repository.js';
 import { MemberReads, unknownAppProblems } from '../members/service.js';
@@ -185,7 +185,8 @@ export class InvitationsService {
       await this.repo.insert(trx, row, access.visibleAppIds);
       // The email is written in the same transaction: an acknowledged invitation always has its message.
       const link = `${this.mail.publicUrl}/activate/${token}`;
-      const mail = renderInvitationMail({
+      // kept as the data it is rendered from when it is delivered or shown (migration 008)
+      const mail: InvitationMailInput = {
         teamName: this.mail.teamName,
         invitedBy,
         firstName,
@@ -195,14 +196,15 @@ export class InvitationsService {
         apps: access.allAppsVisible ? null : appRows.map((a) => a.name),
         expiresAt: new Date(row.expires_at),
         link,
-      });
+      };
       await this.outbox.insert(trx, {
         id: uuidV7(),
         invitation_id: row.id,
         recipient: email,
-        subject: mail.subject,
-        text_body: mail.text,
-        html_body: mail.html,
+        subject: invitationSubject(mail.teamName),
+        text_body: '',
+        html_body: '',
+        template_data: mailTemplateData(mail),
         activation_link: link,
         status: 'pending',
         attempts: 0,

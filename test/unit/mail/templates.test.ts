@@ -1,6 +1,16 @@
 /** The invitation email's content: both alternatives, plain words, escaping, one-line subject. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatExpiry, renderInvitationMail, rolesInWords, type InvitationMailInput } from '../../../src/mail/templates.js';
+import { USER_ROLES } from '../../../src/domain/roles.js';
+import {
+  formatExpiry,
+  invitationSubject,
+  mailTemplateData,
+  renderInvitationMail,
+  renderOutboxMail,
+  rolesInWords,
+  type InvitationMailInput,
+} from '../../../src/mail/templates.js';
 
 const LINK = 'https://asc.example.test/activate/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde';
 
@@ -92,5 +102,41 @@ describe('renderInvitationMail', () => {
       const { subject } = renderInvitationMail(input({ teamName }));
       expect(subject).not.toMatch(/[\r\n\u2028\u2029]/);
     }
+  });
+});
+
+describe('the outbox keeps the data a message is rendered from (migration 008)', () => {
+  const text = fc.string({ unit: 'grapheme', maxLength: 40 });
+  const mailInput = fc.record({
+    teamName: text,
+    invitedBy: fc.option(text, { nil: null }),
+    firstName: text,
+    lastName: text,
+    email: fc.emailAddress(),
+    roles: fc.subarray([...USER_ROLES], { minLength: 1 }),
+    apps: fc.option(fc.array(text, { maxLength: 6 }), { nil: null }),
+    expiresAt: fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }),
+    link: fc.webUrl(),
+  });
+
+  it('renders from the kept data exactly the message rendered from the input, whatever it holds', () => {
+    fc.assert(
+      fc.property(mailInput, (m) => {
+        const row = { subject: invitationSubject(m.teamName), text_body: '', html_body: '', template_data: mailTemplateData(m) };
+        expect(renderOutboxMail(row)).toEqual(renderInvitationMail(m));
+        expect(row.subject).toBe(renderInvitationMail(m).subject);
+      }),
+    );
+  });
+
+  it('keeps far less than the rendering', () => {
+    const m = input();
+    const rendered = renderInvitationMail(m);
+    expect(mailTemplateData(m).length * 3).toBeLessThan(rendered.text.length + rendered.html.length);
+  });
+
+  it('shows a message written before, with no data, as the text and HTML it holds', () => {
+    const row = { subject: 'Old subject', text_body: 'old text', html_body: '<p>old html</p>', template_data: null };
+    expect(renderOutboxMail(row)).toEqual({ subject: 'Old subject', text: 'old text', html: '<p>old html</p>' });
   });
 });
