@@ -3,6 +3,7 @@
  * in the HTML; the subject is a single line (names cannot carry line breaks, A10).
  */
 import escapeHtml from 'escape-html';
+import type { MailOutboxTable } from '../db/schema.js';
 import { ROLE_NAMES, type UserRole } from '../domain/roles.js';
 
 export interface InvitationMailInput {
@@ -54,7 +55,7 @@ export function mailTemplateData(m: InvitationMailInput): string {
  * A message of the outbox as it is sent and shown: rendered from its data, or, for a row written
  * before migration 008, the text and HTML it holds.
  */
-export function renderOutboxMail(row: { subject: string; text_body: string; html_body: string; template_data: string | null }): RenderedMail {
+export function renderOutboxMail(row: Pick<MailOutboxTable, 'subject' | 'text_body' | 'html_body' | 'template_data'>): RenderedMail {
   if (row.template_data === null) return { subject: row.subject, text: row.text_body, html: row.html_body };
   const data = JSON.parse(row.template_data) as Omit<InvitationMailInput, 'expiresAt'> & { expiresAt: string };
   return renderInvitationMail({ ...data, expiresAt: new Date(data.expiresAt) });
