@@ -95,6 +95,100 @@ function loadRow(label: string, r: LoadResult, ceiling: LoadResult | undefined):
   ]);
 }
 
+/** Issue 5's targets, at 100,000 invitations on the 2-core development machine. */
+export const TARGETS = {
+  includeShareOfCeiling: 0.15,
+  deepWithin: 0.2,
+  createsPerSecond: 2000,
+  readP99Ms: 25,
+  rssMB: 200,
+  rssAtRows: 1_000_000,
+} as const;
+
+/** The read scenarios the issue names (the "read anew" ones are the bench's own additions). */
+const TARGET_READS: readonly ScenarioId[] = ['list', 'list-include', 'deep', 'filter-email', 'get-include', 'apps'];
+
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** undefined: not measured in this run (a scenario left out, or another size) */
+  met: boolean | undefined;
+}
+
+/**
+ * Each target of issue 5 against this run: wrk's numbers where wrk ran (the issue measures with it),
+ * autocannon's otherwise. Machine speed moves every number; the ceiling's own p99 is given beside
+ * the read p99s, since no scenario can answer faster than the bare server does.
+ */
+export function checkTargets(r: BenchReport): TargetCheck[] {
+  const load = (id: ScenarioId) => {
+    const s = r.scenarios.find((x) => x.id === id);
+    return s ? (s.wrk ?? s.autocannon) : undefined;
+  };
+  const ceiling = r.ceiling.wrk ?? r.ceiling.autocannon;
+  const checks: TargetCheck[] = [];
+  const include = load('list-include');
+  if (include) {
+    const share = include.requestsPerSecond / ceiling.requestsPerSecond;
+    checks.push({
+      target: `include page ≥ ${TARGETS.includeShareOfCeiling} of the ceiling's req/s`,
+      measured: `${int(include.requestsPerSecond)} of ${int(ceiling.requestsPerSecond)} req/s: ${dec(share, 2)}`,
+      met: share >= TARGETS.includeShareOfCeiling,
+    });
+  }
+  for (const [deepId, firstId, label] of [
+    ['deep', 'list', 'repeated'],
+    ['deep-fresh', 'list-fresh', 'read anew'],
+  ] as const) {
+    const deep = load(deepId);
+    const first = load(firstId);
+    if (!deep || !first) continue;
+    const ratio = deep.requestsPerSecond / first.requestsPerSecond;
+    checks.push({
+      target: `90% deep page within ${TARGETS.deepWithin * 100}% of the first page's req/s (${label})`,
+      measured: `${int(deep.requestsPerSecond)} vs ${int(first.requestsPerSecond)} req/s: ${dec(ratio, 2)}`,
+      met: ratio >= 1 - TARGETS.deepWithin,
+    });
+  }
+  for (const d of r.depth) {
+    const ratio = d.deep.sequential.p50Ms / d.first.sequential.p50Ms;
+    checks.push({
+      target: `90% deep page within ${TARGETS.deepWithin * 100}% of the first page at ${int(d.rows)} rows (unloaded, read anew)`,
+      measured: `p50 ${dec(d.deep.sequential.p50Ms, 2)} vs ${dec(d.first.sequential.p50Ms, 2)} ms: ${dec(ratio, 2)}×`,
+      met: ratio <= 1 + TARGETS.deepWithin,
+    });
+  }
+  const create = load('create');
+  if (create) {
+    const durable = r.durability?.ok ?? false;
+    checks.push({
+      target: `≥ ${int(TARGETS.createsPerSecond)} durable creates/s, nothing acknowledged lost`,
+      measured: `${int(create.requestsPerSecond)}/s; ${r.durability ? `${int(r.durability.acknowledged)} acknowledged, ${durable ? 'none lost' : 'SOME LOST'}` : 'durability not checked'}`,
+      met: create.requestsPerSecond >= TARGETS.createsPerSecond && durable,
+    });
+  }
+  const reads = TARGET_READS.map((id) => ({ id, load: load(id) })).filter((x) => x.load);
+  if (reads.length > 0) {
+    const worst = reads.reduce((a, b) => (b.load!.p99Ms > a.load!.p99Ms ? b : a));
+    checks.push({
+      target: `p99 < ${TARGETS.readP99Ms} ms for every read scenario (${reads.map((x) => x.id).join(', ')})`,
+      measured: `highest ${dec(worst.load!.p99Ms, 1)} ms (${worst.id}); the ceiling's own p99 ${dec(ceiling.p99Ms, 1)} ms`,
+      met: reads.every((x) => x.load!.p99Ms < TARGETS.readP99Ms),
+    });
+  }
+  const rss = r.memory.serverAfterRuns;
+  if (rss) {
+    const mb = (rss.rssMiB * 1024 * 1024) / 1e6;
+    const atSize = r.seed.invitations >= TARGETS.rssAtRows;
+    checks.push({
+      target: `server RSS < ${TARGETS.rssMB} MB at ${int(TARGETS.rssAtRows)} invitations`,
+      measured: `${dec(mb, 0)} MB after the runs (peak ${dec((rss.peakMiB * 1024 * 1024) / 1e6, 0)} MB) at ${int(r.seed.invitations)}`,
+      met: atSize ? mb < TARGETS.rssMB : undefined,
+    });
+  }
+  return checks;
+}
+
 export function renderMarkdown(r: BenchReport): string {
   const out: string[] = [];
   const m = r.machine;
@@ -132,6 +226,19 @@ export function renderMarkdown(r: BenchReport): string {
       'that kept body after its first request; the "read anew (no-cache)" scenarios send `Cache-Control: no-cache`, and every ' +
       'answer is read from the database and rendered (pre-rendered members and apps still come from their caches).',
   );
+
+  const checks = checkTargets(r);
+  if (checks.length > 0) {
+    out.push('', '## Targets of issue 5 in this run', '');
+    out.push(row(['Target', 'Measured', 'Met']));
+    out.push(row(['---', '---', '---']));
+    for (const c of checks) out.push(row([c.target, c.measured, c.met === undefined ? 'not at this size' : c.met ? 'yes' : '**no**']));
+    out.push(
+      '',
+      `The targets are set for ${int(100_000)} invitations on the 2-core development machine, whose speed varies from run to run: ` +
+        "compare the ceiling's req/s and p99 between runs before comparing anything else.",
+    );
+  }
 
   if (r.depth.length > 0) {
     out.push('', '## First page vs deep page (limit=50)', '');
