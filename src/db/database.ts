@@ -31,9 +31,6 @@ export interface Db {
 
 export const SQLITE_FILE_NAME = 'asc-access.sqlite';
 
-/** The page size of a database this creates (an existing one keeps its own). */
-export const PAGE_SIZE = 2048;
-
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, SQLITE_FILE_NAME);
 }
@@ -41,13 +38,6 @@ export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
 function openSqlite(file: string): Db {
   mkdirSync(path.dirname(file), { recursive: true });
   const database = new SQLite(file);
-  // A new database gets 2 KiB pages instead of SQLite's 4 KiB. A create changes about six index
-  // leaf pages at random places (emails, names, token hash), so what a commit writes to the WAL,
-  // checksums, syncs and later checkpoints is mostly whole pages of which a create changed a few
-  // bytes: halving the page halves that. Measured (docs/architecture.md): 12% more durable
-  // creates, CPU per create 520 to 465 us, reads no slower. It only takes effect before the
-  // first table is created; an existing database keeps its page size.
-  database.pragma(`page_size = ${PAGE_SIZE}`);
   database.pragma('journal_mode = WAL');
   // FULL: a commit is on disk before we acknowledge it, so acknowledged writes survive kill -9
   // and power loss alike.
