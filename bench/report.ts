@@ -236,7 +236,10 @@ export function renderMarkdown(r: BenchReport): string {
     out.push(
       '',
       `The targets are set for ${int(100_000)} invitations on the 2-core development machine, whose speed varies from run to run: ` +
-        "compare the ceiling's req/s and p99 between runs before comparing anything else.",
+        "compare the ceiling's req/s and p99 between runs before comparing anything else." +
+        (r.seed.invitations === 100_000
+          ? ''
+          : ` This run seeded ${int(r.seed.invitations)}: only the deep page's and the RSS targets are set for ${int(TARGETS.rssAtRows)} as well.`),
     );
   }
 
