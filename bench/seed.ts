@@ -13,7 +13,7 @@ import { openDatabase, sqliteFile } from '../src/db/database.js';
 import { resolveAccess } from '../src/domain/access.js';
 import { ALL_APPS_ROLES } from '../src/domain/roles.js';
 import type { ApiError } from '../src/errors/api-error.js';
-import { invitationSubject, mailTemplateData, type InvitationMailInput } from '../src/mail/templates.js';
+import { storedMail, type InvitationMailInput } from '../src/mail/templates.js';
 import { hashToken, INVITATION_LIFETIME_MS } from '../src/resources/user-invitations/service.js';
 import { emailFor, fakeApps, FIRST_NAMES, LAST_NAMES, Random, ROLE_SETS, type FakeApp } from './fixtures.js';
 
@@ -169,9 +169,10 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
       expiresAt,
       link,
     };
+    const stored = storedMail(mail);
     // already delivered to the mail log: the server's mail worker finds nothing to do
     insertMail.run(
-      uuidv7({ msecs: createdAt.getTime() }), id, email, invitationSubject(TEAM_NAME), '', '', mailTemplateData(mail), link, 'logged', 1, createdAt.toISOString(), null, null,
+      uuidv7({ msecs: createdAt.getTime() }), id, email, stored.subject, stored.text_body, stored.html_body, stored.template_data, link, 'logged', 1, createdAt.toISOString(), null, null,
       createdAt.toISOString(), createdAt.toISOString(),
     );
     counts.user_invitations!++;

@@ -51,6 +51,11 @@ export function mailTemplateData(m: InvitationMailInput): string {
   return JSON.stringify({ ...m, expiresAt: m.expiresAt.toISOString() });
 }
 
+/** The columns of the outbox that hold a new message (migration 008): its subject and its data, no rendering. */
+export function storedMail(m: InvitationMailInput): Pick<MailOutboxTable, 'subject' | 'text_body' | 'html_body' | 'template_data'> {
+  return { subject: invitationSubject(m.teamName), text_body: '', html_body: '', template_data: mailTemplateData(m) };
+}
+
 /**
  * A message of the outbox as it is sent and shown: rendered from its data, or, for a row written
  * before migration 008, the text and HTML it holds.

@@ -13,7 +13,7 @@ import { errors } from '../../errors/catalogue.js';
 import { checkMembers, readResourceObject } from '../../jsonapi/request-document.js';
 import type { AppRow, AppsRepository } from '../apps/repository.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
-import { invitationSubject, mailTemplateData, type InvitationMailInput } from '../../mail/templates.js';
+import { storedMail, type InvitationMailInput } from '../../mail/templates.js';
 import { randomBytesPooled, uuidV7 } from '../../random.js';
 import { emailClaims } from '../members/repository.js';
 import { MemberReads, unknownAppProblems } from '../members/service.js';
@@ -201,10 +201,7 @@ export class InvitationsService {
         id: uuidV7(),
         invitation_id: row.id,
         recipient: email,
-        subject: invitationSubject(mail.teamName),
-        text_body: '',
-        html_body: '',
-        template_data: mailTemplateData(mail),
+        ...storedMail(mail),
         activation_link: link,
         status: 'pending',
         attempts: 0,
