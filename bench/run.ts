@@ -128,6 +128,34 @@ async function firstVsDeep(target: Target, deepCursor: string, deepOffset: numbe
   return { rows, deepOffset, first: { sequential: first! }, deep: { sequential: deep! } };
 }
 
+/** Alternating runs under load of each page, read anew (ALTERNATING_ROUNDS pairs). */
+const ALTERNATING_ROUNDS = 4;
+const ALTERNATING_MAX_S = 3;
+
+/**
+ * The first and the deep page read anew under load, in alternating short runs (first, deep, first,
+ * deep, ...): two 10 s runs minutes apart move with the machine by more than the 20% the target
+ * allows (docs/architecture.md), while runs side by side see the same machine.
+ */
+async function alternatingLoad(target: Target, first: Scenario, deep: Scenario, options: Options, useWrk: boolean): Promise<NonNullable<DepthPoint['alternating']>> {
+  const durationS = Math.max(1, Math.min(ALTERNATING_MAX_S, options.durationS));
+  const load: LoadOptions = { connections: options.connections, durationS, token: await target.tokens.current() };
+  const once = async (scenario: Scenario): Promise<number> => {
+    const result = useWrk
+      ? await wrkScenario(target.server.url, scenario, { ...load, threads: wrkThreads(), scriptDir: target.dataDir })
+      : (await autocannonScenario(target.server.url, scenario, { ...load, warmupS: 0 })).measured;
+    return result.requestsPerSecond;
+  };
+  const rps = { first: [] as number[], deep: [] as number[] };
+  for (let round = 0; round < ALTERNATING_ROUNDS; round++) {
+    rps.first.push(await once(first));
+    rps.deep.push(await once(deep));
+  }
+  const mean = (list: number[]) => list.reduce((a, b) => a + b, 0) / list.length;
+  log(`  alternating under load (${useWrk ? 'wrk' : 'autocannon'}, ${ALTERNATING_ROUNDS} × ${durationS} s each): first ${fmt(mean(rps.first))}, deep ${fmt(mean(rps.deep))} req/s`);
+  return { tool: useWrk ? 'wrk' : 'autocannon', durationS, ...rps };
+}
+
 /** Counts, with the server stopped, the POSTed invitations (and their mail) the database holds. */
 function persistedPosts(file: string, emailStem: string): { invitations: number; mail: number } {
   const db = new SQLite(file, { readonly: true });
@@ -225,6 +253,11 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
       const deep = result.scenarios.find((s) => s.id === 'deep-fresh')?.autocannon;
       if (first) point.first.loaded = first;
       if (deep) point.deep.loaded = deep;
+      const firstFresh = scenarios.find((s) => s.id === 'list-fresh');
+      const deepFresh = scenarios.find((s) => s.id === 'deep-fresh');
+      if (firstFresh && deepFresh && wanted.has('list-fresh') && wanted.has('deep-fresh')) {
+        point.alternating = await ctx.phases.time('depth', () => alternatingLoad(target, firstFresh, deepFresh, options, ctx.wrk));
+      }
       result.depth = point;
     }
     const afterReads = server.memory();
