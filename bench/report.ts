@@ -74,6 +74,7 @@ export interface BenchReport {
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const dec = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 const sum = (list: readonly number[]) => list.reduce((a, b) => a + b, 0);
+export const mean = (list: readonly number[]) => sum(list) / list.length;
 const pct = (n: number) => (Number.isFinite(n) ? `${(100 * n).toFixed(1)}%` : '–');
 const mib = (m: Memory | undefined) => (m ? `${dec(m.rssMiB, 0)} MiB (peak ${dec(m.peakMiB, 0)} MiB)` : 'n/a');
 
@@ -160,7 +161,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     const pairs = a.deep.map((deep, i) => deep / a.first[i]!);
     checks.push({
       target: `90% deep page within ${TARGETS.deepWithin * 100}% of the first page's req/s at ${int(d.rows)} rows (read anew, ${a.first.length} alternating ${a.durationS} s runs of each)`,
-      measured: `${int(sum(a.deep) / a.deep.length)} vs ${int(sum(a.first) / a.first.length)} req/s on average: ${dec(ratio, 2)} (pairs ${dec(Math.min(...pairs), 2)} to ${dec(Math.max(...pairs), 2)})`,
+      measured: `${int(mean(a.deep))} vs ${int(mean(a.first))} req/s on average: ${dec(ratio, 2)} (pairs ${dec(Math.min(...pairs), 2)} to ${dec(Math.max(...pairs), 2)})`,
       met: ratio >= 1 - TARGETS.deepWithin,
     });
   }

@@ -12,7 +12,7 @@ import { startCeiling } from './ceiling.js';
 import { autocannonScenario, type LoadOptions, type LoadResult } from './load.js';
 import { expectStatus, interleavedLatency, walkToDepth, type Captured, type RequestSpec } from './probe.js';
 import { summarizeProfile } from './profile.js';
-import { writeReport, type BenchReport, type DepthPoint, type ScenarioReport } from './report.js';
+import { mean, writeReport, type BenchReport, type DepthPoint, type ScenarioReport } from './report.js';
 import { parseOptions, UsageError, type Options } from './options.js';
 import { buildScenarios, INCLUDE_PATH, LIST_PATH, deepPath, postBody, postEmail, requestHeaders, type Scenario } from './scenarios.js';
 import { seedDatabase, type SeedResult } from './seed.js';
@@ -151,9 +151,9 @@ async function alternatingLoad(target: Target, first: Scenario, deep: Scenario, 
     rps.first.push(await once(first));
     rps.deep.push(await once(deep));
   }
-  const mean = (list: number[]) => list.reduce((a, b) => a + b, 0) / list.length;
-  log(`  alternating under load (${useWrk ? 'wrk' : 'autocannon'}, ${ALTERNATING_ROUNDS} × ${durationS} s each): first ${fmt(mean(rps.first))}, deep ${fmt(mean(rps.deep))} req/s`);
-  return { tool: useWrk ? 'wrk' : 'autocannon', durationS, ...rps };
+  const tool = useWrk ? 'wrk' : 'autocannon';
+  log(`  alternating under load (${tool}, ${ALTERNATING_ROUNDS} × ${durationS} s each): first ${fmt(mean(rps.first))}, deep ${fmt(mean(rps.deep))} req/s`);
+  return { tool, durationS, ...rps };
 }
 
 /** Counts, with the server stopped, the POSTed invitations (and their mail) the database holds. */
@@ -253,9 +253,9 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
       const deep = result.scenarios.find((s) => s.id === 'deep-fresh')?.autocannon;
       if (first) point.first.loaded = first;
       if (deep) point.deep.loaded = deep;
-      const firstFresh = scenarios.find((s) => s.id === 'list-fresh');
-      const deepFresh = scenarios.find((s) => s.id === 'deep-fresh');
-      if (firstFresh && deepFresh && wanted.has('list-fresh') && wanted.has('deep-fresh')) {
+      const firstFresh = chosen.find((s) => s.id === 'list-fresh');
+      const deepFresh = chosen.find((s) => s.id === 'deep-fresh');
+      if (firstFresh && deepFresh) {
         point.alternating = await ctx.phases.time('depth', () => alternatingLoad(target, firstFresh, deepFresh, options, ctx.wrk));
       }
       result.depth = point;
