@@ -1,7 +1,8 @@
 /**
  * The run's report: one JSON document with everything measured, and a Markdown rendering of it
  * (the table the issue asks for, first vs deep page, seed rate, memory, durability, timings).
- * Written to bench/results/latest.{md,json} and a timestamped copy of each.
+ * Written to bench/results/latest.{md,json} (committed: the latest run only) and a timestamped copy
+ * of each in bench/results/history/ (gitignored: the runs before stay on the machine that made them).
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -363,16 +364,19 @@ function writeAtomically(file: string, text: string): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** Writes latest.{md,json} and timestamped copies; returns the Markdown. */
-export function writeReport(dir: string, report: BenchReport): { markdown: string; files: string[] } {
+/**
+ * Writes latest.{md,json} into `dir` and timestamped copies into `historyDir` (both must exist);
+ * returns the Markdown.
+ */
+export function writeReport(dir: string, historyDir: string, report: BenchReport): { markdown: string; files: string[] } {
   const markdown = renderMarkdown(report);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const stamp = report.startedAt.replace(/[:.]/g, '-');
   const files = [
     path.join(dir, 'latest.md'),
     path.join(dir, 'latest.json'),
-    path.join(dir, `${stamp}.md`),
-    path.join(dir, `${stamp}.json`),
+    path.join(historyDir, `${stamp}.md`),
+    path.join(historyDir, `${stamp}.json`),
   ];
   writeAtomically(files[0]!, markdown);
   writeAtomically(files[1]!, json);

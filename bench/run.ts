@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- options]`: builds the server, seeds a fresh database, starts asc-access as its
  * own process and loads it scenario by scenario, then a bare node:http ceiling, and writes the
- * report to bench/results/. See bench/README.md.
+ * report to bench/results/latest.{md,json} (timestamped copies in bench/results/history/, gitignored).
+ * See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -25,6 +26,7 @@ const SEQUENTIAL_REQUESTS = 200;
 const SEQUENTIAL_WARMUP = 50;
 const DATA_DIR = path.join(ROOT, 'bench', '.data');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const HISTORY_DIR = path.join(RESULTS_DIR, 'history');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -345,7 +347,7 @@ async function main(): Promise<void> {
   const smallDir = path.join(DATA_DIR, 'small');
   const profileDir = path.join(DATA_DIR, 'profiles');
   for (const dir of [mainDir, smallDir, ...(options.cpuProf ? [profileDir] : [])]) rmSync(dir, { recursive: true, force: true });
-  for (const dir of [mainDir, smallDir, RESULTS_DIR]) mkdirSync(dir, { recursive: true });
+  for (const dir of [mainDir, smallDir, HISTORY_DIR]) mkdirSync(dir, { recursive: true });
 
   log('build: npm run build');
   await phases.time('build', () => run('npm', ['run', 'build']));
@@ -403,7 +405,7 @@ async function main(): Promise<void> {
     serverLog: mainRun.serverLog ?? { lines: 0, first: [] },
     ...(profile ? { profile } : {}),
   };
-  const { markdown, files } = writeReport(RESULTS_DIR, report);
+  const { markdown, files } = writeReport(RESULTS_DIR, HISTORY_DIR, report);
   process.stdout.write(`\n${markdown}\n`);
   log(`wrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}`);
   if (mainRun.durability && !mainRun.durability.ok) process.exitCode = 1;
