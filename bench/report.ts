@@ -238,14 +238,14 @@ export function renderMarkdown(r: BenchReport): string {
           'Node server accepts new connections, one per event-loop turn; see "Fresh connections" below).'
         : '') +
       ' The server keeps the body of each successful read and sends it again for the same request while nothing has been ' +
-      'written and no invitation has expired (src/http/response-cache.ts), so a scenario that repeats one request measures ' +
+      'written and no invitation has expired (src/http/read-cache/), so a scenario that repeats one request measures ' +
       'that kept body after its first request; the "read anew (no-cache)" scenarios send `Cache-Control: no-cache`, and every ' +
       'answer is read from the database and rendered (pre-rendered members and apps still come from their caches).',
   );
 
   const checks = checkTargets(r);
   if (checks.length > 0) {
-    out.push('', '## Targets of issue 5 in this run', '');
+    out.push('', '## Targets in this run', '');
     out.push(row(['Target', 'Measured', 'Met']));
     out.push(row(['---', '---', '---']));
     for (const c of checks) out.push(row([c.target, c.measured, c.met === undefined ? 'not at this size' : c.met ? 'yes' : '**no**']));

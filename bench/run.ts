@@ -137,7 +137,7 @@ const ALTERNATING_MAX_S = 3;
 /**
  * The first and the deep page read anew under load, in alternating short runs (first, deep, first,
  * deep, ...): two 10 s runs minutes apart move with the machine by more than the 20% the target
- * allows (docs/architecture.md), while runs side by side see the same machine.
+ * allows (bench/README.md, step 6), while runs side by side see the same machine.
  */
 async function alternatingLoad(target: Target, first: Scenario, deep: Scenario, options: Options, useWrk: boolean): Promise<NonNullable<DepthPoint['alternating']>> {
   const durationS = Math.max(1, Math.min(ALTERNATING_MAX_S, options.durationS));

@@ -30,7 +30,7 @@ export interface Scenario {
   expect: number;
   /**
    * Sent with `Cache-Control: no-cache`: the server reads and renders every answer anew instead of
-   * sending the body it kept for the same request (src/http/response-cache.ts). The same request
+   * sending the body it kept for the same request (src/http/read-cache/). The same request
    * without it measures the kept body.
    */
   fresh?: boolean;
