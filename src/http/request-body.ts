@@ -88,30 +88,29 @@ function compileAll(doc: OpenApiDocument): Map<string, BodyValidator> {
       if (typeof ref === 'string') requests.push([`${method.toUpperCase()} ${path}`, ref.replace('#/components/schemas/', ''), method]);
     }
   }
-  const adjusted = new Set<string>();
-  const kinds = new Map<string, BodyValidator['kind']>();
-  for (const [, name, method] of requests) {
+  // Adjusted once per schema: the three visibleApps writes share one linkage schema.
+  const adjusted = new Map<string, Omit<BodyValidator, 'validate'>>();
+  for (const [key, name, method] of requests) {
     const schema = definitions[name] as Schema;
     const kind = schema.properties.data.type === 'array' ? 'linkage' : 'resource';
-    kinds.set(name, kind);
-    if (adjusted.has(name)) continue;
-    adjusted.add(name);
-    if (kind === 'resource') adjustResourceDocument(schema, method === 'post' ? 'CREATE' : 'UPDATE');
+    const operation = method === 'post' ? 'CREATE' : 'UPDATE';
+    const seen = adjusted.get(name);
+    if (seen) {
+      if (kind === 'resource' && seen.operation !== operation) throw new Error(`${key}: ${name} serves both a create and an update`);
+      continue;
+    }
+    if (kind === 'resource') adjustResourceDocument(schema, operation);
     else adjustLinkageItems(schema.properties.data as Schema);
+    adjusted.set(name, { kind, schema, operation });
   }
 
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
+  const ajv = new Ajv({ allErrors: true, verbose: true });
   // The spec's `format: email` means Apple's rule for addresses (A9), the one the CLI applies too.
   ajv.addFormat('email', { type: 'string', validate: isValidEmail });
   ajv.addSchema({ $id: 'asc-requests', definitions });
   const out = new Map<string, BodyValidator>();
-  for (const [key, name, method] of requests) {
-    out.set(key, {
-      kind: kinds.get(name)!,
-      validate: ajv.compile({ $ref: `asc-requests#/definitions/${name}` }),
-      schema: definitions[name] as Schema,
-      operation: method === 'post' ? 'CREATE' : 'UPDATE',
-    });
+  for (const [key, name] of requests) {
+    out.set(key, { ...adjusted.get(name)!, validate: ajv.compile({ $ref: `asc-requests#/definitions/${name}` }) });
   }
   return out;
 }
@@ -124,7 +123,10 @@ function validatorFor(operation: string, kind: BodyValidator['kind']): BodyValid
   return v;
 }
 
-/** The member an ajv error is about, as a list of segments: the missing or extra member itself for `required` and `additionalProperties`. */
+/**
+ * The member an ajv error is about, as a list of segments: for `required` and
+ * `additionalProperties`, the missing or extra member itself.
+ */
 function subject(e: ErrorObject): string[] {
   const segments = e.instancePath === '' ? [] : e.instancePath.slice(1).split('/').map(unescapeSegment);
   if (e.keyword === 'required') segments.push(String((e.params as { missingProperty: string }).missingProperty));
@@ -134,18 +136,26 @@ function subject(e: ErrorObject): string[] {
 
 const pointerOf = (segments: readonly (string | number)[]) => segments.map((s) => `/${escapeSegment(String(s))}`).join('');
 
-/** One problem per offending resource identifier: the item itself before its type before its id (A3). */
+/**
+ * A linkage's problems (A3): the relationship object, or its `data` array, or else one problem per
+ * offending resource identifier (the item itself before its type before its id), by index.
+ */
 class LinkageProblems {
   private readonly byItem = new Map<number, { rank: number; error: ApiError }>();
-  private readonly whole: ApiError[] = [];
+  private whole: ApiError | undefined;
 
   constructor(private readonly itemType: string) {}
 
-  /** `rest` is the path below the linkage's `data` array; `base` its pointer. */
+  /** The relationship member at `pointer` is not an object. */
+  notAnObject(pointer: string): void {
+    this.whole = errors.entityUnprocessable("The relationship must be an object with a 'data' array", pointer);
+  }
+
+  /** An error at `rest` below the linkage's `data` array, whose pointer is `base`. */
   add(base: string, rest: readonly string[]): void {
     const index = Number(rest[0]);
     if (rest.length === 0 || !Number.isInteger(index)) {
-      this.whole.push(errors.entityUnprocessable(`'data' must be an array of resource identifiers`, base));
+      this.whole ??= errors.entityUnprocessable(`'data' must be an array of resource identifiers`, base);
       return;
     }
     const [rank, error] =
@@ -159,8 +169,8 @@ class LinkageProblems {
   }
 
   list(): ApiError[] {
-    const items = [...this.byItem.entries()].sort(([a], [b]) => a - b).map(([, v]) => v.error);
-    return [...this.whole.slice(0, 1), ...items];
+    if (this.whole) return [this.whole];
+    return [...this.byItem.entries()].sort(([a], [b]) => a - b).map(([, v]) => v.error);
   }
 }
 
@@ -217,13 +227,8 @@ export class ResourceDocument {
   ) {}
 
   /** The raw value of an attribute, undefined when the request leaves it out or sends null. */
-  raw(name: string): unknown {
+  private raw(name: string): unknown {
     return this.attributes[name] ?? undefined;
-  }
-
-  /** The problem the schema finds at `pointer` (an attribute's value or one of its items). */
-  problemAt(pointer: string): ApiError | undefined {
-    return this.valueProblems.get(pointer);
   }
 
   /**
@@ -266,7 +271,7 @@ export class ResourceDocument {
   }
 
   /** Reports `found` for attribute `name` and refuses it; returns undefined, its value from now on. */
-  refuse(name: string, found: readonly ApiError[]): undefined {
+  private refuse(name: string, found: readonly ApiError[]): undefined {
     this.problems.push(...found);
     this.refused.add(name);
     return undefined;
@@ -293,6 +298,7 @@ export function readResourceDocument(operation: string, body: unknown, options: 
   const notAllowed = new Set(options.notAllowed ?? []);
 
   const valid = v.validate(body);
+  /** 422s about the resource object's own members, by pointer */
   const shape = new Map<string, ApiError>();
   const linkages = new Map<string, LinkageProblems>();
   const members: ApiError[] = [];
@@ -330,7 +336,7 @@ export function readResourceDocument(operation: string, body: unknown, options: 
         const base = `/data/relationships/${escapeSegment(name)}`;
         let problems = linkages.get(name);
         if (!problems) linkages.set(name, (problems = new LinkageProblems(linkageItemType(linkageSchema))));
-        if (rest.length === 0) shape.set(base, errors.entityUnprocessable("The relationship must be an object with a 'data' array", base));
+        if (rest.length === 0) problems.notAnObject(base);
         else problems.add(`${base}/data`, rest.slice(1));
         continue;
       }
@@ -342,17 +348,22 @@ export function readResourceDocument(operation: string, body: unknown, options: 
   // past the loop, the body is an object with a `data` object: anything else threw above
   const data = (body as Schema).data as Schema;
   if (options.pathId !== undefined && !shape.has('/data/id') && typeof data.id === 'string' && data.id !== options.pathId) {
-    shape.set('/data/id', errors.entityUnprocessable(`The id '${data.id}' does not match the id '${options.pathId}' in the URL`, '/data/id'));
+    shape.set(
+      '/data/id',
+      errors.entityUnprocessable(`The id '${data.id}' does not match the id '${options.pathId}' in the URL`, '/data/id'),
+    );
   }
   const resourceProblems = RESOURCE_MEMBERS.map((m) => shape.get(`/data/${m}`)).filter((e) => e !== undefined);
   if (resourceProblems.length > 0) throw new ApiErrors(resourceProblems);
-  const linkageProblems = Object.keys(relationshipSchemas).flatMap((name) => {
-    const whole = shape.get(`/data/relationships/${escapeSegment(name)}`);
-    return whole ? [whole] : (linkages.get(name)?.list() ?? []);
-  });
+  const linkageProblems = Object.keys(relationshipSchemas).flatMap((name) => linkages.get(name)?.list() ?? []);
   if (linkageProblems.length > 0) throw new ApiErrors(linkageProblems);
 
-  const doc = new ResourceDocument(attributeSchemas, (data.attributes ?? {}) as Schema, (data.relationships ?? {}) as Schema, valueProblems);
+  const doc = new ResourceDocument(
+    attributeSchemas,
+    (data.attributes ?? {}) as Schema,
+    (data.relationships ?? {}) as Schema,
+    valueProblems,
+  );
   doc.problems.push(...members, ...relationshipMembers);
   for (const name of Object.keys(attributeSchemas)) if (missing.has(name)) doc.problems.push(errors.attributeRequired(name));
   return doc;
@@ -380,7 +391,10 @@ function resourceMemberProblem(member: string, e: ErrorObject, type: string, ope
 
 /** What an array attribute's items are called (`role` for UserRole items). */
 function itemNoun(schema: Schema): string {
-  const enumName = String(schema.items?.$ref ?? '').split('/').pop() ?? '';
+  const enumName =
+    String(schema.items?.$ref ?? '')
+      .split('/')
+      .pop() ?? '';
   return ENUM_NOUNS[enumName] ?? 'value';
 }
 
@@ -388,10 +402,13 @@ function itemNoun(schema: Schema): string {
 function attributeProblem(name: string, schema: Schema, rest: readonly string[], value: unknown): ApiError {
   if (schema.format === 'email') return errors.attributeInvalid(name, `'${quoted(value)}' is not a valid email address`);
   const types = ([] as string[]).concat(schema.type ?? []);
-  if (rest.length > 0 && types.includes('array')) return errors.attributeInvalid(name, `'${quoted(value)}' is not a valid ${itemNoun(schema)}`);
+  if (rest.length > 0 && types.includes('array'))
+    return errors.attributeInvalid(name, `'${quoted(value)}' is not a valid ${itemNoun(schema)}`);
   if (types.includes('boolean')) return errors.attributeInvalid(name, `'${name}' must be true, false or null`);
   if (types.includes('array')) {
-    const enumName = String(schema.items?.$ref ?? '').split('/').pop();
+    const enumName = String(schema.items?.$ref ?? '')
+      .split('/')
+      .pop();
     return errors.attributeInvalid(name, `'${name}' must be an array of ${enumName ?? 'JSON'} values`);
   }
   if (types.includes('string')) return errors.attributeInvalid(name, `'${name}' must be a string`);

@@ -40,7 +40,11 @@ describe('deep and huge request bodies', () => {
   });
 
   it('PATCH /v1/users/{id} and the visibleApps writes: deeply nested values', async () => {
-    answered(await send('PATCH', `/v1/users/${user}`, `{"data":{"type":"users","id":"${user}","attributes":{"roles":${deep}}}}`), 409, 'roles');
+    answered(
+      await send('PATCH', `/v1/users/${user}`, `{"data":{"type":"users","id":"${user}","attributes":{"roles":${deep}}}}`),
+      409,
+      'roles',
+    );
     answered(await send('PATCH', `/v1/users/${user}`, `{"data":{"type":"users","id":${deep}}}`), 422, 'id');
     for (const method of ['POST', 'PATCH', 'DELETE']) {
       answered(await send(method, `/v1/users/${user}/relationships/visibleApps`, `{"data":[${deep}]}`), 422, method);

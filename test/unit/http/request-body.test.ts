@@ -27,7 +27,11 @@ function problems(read: () => ResourceDocument | string[]): Problem[] {
 }
 
 const invitation = (attributes: Record<string, unknown> = {}, data: Record<string, unknown> = {}) => ({
-  data: { type: 'userInvitations', attributes: { email: 'a@example.com', firstName: 'A', lastName: 'B', roles: ['DEVELOPER'], ...attributes }, ...data },
+  data: {
+    type: 'userInvitations',
+    attributes: { email: 'a@example.com', firstName: 'A', lastName: 'B', roles: ['DEVELOPER'], ...attributes },
+    ...data,
+  },
 });
 const update = (data: Record<string, unknown>) => ({ data: { type: 'users', id: ID, ...data } });
 
@@ -90,8 +94,16 @@ describe('resource documents: 422 for the shape, in stages', () => {
       () => readResourceDocument(CREATE, invitation({ nickname: 1 }, { id: 'x', relationships: { visibleApps: { data: 'x' } } })),
       [u('/data/id', 'The resource object of a create request must not have an id')],
     ],
-    ['required and type: an update id', () => readResourceDocument(UPDATE, { data: { type: 'users', id: 5 } }, { pathId: ID }), [u('/data/id', 'The resource object must have an id')]],
-    ['minLength: an empty update id', () => readResourceDocument(UPDATE, update({ id: '' }), { pathId: ID }), [u('/data/id', 'The resource object must have an id')]],
+    [
+      'required and type: an update id',
+      () => readResourceDocument(UPDATE, { data: { type: 'users', id: 5 } }, { pathId: ID }),
+      [u('/data/id', 'The resource object must have an id')],
+    ],
+    [
+      'minLength: an empty update id',
+      () => readResourceDocument(UPDATE, update({ id: '' }), { pathId: ID }),
+      [u('/data/id', 'The resource object must have an id')],
+    ],
     [
       'the URL id (a rule of our own)',
       () => readResourceDocument(UPDATE, update({ id: 'u-2' }), { pathId: ID }),
@@ -108,7 +120,11 @@ describe('linkages: 422, one per resource identifier', () => {
   const withApps = (visibleApps: unknown) => () => readResourceDocument(CREATE, invitation({}, { relationships: { visibleApps } }));
   const cases: Array<[string, () => ResourceDocument | string[], Problem[]]> = [
     ['type: the relationship is not an object', withApps([]), [u(VISIBLE_APPS, "The relationship must be an object with a 'data' array")]],
-    ['type: data is not an array', withApps({ data: { type: 'apps', id: '1' } }), [u(`${VISIBLE_APPS}/data`, "'data' must be an array of resource identifiers")]],
+    [
+      'type: data is not an array',
+      withApps({ data: { type: 'apps', id: '1' } }),
+      [u(`${VISIBLE_APPS}/data`, "'data' must be an array of resource identifiers")],
+    ],
     ['data null and no data at all are no apps', withApps({ data: null }), []],
     [
       'type, required, enum and minLength: the item before its type before its id, by index',
@@ -135,10 +151,20 @@ describe('linkages: 422, one per resource identifier', () => {
   }
 
   it('gives the ids in order, repeats included', () => {
-    expect(readLinkageDocument(LINKAGE, { data: [{ type: 'apps', id: '2' }, { type: 'apps', id: '1' }, { type: 'apps', id: '2' }] })).toEqual(['2', '1', '2']);
-    expect(readResourceDocument(CREATE, invitation({}, { relationships: { visibleApps: { data: [{ type: 'apps', id: '9' }] } } })).linkage('visibleApps')).toEqual([
-      '9',
-    ]);
+    expect(
+      readLinkageDocument(LINKAGE, {
+        data: [
+          { type: 'apps', id: '2' },
+          { type: 'apps', id: '1' },
+          { type: 'apps', id: '2' },
+        ],
+      }),
+    ).toEqual(['2', '1', '2']);
+    expect(
+      readResourceDocument(CREATE, invitation({}, { relationships: { visibleApps: { data: [{ type: 'apps', id: '9' }] } } })).linkage(
+        'visibleApps',
+      ),
+    ).toEqual(['9']);
   });
 });
 
@@ -150,9 +176,19 @@ describe('resource documents: 409s, which do not throw', () => {
       { notAllowed: ['username', 'lastName'], pathId: ID },
     );
     expect(doc.problems.map(shown)).toEqual([
-      [409, 'ENTITY_ERROR.ATTRIBUTE.NOT_ALLOWED', '/data/attributes/lastName', "The attribute 'lastName' can not be included in a 'UPDATE' request"],
+      [
+        409,
+        'ENTITY_ERROR.ATTRIBUTE.NOT_ALLOWED',
+        '/data/attributes/lastName',
+        "The attribute 'lastName' can not be included in a 'UPDATE' request",
+      ],
       unknown('x~y', 'users'),
-      [409, 'ENTITY_ERROR.ATTRIBUTE.NOT_ALLOWED', '/data/attributes/username', "The attribute 'username' can not be included in a 'UPDATE' request"],
+      [
+        409,
+        'ENTITY_ERROR.ATTRIBUTE.NOT_ALLOWED',
+        '/data/attributes/username',
+        "The attribute 'username' can not be included in a 'UPDATE' request",
+      ],
       [409, 'ENTITY_ERROR.RELATIONSHIP.UNKNOWN', '/data/relationships/apps', "'apps' is not a relationship on the resource 'users'"],
       [409, 'ENTITY_ERROR.RELATIONSHIP.UNKNOWN', '/data/relationships/a~1b', "'a/b' is not a relationship on the resource 'users'"],
     ]);
@@ -172,7 +208,13 @@ describe('resource documents: 409s, which do not throw', () => {
   });
 
   const valueCases: Array<[string, string, Record<string, unknown>, (doc: ResourceDocument) => unknown, Problem[]]> = [
-    ['format', CREATE, { email: 'a@@b' }, (d) => d.value('email'), [[409, 'ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/email', "'a@@b' is not a valid email address"]]],
+    [
+      'format',
+      CREATE,
+      { email: 'a@@b' },
+      (d) => d.value('email'),
+      [[409, 'ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/email', "'a@@b' is not a valid email address"]],
+    ],
     [
       'format: Apple’s length limit, beyond the spec’s email format',
       CREATE,
@@ -180,8 +222,20 @@ describe('resource documents: 409s, which do not throw', () => {
       (d) => d.value('email'),
       [[409, 'ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/email', `'${'a'.repeat(65)}@example.com' is not a valid email address`]],
     ],
-    ['type: email as JSON', CREATE, { email: { a: 1 } }, (d) => d.value('email'), [[409, 'ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/email', `'{"a":1}' is not a valid email address`]]],
-    ['type: string', CREATE, { firstName: 1 }, (d) => d.value('firstName'), [[409, 'ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/firstName', "'firstName' must be a string"]]],
+    [
+      'type: email as JSON',
+      CREATE,
+      { email: { a: 1 } },
+      (d) => d.value('email'),
+      [[409, 'ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/email', `'{"a":1}' is not a valid email address`]],
+    ],
+    [
+      'type: string',
+      CREATE,
+      { firstName: 1 },
+      (d) => d.value('firstName'),
+      [[409, 'ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/firstName', "'firstName' must be a string"]],
+    ],
     [
       'type: boolean or null',
       UPDATE,
@@ -255,7 +309,9 @@ describe('deep and huge bodies', () => {
     expect(problems(() => readResourceDocument(CREATE, invitation({}, { type: value })))).toEqual([
       u('/data/type', "The type '[…]' is not valid here; it must be 'userInvitations'"),
     ]);
-    expect(problems(() => readLinkageDocument(LINKAGE, { data: [value] }))).toEqual([u('/data/0', "A resource identifier must be an object with 'type' and 'id'")]);
+    expect(problems(() => readLinkageDocument(LINKAGE, { data: [value] }))).toEqual([
+      u('/data/0', "A resource identifier must be an object with 'type' and 'id'"),
+    ]);
   });
 
   it('a huge linkage or role list gets one problem per offending item', () => {
