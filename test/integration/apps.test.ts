@@ -8,6 +8,7 @@ import { errorBody, illegalParameter, invalidParameter, notFound } from '../help
 import { PUBLIC_URL, useTestServer } from '../helpers/harness.js';
 import { ids, local, walk } from '../helpers/paging.js';
 import { appRelationshipLinks, appResource, type AppInfo } from '../helpers/resources.js';
+import { readInvitationCreate } from '../../src/resources/user-invitations/request.js';
 
 const APPS = `${PUBLIC_URL}/v1/apps`;
 
@@ -121,12 +122,12 @@ describe('GET /v1/apps', () => {
     expect(f.status).toBe(400);
     expect(f.body.errors).toEqual([invalidParameter('cursor', expect.any(String))]);
     // a cursor of another collection is no cursor of this one
-    await s.services.invitations.create({
+    await s.services.invitations.create(readInvitationCreate({
       data: { type: 'userInvitations', attributes: { email: 'a@example.com', firstName: 'A', lastName: 'A', roles: ['ADMIN'] } },
-    });
-    await s.services.invitations.create({
+    }));
+    await s.services.invitations.create(readInvitationCreate({
       data: { type: 'userInvitations', attributes: { email: 'b@example.com', firstName: 'B', lastName: 'B', roles: ['ADMIN'] } },
-    });
+    }));
     const invitations = await s.call('GET', '/v1/userInvitations?limit=1');
     const foreign = new URL(invitations.body.links.next).searchParams.get('cursor')!;
     const fromInvitations = await s.call('GET', `/v1/apps?cursor=${foreign}`);

@@ -16,6 +16,7 @@ import type { MailTransport } from '../../src/mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from '../../src/mail/worker.js';
 import { renderOutboxMail } from '../../src/mail/templates.js';
 import { invitationBody, PUBLIC_URL, testConfig } from '../helpers/harness.js';
+import { readInvitationCreate } from '../../src/resources/user-invitations/request.js';
 
 const HOUR = 60 * 60 * 1000;
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -107,7 +108,7 @@ function worker(transport: MailTransport, options: MailWorkerOptions = {}, on: S
 }
 
 async function invite(email: string, attributes: Record<string, unknown> = {}): Promise<string> {
-  return (await services.invitations.create(invitationBody({ email, ...attributes }), 'ops key')).id;
+  return (await services.invitations.create(readInvitationCreate(invitationBody({ email, ...attributes })), 'ops key')).id;
 }
 
 function rows() {
@@ -142,7 +143,7 @@ describe('the outbox', () => {
   it('holds no message for a refused invitation (the transaction rolled back)', async () => {
     await invite('dup@example.com');
     await expect(invite('DUP@example.com')).rejects.toThrow();
-    await expect(services.invitations.create(invitationBody({ email: 'x@example.com' }, { visibleApps: { data: [{ type: 'apps', id: '999' }] } }))).rejects.toThrow();
+    await expect(services.invitations.create(readInvitationCreate(invitationBody({ email: 'x@example.com' }, { visibleApps: { data: [{ type: 'apps', id: '999' }] } })))).rejects.toThrow();
     expect((await rows()).map((r) => r.recipient)).toEqual(['dup@example.com']);
     expect(queued).toBe(1);
   });

@@ -8,6 +8,7 @@ import { illegalParameter, invalidParameter } from '../helpers/api-errors.js';
 import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type ApiResponse, type TestServer } from '../helpers/harness.js';
 import { ids, local, walkIds } from '../helpers/paging.js';
 import { invitationResource } from '../helpers/resources.js';
+import { readInvitationCreate } from '../../src/resources/user-invitations/request.js';
 
 const HOURS_72 = 72 * 60 * 60 * 1000;
 const LIST = `${PUBLIC_URL}/v1/userInvitations`;
@@ -32,10 +33,10 @@ function cursorOf(link: string): string {
 
 function create(s: TestServer, a: Attrs, apps: string[] = []) {
   return s.services.invitations.create(
-    invitationBody(
+    readInvitationCreate(invitationBody(
       { firstName: 'Test', roles: ['DEVELOPER'], ...a },
       apps.length > 0 ? visibleApps(...apps) : undefined,
-    ),
+    )),
   );
 }
 

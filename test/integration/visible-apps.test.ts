@@ -9,6 +9,7 @@ import { errorBody, gone, illegalParameter, invalidParameter, notFound } from '.
 import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
 import { ids, local, walk } from '../helpers/paging.js';
 import { appResource, invitationResource, type AppInfo } from '../helpers/resources.js';
+import { readInvitationCreate } from '../../src/resources/user-invitations/request.js';
 
 const HOURS_72 = 72 * 60 * 60 * 1000;
 const LIST = `${PUBLIC_URL}/v1/userInvitations`;
@@ -251,9 +252,9 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
 
   beforeAll(async () => {
     apps.push(...(await createApps(s, 25, (i) => `Rel ${i}`, (i) => `com.example.rel${i}`)));
-    big = (await s.services.invitations.create(invitationBody({ email: 'big@example.com' }, visibleApps(...apps.map((a) => a.id))))).id;
-    small = (await s.services.invitations.create(invitationBody({ email: 'small@example.com' }, visibleApps(apps[7]!.id, apps[3]!.id)))).id;
-    none = (await s.services.invitations.create(invitationBody({ email: 'none@example.com', roles: ['FINANCE'] }))).id;
+    big = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'big@example.com' }, visibleApps(...apps.map((a) => a.id)))))).id;
+    small = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'small@example.com' }, visibleApps(apps[7]!.id, apps[3]!.id))))).id;
+    none = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'none@example.com', roles: ['FINANCE'] })))).id;
   });
 
   it('/visibleApps: whole document, apps by id', async () => {
@@ -406,7 +407,7 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
   });
 
   it('a cancelled invitation is 404 and an expired one 410 on both endpoints', async () => {
-    const cancelled = (await s.services.invitations.create(invitationBody({ email: 'cancel@example.com' }, visibleApps(apps[0]!.id)))).id;
+    const cancelled = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'cancel@example.com' }, visibleApps(apps[0]!.id))))).id;
     expect((await s.call('DELETE', `/v1/userInvitations/${cancelled}`)).status).toBe(204);
     for (const sub of ['visibleApps', 'relationships/visibleApps']) {
       const r = await s.call('GET', `/v1/userInvitations/${cancelled}/${sub}`);

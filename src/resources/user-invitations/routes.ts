@@ -5,6 +5,7 @@ import { MemberJsonCache } from '../members/json-cache.js';
 import { memberReadRoutes } from '../members/routes.js';
 import type { InvitationsService } from './service.js';
 import { INVITATION_SORT_COLUMNS } from './repository.js';
+import { readInvitationCreate } from './request.js';
 import { invitationSelfLink, serializeInvitation } from './serializer.js';
 
 export function invitationRoutes(invitations: InvitationsService, deps: RouteDeps): Operation[] {
@@ -20,7 +21,7 @@ export function invitationRoutes(invitations: InvitationsService, deps: RouteDep
       write: true,
       body: true,
       async handle({ body, principal }) {
-        const invitation = await invitations.create(body, principal.name);
+        const invitation = await invitations.create(readInvitationCreate(body), principal.name);
         const self = invitationSelfLink(deps.base, invitation.id);
         return {
           status: 201,

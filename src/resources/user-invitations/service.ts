@@ -1,16 +1,16 @@
 /**
  * Apple's rules for user invitations (behavior.md A6, A8-A14). Holds no SQL and no HTTP: it takes
- * validated query values and request documents and returns domain objects or throws ApiErrors.
+ * validated query values and typed request input (./request.ts reads the body) and returns domain
+ * objects or throws ApiErrors.
  */
 import { hash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
-import { resolveAccess } from '../../domain/access.js';
+import { checkRoles, resolveAccess, type Access } from '../../domain/access.js';
+import type { RequestInput } from '../../domain/request-input.js';
 import type { UserRole } from '../../domain/roles.js';
-import { isValidEmail } from '../../domain/email.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
-import { checkMembers, readResourceObject } from '../../jsonapi/request-document.js';
 import type { AppRow, AppsRepository } from '../apps/repository.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { storedMail, type InvitationMailInput } from '../../mail/templates.js';
@@ -21,10 +21,24 @@ import type { InvitationRow, InvitationsRepository } from './repository.js';
 
 export const INVITATION_LIFETIME_MS = 72 * 60 * 60 * 1000;
 const TYPE = 'userInvitations';
-const ATTRIBUTES = ['email', 'firstName', 'lastName', 'roles', 'allAppsVisible', 'provisioningAllowed'];
-const READ_ONLY_ATTRIBUTES = ['expirationDate'];
-const RELATIONSHIPS = ['visibleApps'];
 const NAME_MAX = 100;
+
+/**
+ * What POST /v1/userInvitations asks for (read by ./request.ts). Each value is the one the request
+ * gives, checked on its own (names trimmed); undefined when left out, null, or refused (then the
+ * RequestInput's problems say why).
+ */
+export interface InvitationCreateInput {
+  email: string | undefined;
+  firstName: string | undefined;
+  lastName: string | undefined;
+  /** known roles, each once */
+  roles: UserRole[] | undefined;
+  allAppsVisible: boolean | undefined;
+  provisioningAllowed: boolean | undefined;
+  /** the visibleApps linkage, in order as given */
+  visibleAppIds: string[];
+}
 
 export interface Invitation {
   id: string;
@@ -106,38 +120,26 @@ export class InvitationsService {
     this.reads = new MemberReads(repo.members, apps, toInvitation, () => ({ pendingAt: this.clock.now().toISOString() }));
   }
 
-  /** POST /v1/userInvitations; `invitedBy` names the key or user that sends it. */
-  async create(body: unknown, invitedBy: string | null = null): Promise<Invitation> {
-    const doc = readResourceObject(body, { type: TYPE, id: 'forbidden', attributesRequired: true });
-    const problems: ApiError[] = [];
-    const a = doc.attributes;
+  /**
+   * POST /v1/userInvitations, its body read by ./request.ts; `invitedBy` names the key or user that
+   * sends it. The body's own problems come first, then the rules across attributes (A11, A12),
+   * unknown apps and a taken email: all in one response (A3).
+   */
+  async create(request: RequestInput<InvitationCreateInput>, invitedBy: string | null = null): Promise<Invitation> {
+    const { values: a, refused } = request;
+    const problems = [...request.problems];
+    const { email, firstName, lastName, visibleAppIds: appIds } = a;
 
-    const appIds = checkMembers(
-      doc,
-      { type: TYPE, operation: 'CREATE', attributes: ATTRIBUTES, notAllowed: READ_ONLY_ATTRIBUTES, relationships: RELATIONSHIPS },
-      problems,
-    ).visibleAppIds;
-
-    for (const required of ['email', 'firstName', 'lastName', 'roles']) {
-      if (a[required] === undefined || a[required] === null) problems.push(errors.attributeRequired(required));
-    }
-    let email: string | undefined;
-    if (a.email !== undefined && a.email !== null) {
-      if (typeof a.email !== 'string' || !isValidEmail(a.email)) {
-        problems.push(errors.attributeInvalid('email', `'${typeof a.email === 'string' ? a.email : JSON.stringify(a.email)}' is not a valid email address`));
+    let access: Access | undefined;
+    if (a.roles !== undefined) {
+      if (refused.has('allAppsVisible') || refused.has('provisioningAllowed')) {
+        // a flag that is not a flag leaves no access to work out; the roles' own rules still apply
+        checkRoles(a.roles, problems);
       } else {
-        email = a.email;
+        const given = { roles: a.roles, allAppsVisible: a.allAppsVisible, provisioningAllowed: a.provisioningAllowed, visibleAppIds: appIds };
+        access = resolveAccess(given, problems);
       }
     }
-    const firstName = a.firstName == null ? undefined : checkName('firstName', a.firstName, problems);
-    const lastName = a.lastName == null ? undefined : checkName('lastName', a.lastName, problems);
-    const access =
-      a.roles == null
-        ? undefined
-        : resolveAccess(
-            { roles: a.roles, allAppsVisible: a.allAppsVisible, provisioningAllowed: a.provisioningAllowed, visibleAppIds: appIds },
-            problems,
-          );
     if (problems.length > 0 || !email || !firstName || !lastName || !access) {
       // Unknown apps and a taken email are reported with the other problems, all in one response
       // (A3). Throwing inside the transaction rolls back the trial claim.

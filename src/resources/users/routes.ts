@@ -3,6 +3,7 @@ import type { Operation } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
 import { memberReadRoutes } from '../members/routes.js';
 import { USER_SORT_COLUMNS } from './repository.js';
+import { readUserUpdate, readVisibleAppIds } from './request.js';
 import { serializeUser, userSelfLink } from './serializer.js';
 import type { UsersService, VisibleAppsChange } from './service.js';
 
@@ -13,7 +14,7 @@ export function userRoutes(users: UsersService, deps: RouteDeps): Operation[] {
     write: true,
     body: true,
     async handle({ params, body }) {
-      await users.changeVisibleApps(params.id!, body, change);
+      await users.changeVisibleApps(params.id!, readVisibleAppIds(method, body), change);
       return { status: 204 };
     },
   });
@@ -25,7 +26,7 @@ export function userRoutes(users: UsersService, deps: RouteDeps): Operation[] {
       write: true,
       body: true,
       async handle({ params, body }) {
-        const user = await users.update(params.id!, body);
+        const user = await users.update(params.id!, readUserUpdate(body, params.id!));
         return { status: 200, body: { data: serializeUser(user, deps.base), links: { self: userSelfLink(deps.base, user.id) } } };
       },
     },

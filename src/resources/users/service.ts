@@ -7,12 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
-import { checkVisibleAppSet, resolveAccess, type Access } from '../../domain/access.js';
+import { checkRoles, checkVisibleAppSet, resolveAccess, type Access } from '../../domain/access.js';
 import { isValidEmail } from '../../domain/email.js';
+import type { RequestInput } from '../../domain/request-input.js';
 import type { UserRole } from '../../domain/roles.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
-import { checkMembers, readLinkageDocument, readResourceObject } from '../../jsonapi/request-document.js';
 import type { KeysRepository } from '../../keys/repository.js';
 import type { AppsRepository } from '../apps/repository.js';
 import { emailClaims } from '../members/repository.js';
@@ -21,11 +21,21 @@ import { checkName } from '../user-invitations/service.js';
 import type { UserAccessColumns, UserRow, UsersRepository } from './repository.js';
 
 const TYPE = 'users';
-const UPDATABLE_ATTRIBUTES = ['roles', 'allAppsVisible', 'provisioningAllowed'];
-/** Apple's users manage their own names; the username is their Apple Account (B7.2, B7.3). */
-const FIXED_ATTRIBUTES = ['username', 'firstName', 'lastName'];
-const RELATIONSHIPS = ['visibleApps'];
 const VISIBLE_APPS = '/data/relationships/visibleApps';
+
+/**
+ * What PATCH /v1/users/{id} asks to change (read by ./request.ts). Each value is the one the
+ * request gives, checked on its own; undefined when left out, null, or refused (then the
+ * RequestInput's problems say why): it keeps its current value.
+ */
+export interface UserUpdateInput {
+  /** known roles, each once */
+  roles: UserRole[] | undefined;
+  allAppsVisible: boolean | undefined;
+  provisioningAllowed: boolean | undefined;
+  /** the visibleApps linkage, in order as given; empty: not given */
+  visibleAppIds: string[];
+}
 
 /**
  * The Account Holder: the one person who holds the team's membership (B6.9). Kept simple: ADMIN's
@@ -124,28 +134,24 @@ export class UsersService {
   }
 
   /**
-   * PATCH /v1/users/{id}: roles, allAppsVisible, provisioningAllowed and visibleApps; what the
-   * request leaves out (or sends as null, or as an empty visibleApps) keeps its current value.
-   * Checks in order: the document's shape (422), the user (404), then every 409 at once.
+   * PATCH /v1/users/{id}: roles, allAppsVisible, provisioningAllowed and visibleApps, its body read
+   * by ./request.ts (which answers a document of the wrong shape with a 422); what the request
+   * leaves out (or sends as null, or as an empty visibleApps) keeps its current value. Then the
+   * user (404), then every 409 at once: the body's own problems first.
    */
-  async update(id: string, body: unknown): Promise<User> {
-    const doc = readResourceObject(body, { type: TYPE, id: 'required', pathId: id, attributesRequired: false });
-    const problems: ApiError[] = [];
-    const a = doc.attributes;
-    const appIds = checkMembers(
-      doc,
-      { type: TYPE, operation: 'UPDATE', attributes: UPDATABLE_ATTRIBUTES, notAllowed: FIXED_ATTRIBUTES, relationships: RELATIONSHIPS },
-      problems,
-    ).visibleAppIds;
+  async update(id: string, request: RequestInput<UserUpdateInput>): Promise<User> {
+    const { values: a, refused } = request;
+    const appIds = a.visibleAppIds;
 
     return this.repo.transaction(async (trx) => {
       const row = await this.repo.findForUpdate(trx, id);
       if (!row) throw errors.notFound(TYPE, id);
+      const problems = [...request.problems];
       const current = await this.accessOf(trx, row);
       let roles = a.roles;
       if (isAccountHolder(current.roles)) {
         // the Account Holder keeps every power: there is only one, and the API can't make another (B6.9)
-        if (roles !== undefined && roles !== null) {
+        if (roles !== undefined) {
           problems.push(errors.attributeInvalid('roles', "The Account Holder's roles can not be changed"));
           roles = undefined;
         }
@@ -153,11 +159,14 @@ export class UsersService {
           problems.push(errors.attributeInvalid('provisioningAllowed', 'The Account Holder always has access to Certificates, Identifiers & Profiles'));
         }
       }
-      const access = resolveAccess(
-        { roles, allAppsVisible: a.allAppsVisible, provisioningAllowed: a.provisioningAllowed, visibleAppIds: appIds },
-        problems,
-        current,
-      );
+      let access: Access | undefined;
+      if (refused.has('allAppsVisible') || refused.has('provisioningAllowed')) {
+        // a flag that is not a flag leaves no access to work out; given roles' own rules still apply
+        if (roles !== undefined) checkRoles(roles, problems);
+      } else if (!refused.has('roles')) {
+        const given = { roles, allAppsVisible: a.allAppsVisible, provisioningAllowed: a.provisioningAllowed, visibleAppIds: appIds };
+        access = resolveAccess(given, problems, current);
+      }
       const found = await this.apps.findByIds([...new Set(appIds)], trx);
       problems.push(...unknownAppProblems(appIds, new Set(found.map((r) => r.id)), `${VISIBLE_APPS}/data`));
       if (problems.length > 0 || !access) throw new ApiErrors(problems);
@@ -174,8 +183,7 @@ export class UsersService {
    * They change only which apps a user with limited access sees (A12); an app id that names no
    * app is a 409 wherever it stands.
    */
-  async changeVisibleApps(id: string, body: unknown, change: VisibleAppsChange): Promise<void> {
-    const appIds = readLinkageDocument(body, 'apps');
+  async changeVisibleApps(id: string, appIds: readonly string[], change: VisibleAppsChange): Promise<void> {
     const unique = [...new Set(appIds)];
     await this.repo.transaction(async (trx) => {
       const row = await this.repo.findForUpdate(trx, id);
