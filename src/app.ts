@@ -12,6 +12,7 @@ import { GroupCommit } from './db/group-commit.js';
 import { ApiError, ApiErrors } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { Authenticator, mayWrite, type Principal } from './http/auth.js';
+import { parseJsonBody } from './http/json-body.js';
 import type { Operation } from './http/operation.js';
 import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, sendErrors, sendJson, sendJsonParts, splitTarget } from './http/responses.js';
 import { ResponseCache } from './http/response-cache.js';
@@ -162,16 +163,11 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, raw, done) => {
-    const text = typeof raw === 'string' ? raw : raw.toString('utf8');
-    if (text.trim() === '') {
-      done(errors.entityInvalid('The request body is empty; it must be a JSON document'), undefined);
-      return;
-    }
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, raw, done) => {
     try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(errors.entityInvalid('The request body is not valid JSON'), undefined);
+      done(null, parseJsonBody(typeof raw === 'string' ? Buffer.from(raw) : raw));
+    } catch (err) {
+      done(err as ApiError, undefined);
     }
   });
 

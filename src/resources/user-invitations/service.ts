@@ -8,6 +8,7 @@ import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
 import { checkRoles, resolveAccess, type Access } from '../../domain/access.js';
 import type { RequestInput } from '../../domain/request-input.js';
+import { hasBidiControl, hasLoneSurrogate, hasVisibleCharacter } from '../../domain/text.js';
 import type { UserRole } from '../../domain/roles.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
@@ -66,7 +67,10 @@ export function toInvitation(row: InvitationRow): Invitation {
   };
 }
 
-/** Names: 1 to 100 characters after trimming, no control characters (A10). */
+/**
+ * Names: 1 to 100 characters after trimming, well-formed Unicode, no control or bidirectional
+ * control characters, at least one character that shows (A10).
+ */
 export function checkName(name: string, raw: unknown, problems: ApiError[]): string | undefined {
   if (typeof raw !== 'string') {
     problems.push(errors.attributeInvalid(name, `'${name}' must be a string`));
@@ -81,9 +85,21 @@ export function checkName(name: string, raw: unknown, problems: ApiError[]): str
     problems.push(errors.attributeInvalid(name, `'${name}' must not be longer than ${NAME_MAX} characters`));
     return undefined;
   }
+  if (hasLoneSurrogate(value)) {
+    problems.push(errors.attributeInvalid(name, `'${name}' must be valid Unicode text; it contains an unpaired surrogate`));
+    return undefined;
+  }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) {
     problems.push(errors.attributeInvalid(name, `'${name}' must not contain control characters`));
+    return undefined;
+  }
+  if (hasBidiControl(value)) {
+    problems.push(errors.attributeInvalid(name, `'${name}' must not contain bidirectional control characters`));
+    return undefined;
+  }
+  if (!hasVisibleCharacter(value)) {
+    problems.push(errors.attributeInvalid(name, `'${name}' must contain at least one visible character`));
     return undefined;
   }
   return value;
