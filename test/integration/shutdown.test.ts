@@ -6,6 +6,7 @@
  */
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.js';
 import { invitationBody } from '../helpers/harness.js';
 import { RawConnection, requestHead, serveForTest, type ServedTest } from '../helpers/raw-http.js';
 
@@ -85,6 +86,14 @@ describe('shutdown', () => {
 
     await closing;
     await expect(RawConnection.open(s.server.address)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    // the refused request was not processed: only the one in flight made an invitation
+    const db = await openDatabase(s.config);
+    try {
+      const emails = await db.kysely.selectFrom('user_invitations').select('email').execute();
+      expect(emails.map((r) => r.email)).toEqual(['in-flight@example.com']);
+    } finally {
+      await db.close();
+    }
   });
 
   it('closes idle kept-alive sockets without a reset', async () => {
