@@ -24,6 +24,11 @@ export interface Config {
   readonly mailFrom: string;
   /** the team's name, shown in emails and on activation pages */
   readonly teamName: string;
+  /**
+   * On SIGTERM, how long in-flight requests may take to finish (src/server.ts); connections still
+   * open after it are closed.
+   */
+  readonly shutdownTimeoutMs: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -74,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = parseInteger(env.PORT ?? '8080', 'PORT', 0, 65535, problems);
   const rateLimitPerHour = parseInteger(env.ASC_RATE_LIMIT_PER_HOUR ?? '3600', 'ASC_RATE_LIMIT_PER_HOUR', 1, 1_000_000_000, problems);
   const responseCacheMb = parseInteger(env.ASC_RESPONSE_CACHE_MB ?? '16', 'ASC_RESPONSE_CACHE_MB', 0, 4096, problems);
+  const shutdownTimeoutMs = parseInteger(env.ASC_SHUTDOWN_TIMEOUT_MS ?? '10000', 'ASC_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000, problems);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
@@ -98,5 +104,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const teamName = env.ASC_TEAM_NAME?.trim() || 'My Team';
   if (/[\u0000-\u001f\u007f]/.test(teamName) || teamName.length > 100) problems.push('ASC_TEAM_NAME must be at most 100 characters without control characters');
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ dataDir, databaseUrl, host, port, publicUrl, rateLimitPerHour, responseCacheMb, logLevel, smtpUrl, mailFrom, teamName });
+  return Object.freeze({
+    dataDir,
+    databaseUrl,
+    host,
+    port,
+    publicUrl,
+    rateLimitPerHour,
+    responseCacheMb,
+    logLevel,
+    smtpUrl,
+    mailFrom,
+    teamName,
+    shutdownTimeoutMs,
+  });
 }

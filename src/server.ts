@@ -1,14 +1,23 @@
 /**
  * Starting and stopping the service: config -> database (migrated) -> app -> listen, with a
- * first-start admin key and a graceful shutdown (in-flight requests finish, the database closes).
+ * first-start admin key and a graceful shutdown: no new connections, in-flight requests finish,
+ * anything else arriving meanwhile is refused with 503 and `Connection: close`, then the database
+ * closes. The HTTP server's own events are handled here too: `Expect: 100-continue`, and the
+ * gate in front of the application that the shutdown closes.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type Services } from './app.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { openDatabase, type Db } from './db/database.js';
+import { ensurePrivateDirectory, openDatabase, type Db } from './db/database.js';
+import { errorResponse } from './errors/api-error.js';
+import { errors } from './errors/catalogue.js';
+import { BODY_LIMIT_BYTES } from './http/responses.js';
 import { keyFileName, mintToken } from './keys/token.js';
 
 export interface RunningServer {
@@ -31,7 +40,7 @@ export interface FirstStartKey {
 export async function bootstrapFirstKey(services: Services, config: Config): Promise<FirstStartKey | undefined> {
   if ((await services.keys.count()) > 0) return undefined;
   // On PostgreSQL nothing else creates the data directory; it must exist before the key is made.
-  mkdirSync(config.dataDir, { recursive: true });
+  ensurePrivateDirectory(config.dataDir);
   const created = await services.keys.create({ name: 'Initial admin key', role: 'ADMIN' });
   const file = path.join(config.dataDir, keyFileName(created.key.id));
   writeFileSync(file, created.privateKeyPem, { mode: 0o600 });
@@ -53,18 +62,99 @@ export function firstStartMessage(k: FirstStartKey, config: Config): string {
   ].join('\n');
 }
 
+/** What a client refused during the drain is told to wait before trying again (another instance may take it at once). */
+const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The HTTP server's request events, with a gate in front of the application. `drain()` closes the
+ * gate and shuts the server down:
+ * - the listening socket closes (no new connections). Not through http.Server.close(): that would
+ *   also destroy every idle keep-alive socket at once, and a request a client is sending on one at
+ *   that moment would meet a reset, with no way to tell "not processed" from "reply lost";
+ * - requests in flight finish; those not yet answered are answered with `Connection: close`, so their
+ *   clients do not send another request on the socket;
+ * - a request arriving meanwhile, on a kept-alive socket, is answered 503 with `Retry-After` and
+ *   `Connection: close`: certainly not processed, safe to send again;
+ * - once nothing is in flight, idle sockets are closed; when `timeoutMs` has passed, every socket
+ *   still open is, a request hanging on it included.
+ */
+class RequestGate {
+  private draining = false;
+  private readonly inFlight = new Set<ServerResponse>();
+  private nothingInFlight: (() => void) | undefined;
+  /** requests refused with 503 during the drain */
+  refused = 0;
+
+  constructor(private readonly server: Server) {
+    const application = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.draining) return this.refuse(res);
+      this.inFlight.add(res);
+      res.once('close', () => {
+        this.inFlight.delete(res);
+        if (this.inFlight.size === 0) this.nothingInFlight?.();
+      });
+      for (const listener of application) listener.call(server, req, res);
+    });
+    // `Expect: 100-continue`: a body declared over the limit is refused (413, by the application's body
+    // parser, which checks the declared length before reading) without inviting it first; a client
+    // that sent it anyway must not have its bytes read as the next request, so the connection closes.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      if (this.draining || Number(req.headers['content-length']) > BODY_LIMIT_BYTES) res.setHeader('connection', 'close');
+      else res.writeContinue();
+      server.emit('request', req, res);
+    });
+  }
+
+  private refuse(res: ServerResponse): void {
+    this.refused++;
+    const body = JSON.stringify(errorResponse([errors.serviceUnavailable('The server is shutting down. Send the request again.')]));
+    res.writeHead(503, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      'retry-after': String(RETRY_AFTER_SECONDS),
+      'x-request-id': randomUUID(),
+      connection: 'close',
+    });
+    res.end(body);
+  }
+
+  async drain(timeoutMs: number): Promise<{ forced: number }> {
+    this.draining = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const allClosed = new Promise<void>((resolve) => net.Server.prototype.close.call(this.server, () => resolve()));
+    for (const res of this.inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
+    if (this.inFlight.size > 0) await Promise.race([new Promise<void>((resolve) => (this.nothingInFlight = resolve)), timeUp]);
+    this.server.closeIdleConnections();
+    // sockets closing after a `Connection: close` answer, or still carrying a request
+    await Promise.race([allClosed, timeUp]);
+    clearTimeout(timer);
+    const forced = this.inFlight.size;
+    this.server.closeAllConnections();
+    return { forced };
+  }
+}
+
 export async function startServer(config: Config, options: { clock?: Clock; print?: (s: string) => void } = {}): Promise<RunningServer> {
   const db = await openDatabase(config);
   let app: FastifyInstance | undefined;
   try {
     const built = await buildApp({ config, db, ...(options.clock ? { clock: options.clock } : {}) });
     app = built.app;
+    const gate = new RequestGate(app.server);
     const first = await bootstrapFirstKey(built.services, config);
     const address = await app.listen({ host: config.host, port: config.port });
     if (first) (options.print ?? ((s) => process.stdout.write(`${s}\n`)))(firstStartMessage(first, config));
     let closing: Promise<void> | undefined;
     const close = () => {
       closing ??= (async () => {
+        const { forced } = await gate.drain(config.shutdownTimeoutMs);
+        if (forced > 0) {
+          app!.log.warn({ forced, timeoutMs: config.shutdownTimeoutMs }, 'closed %d requests still unanswered at the drain timeout', forced);
+        }
+        if (gate.refused > 0) app!.log.info({ refused: gate.refused }, 'refused %d requests with 503 while draining', gate.refused);
         await app!.close();
         await db.close();
       })();

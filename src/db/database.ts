@@ -2,7 +2,7 @@
  * Opens the database the configuration names: the embedded SQLite file under the data directory,
  * or PostgreSQL when ASC_DATABASE_URL is set. Applies pending migrations before anything else runs.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
@@ -38,10 +38,29 @@ export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, SQLITE_FILE_NAME);
 }
 
+/**
+ * Creates the data directory, if it does not exist, readable by its owner only (0700, whatever the
+ * umask). An existing directory keeps the mode its operator gave it.
+ */
+export function ensurePrivateDirectory(dir: string): void {
+  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (created !== undefined) chmodSync(dir, 0o700);
+}
+
+/** The database's files: they hold every pending invitation's activation link. */
+const PRIVATE_FILE_MODE = 0o600;
+
 function openSqlite(file: string): Db {
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensurePrivateDirectory(path.dirname(file));
+  // The database file is created 0600 before SQLite opens it (SQLite would create it 0644 under
+  // the usual umask); one left by an older version is made 0600 too.
+  closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
+  chmodSync(file, PRIVATE_FILE_MODE);
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
+  // SQLite creates -wal and -shm with the database file's mode; these may have been left by an
+  // older version with a wider one.
+  for (const companion of [`${file}-wal`, `${file}-shm`]) if (existsSync(companion)) chmodSync(companion, PRIVATE_FILE_MODE);
   // FULL: a commit is on disk before we acknowledge it, so acknowledged writes survive kill -9
   // and power loss alike.
   database.pragma('synchronous = FULL');

@@ -163,6 +163,13 @@ export const errors = {
       detail: "We've received too many requests for this API. Please wait and try again or slow down your request rate.",
     }),
 
+  /**
+   * Not one of Apple's documented codes (its API has no documented 503): ours, in Apple's shape, for
+   * a request this instance will not take now (it is shutting down). Sent with `Retry-After`.
+   */
+  serviceUnavailable: (detail: string) =>
+    new ApiError({ status: 503, code: 'SERVICE_UNAVAILABLE', title: 'The service is temporarily unavailable.', detail }),
+
   unexpected: () =>
     new ApiError({
       status: 500,

@@ -70,6 +70,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     smtpUrl: undefined,
     mailFrom: 'Test Team <no-reply@asc.example.test>',
     teamName: 'Test Team',
+    shutdownTimeoutMs: 10_000,
     ...overrides,
   };
 }

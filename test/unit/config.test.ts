@@ -24,6 +24,7 @@ describe('loadConfig', () => {
       rateLimitPerHour: 3600,
       responseCacheMb: 16,
       logLevel: 'info',
+      shutdownTimeoutMs: 10_000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -39,6 +40,7 @@ describe('loadConfig', () => {
         ASC_RESPONSE_CACHE_MB: '0',
         LOG_LEVEL: 'warn',
         ASC_DATABASE_URL: 'postgres://u@db/asc',
+        ASC_SHUTDOWN_TIMEOUT_MS: '2500',
       }),
     ).toMatchObject({
       dataDir: '/var/lib/asc',
@@ -49,6 +51,7 @@ describe('loadConfig', () => {
       rateLimitPerHour: 10,
       responseCacheMb: 0,
       logLevel: 'warn',
+      shutdownTimeoutMs: 2500,
     });
   });
 
@@ -77,6 +80,9 @@ describe('loadConfig', () => {
     ]);
     expect(configError({ PORT: '-1' }).problems).toEqual(["PORT must be a whole number between 0 and 65535, got '-1'"]);
     expect(configError({ ASC_RESPONSE_CACHE_MB: '4097' }).problems).toEqual(['ASC_RESPONSE_CACHE_MB must be between 0 and 4096, got 4097']);
+    expect(configError({ ASC_SHUTDOWN_TIMEOUT_MS: '10s' }).problems).toEqual([
+      "ASC_SHUTDOWN_TIMEOUT_MS must be a whole number between 0 and 3600000, got '10s'",
+    ]);
   });
 
   it('refuses public URLs that are not plain http(s) bases', () => {
