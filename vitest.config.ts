@@ -48,5 +48,6 @@ export default defineConfig(async () => {
       process.stderr.write(`\n[asc-access] PostgreSQL run SKIPPED: ${PG_URL} is not reachable (${problem}). Set ASC_TEST_PG_URL or DIALECTS=sqlite.\n\n`);
     }
   }
-  return { test: { projects } };
+  // builds dist/ once for the tests that start the CLI as a real process
+  return { test: { globalSetup: ['test/global-setup.ts'], projects } };
 });
