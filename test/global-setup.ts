@@ -1,11 +1,13 @@
 /**
- * Builds the CLI's entry point (`npm run build`: dist/) once per test run, for the tests that start
- * it as a real process (test/helpers/cli.ts). Skipped when dist/ is newer than every source file.
+ * Builds dist/ (what `npm run build` emits) once per test run, for the tests that start the CLI's
+ * entry point as a real process (test/helpers/cli.ts). With isolatedModules every file compiles
+ * alone, so each is transpiled by itself: the same JavaScript as tsc's, in a fraction of the time
+ * (`npm run typecheck` checks the types). Skipped when dist/ is newer than every input.
  */
-import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = path.join(ROOT, 'dist/cli/main.js');
@@ -22,6 +24,27 @@ function newestInput(): number {
   return newest;
 }
 
+function build(): void {
+  const parsed = ts.getParsedCommandLineOfConfigFile(path.join(ROOT, 'tsconfig.build.json'), {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
+  });
+  if (!parsed) throw new Error('tsconfig.build.json cannot be read');
+  const { rootDir, outDir } = parsed.options;
+  if (!rootDir || !outDir) throw new Error('tsconfig.build.json must set rootDir and outDir');
+  // the package is "type": "module": NodeNext emits ES modules, which a lone file cannot find out
+  const compilerOptions = { ...parsed.options, module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler };
+  for (const file of parsed.fileNames) {
+    const out = path.join(outDir, path.relative(rootDir, file)).replace(/\.ts$/, '.js');
+    const { outputText, sourceMapText } = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions, fileName: file });
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, outputText);
+    if (sourceMapText) writeFileSync(`${out}.map`, sourceMapText);
+  }
+}
+
 export default function setup(): void {
   let built = 0;
   try {
@@ -29,6 +52,5 @@ export default function setup(): void {
   } catch {
     built = 0;
   }
-  if (built >= newestInput()) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (built < newestInput()) build();
 }
