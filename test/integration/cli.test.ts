@@ -10,7 +10,7 @@ import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UUID } from '../helpers/api-errors.js';
-import { cliEnv, completion, jsonOutput, ROOT, runCli, startCli } from '../helpers/cli.js';
+import { cliEnv, completion, jsonOutput, ROOT, runCli, runCliProcess, startCli } from '../helpers/cli.js';
 import { databaseEnv, startTestServer, tempDir, testConfig, type TestServer } from '../helpers/harness.js';
 import { freePort } from '../helpers/smtp-sink.js';
 
@@ -180,6 +180,16 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
     it('an unknown command', async () => {
       await refusal(['frobnicate'], 2, "unknown command 'frobnicate'");
+    });
+
+    it('the built command exits with the same code and message as a process', async () => {
+      const run = await runCliProcess(['keys', 'revoke', 'NOSUCHKEY0', '--json'], env);
+      expect(run.code).toBe(1);
+      expect(jsonOutput(run)).toStrictEqual({ error: 'There is no key with id NOSUCHKEY0' });
+      expect(run.stderr).toBe('asc-access: There is no key with id NOSUCHKEY0\n');
+      const usage = await runCliProcess(['frobnicate'], env);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr.startsWith("asc-access: unknown command 'frobnicate'\n\nUsage: asc-access <command> [options]\n"), usage.stderr).toBe(true);
     });
 
     it('an unknown key, as JSON too', async () => {
