@@ -142,7 +142,8 @@ export interface StartOptions {
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const config = testConfig(options.config);
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(Date.now());
-  const schema = config.databaseUrl ? /search_path=(\S+)/.exec(new URL(config.databaseUrl).searchParams.get('options') ?? '')?.[1] : undefined;
+  const pgOptions = config.databaseUrl ? new URL(config.databaseUrl).searchParams.get('options') : null;
+  const schema = pgOptions ? /search_path=(\S+)/.exec(pgOptions)?.[1] : undefined;
   const db = await openDatabase(config);
   const { app, services, mailWorker, responses } = await buildApp({
     config,

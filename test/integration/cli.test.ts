@@ -189,7 +189,8 @@ describe('asc-access keys, apps and token', SLOW, () => {
       expect(run.stderr).toBe('asc-access: There is no key with id NOSUCHKEY0\n');
       const usage = await runCliProcess(['frobnicate'], env);
       expect(usage.code).toBe(2);
-      expect(usage.stderr.startsWith("asc-access: unknown command 'frobnicate'\n\nUsage: asc-access <command> [options]\n"), usage.stderr).toBe(true);
+      const usageText = "asc-access: unknown command 'frobnicate'\n\nUsage: asc-access <command> [options]\n";
+      expect(usage.stderr.startsWith(usageText), usage.stderr).toBe(true);
     });
 
     it('an unknown key, as JSON too', async () => {
