@@ -25,7 +25,9 @@ async function postgresProblem(): Promise<string | undefined> {
 export default defineConfig(async () => {
   const dialects = (process.env.DIALECTS ?? 'sqlite,postgres').split(',').map((d) => d.trim());
   const projects = [];
-  const shared = { pool: 'forks' as const, testTimeout: 30_000, hookTimeout: 30_000 };
+  // isolate: false: the files of a project share each worker's module cache (the app's modules
+  // load once per worker, not once per file); every file still builds its own servers and data.
+  const shared = { pool: 'forks' as const, isolate: false, testTimeout: 30_000, hookTimeout: 30_000 };
   if (dialects.includes('sqlite')) {
     projects.push({
       test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/postgres/**'], env: { ASC_TEST_DIALECT: 'sqlite' } },
@@ -48,5 +50,6 @@ export default defineConfig(async () => {
       process.stderr.write(`\n[asc-access] PostgreSQL run SKIPPED: ${PG_URL} is not reachable (${problem}). Set ASC_TEST_PG_URL or DIALECTS=sqlite.\n\n`);
     }
   }
-  return { test: { projects } };
+  // builds dist/ once for the tests that start the CLI as a real process
+  return { test: { globalSetup: ['test/global-setup.ts'], projects } };
 });

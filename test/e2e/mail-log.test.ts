@@ -1,7 +1,8 @@
 /**
- * The embedded default (no ASC_SMTP_URL), as real processes: `asc-access serve` keeps each
+ * The embedded default (no ASC_SMTP_URL): `asc-access serve`, a real process, keeps each
  * invitation email in the database's mail log and writes its activation link to the server log
- * (stdout); after the server stopped, `asc-access mail list` and `mail show` print the mail log.
+ * (stdout); after the server stopped, `asc-access mail list` and `mail show` (run in this process)
+ * print the mail log.
  * Every wait is on the child's own output or exit, never a sleep.
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';

@@ -1,9 +1,17 @@
-/** The operator CLI as a real process: `node --import tsx src/cli/main.ts ...` from the project root. */
+/**
+ * The operator CLI in tests. `runCli` runs it in this process (src/cli/run.ts, output captured);
+ * `startCli` and `runCliProcess` start the built entry point (`node dist/cli/main.js`, built by
+ * test/global-setup.ts) as a real process, for tests of the process itself: `serve` started and
+ * signalled, a write from another process.
+ */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { run } from '../../src/cli/run.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** the built entry point, as `npm start` and the installed `asc-access` command run it */
+export const BUILT_CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 export interface CliRun {
   code: number | null;
@@ -11,8 +19,8 @@ export interface CliRun {
   stderr: string;
 }
 
-/** The environment of a child: ours without any of the service's variables, plus `extra`. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+/** The environment of a CLI run: ours without any of the service's variables, plus `extra`. */
+export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(ASC_|PORT$|HOST$|LOG_LEVEL$)/.test(k)) env[k] = v;
@@ -20,15 +28,27 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Starts the CLI (e.g. `serve`) and leaves it running. */
-export function startCli(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: ROOT, env: childEnv(env) });
+/** Runs the CLI to completion in this process. `serve` is not for here: it never completes. */
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+  if (args[0] === 'serve') throw new Error('runCli cannot serve: use startCli');
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: cliEnv(env),
+  });
+  return { code, stdout, stderr };
 }
 
-/** Runs the CLI to completion. */
-export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
+/** Starts the built CLI (e.g. `serve`) as a process and leaves it running. */
+export function startCli(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BUILT_CLI, ...args], { cwd: ROOT, env: cliEnv(env) });
+}
+
+/** Collects a process's output until it ends. */
+export function completion(child: ChildProcessWithoutNullStreams): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = startCli(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -36,6 +56,11 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** Runs the built CLI to completion as a process of its own. */
+export function runCliProcess(args: string[], env: Record<string, string>): Promise<CliRun> {
+  return completion(startCli(args, env));
 }
 
 /** The one JSON object a --json command prints. */

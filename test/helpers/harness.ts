@@ -30,10 +30,14 @@ export function schemaFor(dataDir: string): string {
   return `t_${path.basename(dataDir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`;
 }
 
-/** The PostgreSQL URL of a schema; the schema travels in the URL, so spawned processes agree. */
+/**
+ * The PostgreSQL URL of a schema; the schema travels in the URL, so spawned processes agree. Commits
+ * do not wait for the WAL flush (synchronous_commit=off): what a commit makes visible is the same,
+ * only a crash of PostgreSQL itself, which no test causes, could lose it.
+ */
 export function pgUrlFor(schema: string): string {
   const url = new URL(TEST_PG_URL);
-  url.searchParams.set('options', `-c search_path=${schema}`);
+  url.searchParams.set('options', `-c search_path=${schema} -c synchronous_commit=off`);
   return url.toString();
 }
 
@@ -139,7 +143,8 @@ export interface StartOptions {
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const config = testConfig(options.config);
   const clock = options.clock instanceof ManualClock ? options.clock : new ManualClock(Date.now());
-  const schema = config.databaseUrl ? new URL(config.databaseUrl).searchParams.get('options')?.split('=')[1] : undefined;
+  const pgOptions = config.databaseUrl ? new URL(config.databaseUrl).searchParams.get('options') : null;
+  const schema = pgOptions ? /search_path=(\S+)/.exec(pgOptions)?.[1] : undefined;
   const db = await openDatabase(config);
   const { app, services, mailWorker, responses } = await buildApp({
     config,

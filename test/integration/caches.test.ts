@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIENCE } from '../../src/http/auth.js';
 import SQLite from 'better-sqlite3';
 import { sqliteFile } from '../../src/db/database.js';
-import { jsonOutput, runCli } from '../helpers/cli.js';
+import { jsonOutput, runCliProcess } from '../helpers/cli.js';
 import { databaseEnv, invitationBody, PUBLIC_URL, startTestServer, TEST_DIALECT, useTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
 import { appResource, type AppInfo } from '../helpers/resources.js';
 
@@ -82,7 +82,7 @@ describe('pre-rendered apps', () => {
 
   it('an app created by the CLI in another process is found and included at once', async () => {
     await renderings(); // the apps as they are now have been read and rendered
-    const run = await runCli(['apps', 'create', '--name', 'From The CLI', '--bundle-id', 'com.example.cli', '--sku', 'CLI-1', '--json'], databaseEnv(s.config));
+    const run = await runCliProcess(['apps', 'create', '--name', 'From The CLI', '--bundle-id', 'com.example.cli', '--sku', 'CLI-1', '--json'], databaseEnv(s.config));
     expect(run.code, run.stderr).toBe(0);
     const created = jsonOutput(run) as { id: string; sku: string };
     const r = await s.call('POST', '/v1/userInvitations', {
@@ -419,7 +419,7 @@ describe('whole responses', () => {
     expect(cached.responses!.stats().hits).toBe(hits + 1);
     expect((await list()).body).toEqual(before.body);
     expect(cached.responses!.stats().hits).toBe(hits + 2);
-    const run = await runCli(['apps', 'create', '--name', 'Whole CLI', '--bundle-id', 'com.example.wholecli', '--sku', 'WHOLE-CLI', '--json'], databaseEnv(cached.config));
+    const run = await runCliProcess(['apps', 'create', '--name', 'Whole CLI', '--bundle-id', 'com.example.wholecli', '--sku', 'WHOLE-CLI', '--json'], databaseEnv(cached.config));
     expect(run.code, run.stderr).toBe(0);
     const after = await list();
     expect(after.body.data.map((a: { id: string }) => a.id)).toContain((jsonOutput(run) as { id: string }).id);

@@ -1,22 +1,23 @@
 /**
- * The operator CLI as a real process (`node --import tsx src/cli/main.ts ...`) on a temporary data
- * directory: keys, apps and tokens, its refusals, and `serve` from first start to SIGTERM.
+ * The operator CLI on a temporary data directory: keys, apps and tokens and its refusals (run in
+ * this process), the documented `npm run -s asc-access -- token` command line, and `serve` as a real
+ * process (the built entry point) from first start to SIGTERM.
  */
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UUID } from '../helpers/api-errors.js';
-import { jsonOutput, runCli, startCli } from '../helpers/cli.js';
+import { cliEnv, completion, jsonOutput, ROOT, runCli, runCliProcess, startCli } from '../helpers/cli.js';
 import { databaseEnv, startTestServer, tempDir, testConfig, type TestServer } from '../helpers/harness.js';
 import { freePort } from '../helpers/smtp-sink.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const NO_STACK = /^\s+at /m;
 
-// every step starts node with tsx: seconds each on a busy machine
+// the real processes take seconds each on a busy machine
 const SLOW = { timeout: 120_000 };
 
 describe('asc-access keys, apps and token', SLOW, () => {
@@ -107,6 +108,19 @@ describe('asc-access keys, apps and token', SLOW, () => {
     expect(res.body.data).toMatchObject({ type: 'apps', id: appId, attributes: { name: 'Cortado', bundleId: 'com.x.y', sku: 'S1' } });
   });
 
+  it('the documented command line `npm run -s asc-access -- token --key-file FILE` prints only the token', async () => {
+    const named = path.join(dir, `AuthKey_${admin.keyId}.p8`);
+    const npm = spawn('npm', ['run', '-s', 'asc-access', '--', 'token', '--key-file', named], { cwd: ROOT, env: cliEnv(env) });
+    const run = await completion(npm);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const token = run.stdout.trimEnd();
+    expect(run.stdout).toBe(`${token}\n`);
+    expect(decodeProtectedHeader(token)).toStrictEqual({ alg: 'ES256', kid: admin.keyId, typ: 'JWT' });
+    expect(decodeJwt(token)).toMatchObject({ aud: 'appstoreconnect-v1', iss: admin.issuerId });
+    expect((await server!.call('GET', `/v1/apps/${appId}`, { token })).status).toBe(200);
+  });
+
   it('token --key-id works for a file of any name, and --json prints the details', async () => {
     const run = await runCli(['token', '--key-file', admin.file, '--key-id', admin.keyId, '--lifetime', '600', '--json'], env);
     expect(run.code).toBe(0);
@@ -166,6 +180,17 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
     it('an unknown command', async () => {
       await refusal(['frobnicate'], 2, "unknown command 'frobnicate'");
+    });
+
+    it('the built command exits with the same code and message as a process', async () => {
+      const run = await runCliProcess(['keys', 'revoke', 'NOSUCHKEY0', '--json'], env);
+      expect(run.code).toBe(1);
+      expect(jsonOutput(run)).toStrictEqual({ error: 'There is no key with id NOSUCHKEY0' });
+      expect(run.stderr).toBe('asc-access: There is no key with id NOSUCHKEY0\n');
+      const usage = await runCliProcess(['frobnicate'], env);
+      expect(usage.code).toBe(2);
+      const usageText = "asc-access: unknown command 'frobnicate'\n\nUsage: asc-access <command> [options]\n";
+      expect(usage.stderr.startsWith(usageText), usage.stderr).toBe(true);
     });
 
     it('an unknown key, as JSON too', async () => {

@@ -98,7 +98,7 @@ describe('a burst of creates over HTTP', () => {
   });
 });
 
-// every server process starts node with tsx: seconds on a busy machine
+// a server process takes seconds to start on a busy machine
 const SLOW = { timeout: 120_000 };
 
 function exited(child: ChildProcessWithoutNullStreams): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {

@@ -2,7 +2,7 @@
  * Individual API keys (behavior.md A1, A2, B1.3, B1.11): a key acting as a team user, with that
  * user's roles as they are at each request, that dies with the user. And the operator commands
  * that make them and the Account Holder (`users create-account-holder`, `keys create
- * --individual-for`, `token` for such a key), run as real processes on a real data directory.
+ * --individual-for`, `token` for such a key), run in this process on a real data directory.
  */
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
@@ -126,10 +126,7 @@ describe('individual keys', () => {
   });
 });
 
-// every step starts node with tsx: seconds each on a busy machine
-const SLOW = { timeout: 120_000 };
-
-describe('asc-access users and individual keys', SLOW, () => {
+describe('asc-access users and individual keys', () => {
   let dir: string;
   let env: Record<string, string>;
   let server: TestServer;

@@ -2,13 +2,14 @@
  * Several instances on one PostgreSQL database (the postgres project runs this file only): two
  * real server processes share the database, and every rule holds across them.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServices } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { mintToken } from '../../src/keys/token.js';
+import { runCliProcess, startCli } from '../helpers/cli.js';
 import { databaseEnv, invitationBody, pgUrlFor, schemaFor, tempDir, testConfig } from '../helpers/harness.js';
 import { freePort, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 
@@ -22,10 +23,7 @@ interface Instance {
 }
 
 function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = startCli(['serve'], env);
   const instance: Instance = { child, url: `http://127.0.0.1:${env.PORT}`, output: '' };
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -137,11 +135,8 @@ describe('two instances on one PostgreSQL database', SLOW, () => {
   it('a revoked key is refused by every instance at once', async () => {
     expect((await get(a, 'doomed')).status).toBe(200);
     expect((await get(b, 'doomed')).status).toBe(200);
-    const revoke = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'keys', 'revoke', keys.doomed!.keyId], {
-      env: { ...process.env, ...databaseEnv(config) },
-    });
-    const code = await new Promise((r) => revoke.once('exit', r));
-    expect(code).toBe(0);
+    const revoke = await runCliProcess(['keys', 'revoke', keys.doomed!.keyId], databaseEnv(config));
+    expect(revoke.code, revoke.stderr).toBe(0);
     expect((await get(a, 'doomed')).status).toBe(401);
     expect((await get(b, 'doomed')).status).toBe(401);
   });
