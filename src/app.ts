@@ -13,31 +13,33 @@ import { ApiError, ApiErrors } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { Authenticator, mayWrite, type Principal } from './http/auth.js';
 import type { Operation } from './http/operation.js';
-import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, sendErrors, sendJson, sendJsonParts, splitTarget } from './http/responses.js';
-import { ResponseCache } from './http/response-cache.js';
-import { encodeJsonParts } from './jsonapi/raw-json.js';
+import { BODY_LIMIT_BYTES, clientErrorHandler, decorateJsonReplies, fromFastifyError, sendErrors, sendJson, splitTarget } from './http/responses.js';
+import { ReadCache } from './http/read-cache/index.js';
 import { DatabaseRateLimiter, InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
 import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
 import { CursorCodec } from './jsonapi/cursor.js';
 import { parseQuery } from './jsonapi/query.js';
 import { KeysRepository } from './keys/repository.js';
-import { KeysService } from './keys/service.js';
+import { KeysService, type KeyLookup } from './keys/service.js';
 import { AppsRepository } from './resources/apps/repository.js';
 import { appRoutes } from './resources/apps/routes.js';
 import { AppsService } from './resources/apps/service.js';
 import { InvitationsRepository } from './resources/user-invitations/repository.js';
 import { invitationRoutes } from './resources/user-invitations/routes.js';
-import { InvitationsService } from './resources/user-invitations/service.js';
+import { InvitationsService, type Invitation } from './resources/user-invitations/service.js';
 import { ActivationService } from './resources/user-invitations/activation.js';
 import { UsersRepository } from './resources/users/repository.js';
 import { userRoutes } from './resources/users/routes.js';
-import { UsersService } from './resources/users/service.js';
+import { UsersService, type User } from './resources/users/service.js';
 import { OutboxRepository } from './mail/outbox-repository.js';
 import { LogTransport, SmtpTransport } from './mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
 import { loadOperations, type OperationSpec } from './spec/openapi.js';
 import { activationPages } from './web/activation-routes.js';
-import { AppJsonCache } from './resources/apps/json-cache.js';
+import { appRenderer, type AppRenderer } from './resources/apps/serializer.js';
+import { memberRenderer, type MemberRenderer } from './resources/members/render.js';
+import { serializeUser } from './resources/users/serializer.js';
+import { serializeInvitation } from './resources/user-invitations/serializer.js';
 
 /**
  * What a request's Accept must admit (A5). Negotiator refuses a range whose parameters the offered
@@ -54,6 +56,16 @@ export interface Services {
   activation: ActivationService;
   users: UsersService;
   outbox: OutboxRepository;
+  /** how authentication finds keys */
+  keyLookup: KeyLookup;
+  /** how reads render resources */
+  views: Views;
+}
+
+export interface Views {
+  apps: AppRenderer;
+  users: MemberRenderer<User>;
+  invitations: MemberRenderer<Invitation>;
 }
 
 /**
@@ -65,21 +77,37 @@ export function createServices(
   clock: Clock,
   config: Pick<Config, 'teamName' | 'publicUrl'>,
   onMailQueued: () => void = () => {},
+  /** the read caches (src/http/read-cache/), when they are on: they wrap what reads go through */
+  cache?: ReadCache,
 ): Services {
   // creates and the mail worker's marks share commits on SQLite (src/db/group-commit.ts)
   const writes = new GroupCommit(db);
-  const appsRepo = new AppsRepository(db.kysely, db.version);
+  const appsRepo = new AppsRepository(db.kysely);
+  const appReads = cache ? cache.apps(appsRepo) : appsRepo;
   const invitationsRepo = new InvitationsRepository(db.kysely, writes);
   const usersRepo = new UsersRepository(db.kysely);
   const keysRepo = new KeysRepository(db.kysely);
   const outbox = new OutboxRepository(db.kysely, writes);
+  const keys = new KeysService(keysRepo, clock);
+  const invitations = new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued, appReads);
+  const users = new UsersService(usersRepo, appsRepo, keysRepo, clock, appReads);
+  const base = config.publicUrl;
+  const apps = appRenderer(base);
+  const invitationViews = memberRenderer(serializeInvitation, (ids, n) => invitations.reads.visibleAppSlices(ids, n), base);
   return {
-    keys: new KeysService(keysRepo, clock, db.version),
+    keys,
     apps: new AppsService(appsRepo, clock),
-    invitations: new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued),
-    activation: new ActivationService(invitationsRepo, usersRepo, appsRepo, outbox, clock),
-    users: new UsersService(usersRepo, appsRepo, keysRepo, clock),
+    invitations,
+    activation: new ActivationService(invitationsRepo, usersRepo, appReads, outbox, clock),
+    users,
     outbox,
+    keyLookup: cache ? cache.keys(keys) : keys,
+    views: {
+      apps: cache ? cache.appJson(apps) : apps,
+      users: memberRenderer(serializeUser, (ids, n) => users.reads.visibleAppSlices(ids, n), base),
+      // an invitation never changes once written
+      invitations: cache ? cache.immutableMembers(invitationViews) : invitationViews,
+    },
   };
 }
 
@@ -97,16 +125,8 @@ export interface BuildOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
-    /**
-     * The database's version when the request arrived (Db.version; SQLite only). A request is
-     * answered as of then: every write acknowledged before it arrived is in it.
-     */
-    dbVersion?: string;
   }
 }
-
-/** A request's Cache-Control that asks for an answer read anew (RFC 9111, 5.2.1.4). */
-const NO_CACHE = /(^|,)\s*no-cache\s*(,|$)/i;
 
 function pathTemplateRegex(template: string): RegExp {
   const pattern = template.replace(/\{[^}]+\}/g, '[^/]+');
@@ -117,28 +137,29 @@ export interface BuiltApp {
   app: FastifyInstance;
   services: Services;
   mailWorker: MailWorker;
-  /** whole read responses kept (SQLite, unless ASC_RESPONSE_CACHE_MB=0) */
-  responses: ResponseCache | undefined;
+  /** the read caches, when they are on (Config.readCache) */
+  cache: ReadCache | undefined;
 }
 
 export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
   let worker: MailWorker | undefined;
-  const services = createServices(db, clock, config, () => worker?.wake());
+  const cache = config.readCache ? new ReadCache({ version: db.version, clock, responseCacheMb: config.responseCacheMb }) : undefined;
+  const services = createServices(db, clock, config, () => worker?.wake(), cache);
   const team = await services.keys.team();
   const cursors = new CursorCodec(team.cursorSecret);
   // individual keys act with their user's roles as they are now, and stop when the user is gone (A2)
-  const authenticator = new Authenticator(services.keys, clock, (userId) => services.users.individualRoles(userId));
+  const authenticator = new Authenticator(services.keyLookup, () => services.keys.team(), clock, (userId) =>
+    services.users.individualRoles(userId),
+  );
   // One SQLite file serves one instance: its quota lives in memory. On PostgreSQL any number of
   // instances share the database, so they share the quota through it.
   const sharedLimiter =
     db.dialect === 'postgres' ? new DatabaseRateLimiter(new SqlRateLimitRepository(db.kysely), config.rateLimitPerHour) : undefined;
   const limiter = options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour);
   const specOps = loadOperations();
-  const deps = { base: config.publicUrl, cursors, operations: specOps, appJson: new AppJsonCache(config.publicUrl) };
-  // whole read responses, on SQLite (the only database with a version to check them against)
-  const responses = db.version && config.responseCacheMb > 0 ? new ResponseCache(config.responseCacheMb * 1024 * 1024) : undefined;
+  const deps = { base: config.publicUrl, cursors, operations: specOps };
 
   const app = Fastify({
     logger: { level: config.logLevel },
@@ -161,6 +182,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     },
   });
 
+  decorateJsonReplies(app);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, raw, done) => {
     const text = typeof raw === 'string' ? raw : raw.toString('utf8');
@@ -179,6 +201,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     reply.header('x-request-id', request.id);
     done();
   });
+  if (cache) await app.register(cache.plugin());
 
   app.setErrorHandler((err: unknown, request, reply) => {
     if (err instanceof ApiErrors) return sendErrors(reply, err.errors);
@@ -190,9 +213,9 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   });
 
   const routes: Operation[] = [
-    ...appRoutes(services.apps, deps),
-    ...invitationRoutes(services.invitations, deps),
-    ...userRoutes(services.users, deps),
+    ...appRoutes(services.apps, deps, services.views.apps),
+    ...invitationRoutes(services.invitations, deps, services.views),
+    ...userRoutes(services.users, deps, services.views),
   ];
   const templates: RegExp[] = [];
 
@@ -201,12 +224,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
    * (every response to a request with a valid key carries it, A18). Throws 401 or 429.
    */
   async function admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    request.dbVersion = db.version?.();
-    const principal = await authenticator.authenticate(
-      request.headers.authorization,
-      { method: request.method, ...splitTarget(request.raw.url) },
-      request.dbVersion,
-    );
+    const principal = await authenticator.authenticate(request.headers.authorization, { method: request.method, ...splitTarget(request.raw.url) });
     const decision = await limiter.hit(principal.keyId, clock.now().getTime());
     reply.header('x-rate-limit', rateLimitHeader(decision));
     if (!decision.allowed) throw errors.rateLimitExceeded();
@@ -240,18 +258,9 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
       method: spec.method as 'GET' | 'POST' | 'PATCH' | 'DELETE',
       url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
       onRequest: guard,
+      config: op.reuse ? { reuse: op.reuse } : {},
       handler: async (request, reply) => {
-        // a read answered before, if nothing was written since and its time has not run out; a
-        // client that sends `Cache-Control: no-cache` has it read anew (and kept for the next one)
         const target = splitTarget(request.raw.url);
-        const keep =
-          responses && !op.write && request.dbVersion !== undefined
-            ? { cache: responses, key: `${target.path}?${target.query}`, version: request.dbVersion }
-            : undefined;
-        if (keep && !NO_CACHE.test(request.headers['cache-control'] ?? '')) {
-          const body = keep.cache.get(keep.key, keep.version, clock.now().getTime());
-          if (body) return sendJsonParts(reply, 200, body);
-        }
         const query = parseQuery(target.query, spec);
         // A request sent with no body (and so no Content-Type) is as empty as `{}`-less JSON: 400 (A3).
         if (op.body && request.body === undefined) throw errors.entityInvalid('The request body is empty; it must be a JSON document');
@@ -261,15 +270,9 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
           params: request.params as Record<string, string>,
           body: op.body ? request.body : undefined,
           path: target.path,
-          keepable: keep !== undefined,
         });
         if (result.headers) reply.headers(result.headers);
         if (result.body === undefined) return reply.code(result.status).send();
-        if (keep && result.status === 200 && result.validUntil !== undefined && !result.headers) {
-          const parts = encodeJsonParts(result.body);
-          keep.cache.set(keep.key, keep.version, clock.now().getTime(), result.validUntil, parts);
-          return sendJsonParts(reply, 200, parts);
-        }
         return sendJson(reply, result.status, result.body);
       },
     });
@@ -328,5 +331,5 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     await worker!.stop();
   });
 
-  return { app, services, mailWorker: worker, responses };
+  return { app, services, mailWorker: worker, cache };
 }

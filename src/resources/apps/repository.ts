@@ -28,22 +28,14 @@ export interface AppFilter {
 
 export const APP_SORT_COLUMNS = { name: 'name', bundleId: 'bundle_id', sku: 'sku' } as const;
 
-/** Every app, as read while the database had one version (SQLite: AppsRepository.findByIds). */
-interface AppSnapshot {
-  version: string;
-  /** by id, as list() orders them */
-  sorted: AppRow[];
-  byId: Map<string, AppRow>;
+/** Apps by id as reads need them: outside any transaction. */
+export interface AppReader {
+  /** The apps with these ids that exist, each once, in id order. */
+  findByIds(ids: readonly string[]): Promise<AppRow[]>;
 }
 
-export class AppsRepository {
-  private snapshot: AppSnapshot | undefined;
-
-  constructor(
-    private readonly db: Kysely<Database>,
-    /** the database's version (Db.version), where it has one: SQLite */
-    private readonly version?: () => string,
-  ) {}
+export class AppsRepository implements AppReader {
+  constructor(private readonly db: Kysely<Database>) {}
 
   async insert(row: AppRow): Promise<'ok' | 'id' | 'bundleId' | 'sku'> {
     return this.db.transaction().execute(async (trx) => {
@@ -62,31 +54,7 @@ export class AppsRepository {
     // no app id holds a NUL, and PostgreSQL text cannot even be compared with one
     ids = ids.filter((id) => !id.includes('\u0000'));
     if (ids.length === 0) return [];
-    if (db === this.db && this.version) {
-      const { byId, sorted } = await this.currentSnapshot(this.version());
-      const wanted = new Set(ids);
-      // the snapshot is in id order: a page's hundred apps of a few hundred are picked from it
-      // without sorting; a few of many are looked up and sorted
-      if (wanted.size * 16 >= sorted.length) return sorted.filter((row) => wanted.has(row.id));
-      return [...wanted].sort().flatMap((id) => byId.get(id) ?? []);
-    }
     return (await appsByIds.execute(db, ids.length, ids)).rows;
-  }
-
-  /**
-   * On SQLite, every app as of the database's current version, read again whenever it changed:
-   * `include=visibleApps` needs up to hundreds of apps per page, and reading them one by one per
-   * request cost more than the rest of the page. The version (Db.version) changes with every
-   * write, of this process or another (the CLI); it is read before the apps, so a snapshot is kept
-   * under a version no later than what it holds. Apps are few (those of one team), so a reload is
-   * cheap. PostgreSQL has no such version; there other instances write too, and every request reads.
-   */
-  private async currentSnapshot(version: string): Promise<AppSnapshot> {
-    if (this.snapshot?.version !== version) {
-      const sorted = await this.list();
-      this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
-    }
-    return this.snapshot;
   }
 
   private filtered(filter: AppFilter) {

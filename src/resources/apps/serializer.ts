@@ -1,7 +1,8 @@
 /** App rows to Apple's `App` resource. */
 import { loadSpecDocument } from '../../spec/openapi.js';
 import { linkTo } from '../../jsonapi/links.js';
-import type { Relationship, Resource } from '../../jsonapi/document.js';
+import { applyFields, type Relationship, type Resource } from '../../jsonapi/document.js';
+import type { RawJson } from '../../jsonapi/raw-json.js';
 import type { App } from './service.js';
 
 interface RelationshipShape {
@@ -66,4 +67,16 @@ export function serializeApp(app: App, options: AppRenderOptions): Resource {
     relationships,
     links: { self },
   };
+}
+
+/**
+ * An app in its default rendering (no `include`), narrowed to `fields` when given: how lists and
+ * `included` render apps. The plain one renders anew each time.
+ */
+export interface AppRenderer {
+  render(app: App, fields: readonly string[] | undefined): Resource | RawJson;
+}
+
+export function appRenderer(base: string): AppRenderer {
+  return { render: (app, fields) => applyFields(serializeApp(app, { base }), fields) };
 }

@@ -3,19 +3,19 @@
  * filter, roles and visible-apps filters, sort, keyset cursors, sparse fieldsets,
  * `include=visibleApps`), one member, and the two read endpoints of the visibleApps relationship.
  */
-import { applyFields, type Resource } from '../../jsonapi/document.js';
+import type { Resource } from '../../jsonapi/document.js';
 import { collectionDocument } from '../../jsonapi/collection.js';
 import { linkTo } from '../../jsonapi/links.js';
 import { intParam, listParam, stringParam, type ParsedQuery } from '../../jsonapi/query.js';
 import { parseSort } from '../../jsonapi/sort.js';
-import type { Operation } from '../../http/operation.js';
+import type { Operation, ReuseHint } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
-import { serializeApp } from '../apps/serializer.js';
+import type { AppRenderer } from '../apps/serializer.js';
 import type { App } from '../apps/service.js';
-import { RawJson } from '../../jsonapi/raw-json.js';
-import type { MemberJsonCache } from './json-cache.js';
+import type { RawJson } from '../../jsonapi/raw-json.js';
 import type { Page } from '../../db/keyset.js';
-import type { MemberFilter, VisibleAppsSlice } from './repository.js';
+import type { MemberFilter } from './repository.js';
+import type { MemberRenderer } from './render.js';
 import { DEFAULT_VISIBLE_APPS_LIMIT } from './serializer.js';
 import type { MemberSource } from './service.js';
 
@@ -28,9 +28,10 @@ export interface MemberResource<D> {
   emailFilter: 'email' | 'username';
   /** sort field to column */
   sortColumns: Readonly<Record<string, string>>;
-  serialize(item: D, base: string, slice?: VisibleAppsSlice, sliceLimit?: number): Resource;
-  /** rendered members, for a resource that never changes once written (invitations) */
-  cache?: MemberJsonCache;
+  renderer: MemberRenderer<D>;
+  apps: AppRenderer;
+  /** how long a list or single read stands if nothing is written (Operation.reuse) */
+  reuse: ReuseHint;
 }
 
 /**
@@ -41,10 +42,9 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
   const collection = `/v1/${resource.type}`;
 
   /**
-   * Renders the members with these ids, with `include` and sparse fieldsets applied. Members in
-   * their default fieldset come from the resource's cache when it has one (with the app ids of
-   * their linkage); `load` reads the others. A member that `load` no longer finds (removed since
-   * its page was read) is left out.
+   * Renders the members with these ids, with `include` and sparse fieldsets applied, in the order
+   * given; `load` reads them. A member that `load` no longer finds (removed since its page was read)
+   * is left out.
    */
   async function render(
     ids: readonly string[],
@@ -54,38 +54,11 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
     const fields = listParam(query, `fields[${resource.type}]`);
     const include = listParam(query, 'include')?.includes('visibleApps') ?? false;
     const sliceLimit = include ? intParam(query, 'limit[visibleApps]', DEFAULT_VISIBLE_APPS_LIMIT) : undefined;
-    const cache = fields ? undefined : resource.cache;
-
-    // members[i] renders ids[i]; cached ones first, then the others in one read
-    type Rendered = { resource: Resource | RawJson; appIds: readonly string[] };
-    const members: Array<Rendered | undefined> = new Array(ids.length);
-    const missing: string[] = [];
-    ids.forEach((id, i) => {
-      const hit = cache?.get(id, sliceLimit);
-      if (hit) members[i] = { resource: hit.json, appIds: hit.appIds };
-      else missing.push(id);
-    });
-    if (missing.length > 0) {
-      const items = await load(missing);
-      const slices = sliceLimit === undefined ? undefined : await source.reads.visibleAppSlices(items.map((i) => i.id), sliceLimit);
-      const loaded = new Map<string, Rendered>();
-      for (const item of items) {
-        const slice = slices?.get(item.id);
-        const full = resource.serialize(item, deps.base, slice, sliceLimit);
-        const appIds = slice?.ids ?? [];
-        if (cache) {
-          const json = RawJson.of(full);
-          cache.set(item.id, sliceLimit, { json, appIds });
-          loaded.set(item.id, { resource: json, appIds });
-        } else {
-          loaded.set(item.id, { resource: applyFields(full, fields), appIds });
-        }
-      }
-      ids.forEach((id, i) => (members[i] ??= loaded.get(id)));
-    }
+    const rendered = await resource.renderer.render(ids, load, { fields, sliceLimit });
     const data: Array<Resource | RawJson> = [];
     const appIds: string[] = [];
-    for (const m of members) {
+    for (const id of ids) {
+      const m = rendered.get(id);
       if (!m) continue;
       data.push(m.resource);
       for (const appId of m.appIds) appIds.push(appId);
@@ -97,9 +70,9 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
     return { data, included: apps.map((a) => renderApp(a, appFields)) };
   }
 
-  /** An app in its default rendering comes pre-rendered from the cache; a sparse fieldset is applied anew. */
+  /** An app as lists and `included` show it. */
   function renderApp(app: App, fields: readonly string[] | undefined): Resource | RawJson {
-    return fields ? applyFields(serializeApp(app, { base: deps.base }), fields) : deps.appJson.get(app);
+    return resource.apps.render(app, fields);
   }
 
   /** Decodes the cursor of a related-apps page (keyed by app id). */
@@ -125,8 +98,9 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
     {
       key: `GET ${collection}`,
       write: false,
+      reuse: resource.reuse,
       body: false,
-      async handle({ query, path, keepable }) {
+      async handle({ query, path }) {
         const filter: MemberFilter = {};
         const emails = listParam(query, `filter[${resource.emailFilter}]`);
         const roles = listParam(query, 'filter[roles]');
@@ -140,7 +114,6 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
         // the collection is bound into the cursor too, so that a cursor of another list is rejected (A15)
         const cursorSort = `${resource.type}:${sort.signature}`;
         const after = cursor === undefined ? undefined : deps.cursors.decode(cursor, cursorSort, sort.columns.length);
-        const validUntil = keepable ? await source.stableUntil() : undefined;
         const page = await source.reads.page(filter, sort.columns, after, limit);
         const { data, included } = await render(page.items, (ids) => source.reads.byIds(ids), query);
         const body = collectionDocument({
@@ -153,20 +126,20 @@ export function memberReadRoutes<D extends { id: string }>(source: MemberSource<
           limit,
           ...(page.next ? { nextCursor: deps.cursors.encode({ sort: cursorSort, ...page.next }) } : {}),
         });
-        return { status: 200, body, ...(validUntil === undefined ? {} : { validUntil }) };
+        return { status: 200, body };
       },
     },
     {
       key: `GET ${collection}/{id}`,
       write: false,
+      reuse: resource.reuse,
       body: false,
-      async handle({ query, params, path, keepable }) {
-        const validUntil = keepable ? await source.stableUntil() : undefined;
+      async handle({ query, params, path }) {
         const member = await source.get(params.id!);
         const { data, included } = await render([member.id], async () => [member], query);
         const links = { self: linkTo(deps.base, path, query.pairs) };
         const body = included ? { data: data[0], included, links } : { data: data[0], links };
-        return { status: 200, body, ...(validUntil === undefined ? {} : { validUntil }) };
+        return { status: 200, body };
       },
     },
     {

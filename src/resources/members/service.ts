@@ -7,7 +7,7 @@ import { keysetPage, type KeysetPosition, type Page, type SortColumn } from '../
 import type { Database } from '../../db/schema.js';
 import type { ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
-import type { AppsRepository } from '../apps/repository.js';
+import type { AppReader } from '../apps/repository.js';
 import { toApp, type App } from '../apps/service.js';
 import type { MemberFilter, MemberSql, MemberTable, VisibleAppsSlice } from './repository.js';
 
@@ -30,18 +30,12 @@ export interface MemberSource<D> {
   /** the member, or the 404 (or 410) its absence is */
   get(id: string): Promise<D>;
   readonly reads: MemberReader<D>;
-  /**
-   * Until when (ms since the epoch) what a read begun now answers stays true if nothing is written:
-   * Infinity, or for invitations the next instant at which one of them expires (and so leaves
-   * lists and answers 410). Asked before the read.
-   */
-  stableUntil(): Promise<number>;
 }
 
 export class MemberReads<T extends MemberTable, D> implements MemberReader<D> {
   constructor(
     private readonly members: MemberSql<T>,
-    private readonly apps: AppsRepository,
+    private readonly apps: AppReader,
     private readonly toDomain: (row: Database[T]) => D,
     /** what every list is narrowed to, decided at each call (pending invitations: now) */
     private readonly scope: () => MemberFilter = () => ({}),

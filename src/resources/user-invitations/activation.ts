@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import type { AppsRepository } from '../apps/repository.js';
+import type { AppReader } from '../apps/repository.js';
 import { toApp, type App } from '../apps/service.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { emailClaims } from '../members/repository.js';
@@ -28,7 +28,7 @@ export class ActivationService {
   constructor(
     private readonly invitations: InvitationsRepository,
     private readonly users: UsersRepository,
-    private readonly apps: AppsRepository,
+    private readonly apps: AppReader,
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
   ) {}

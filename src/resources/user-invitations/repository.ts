@@ -26,7 +26,7 @@ const insertVisibleApps = new PreparedInsert<UserInvitationVisibleAppTable>(
   everyColumn<UserInvitationVisibleAppTable>({ invitation_id: true, app_id: true }),
 );
 
-/** Argument: the instant. Every list of invitations that may be kept runs it. */
+/** Argument: the instant. */
 const nextExpiry = new PreparedQuery<null, { expires_at: string }>(
   (db, arg) => db.selectFrom('user_invitations').select('expires_at').where('expires_at', '>', arg(0)).orderBy('expires_at').limit(1),
   () => 1,

@@ -1,18 +1,31 @@
 /** HTTP for /v1/userInvitations and its visibleApps relationship (the reads users share: ../members/routes.ts). */
 import type { Operation } from '../../http/operation.js';
 import type { RouteDeps } from '../../http/route-deps.js';
-import { MemberJsonCache } from '../members/json-cache.js';
 import { memberReadRoutes } from '../members/routes.js';
-import type { InvitationsService } from './service.js';
+import type { Invitation, InvitationsService } from './service.js';
+import type { AppRenderer } from '../apps/serializer.js';
+import type { MemberRenderer } from '../members/render.js';
 import { INVITATION_SORT_COLUMNS } from './repository.js';
 import { invitationSelfLink, serializeInvitation } from './serializer.js';
 
-export function invitationRoutes(invitations: InvitationsService, deps: RouteDeps): Operation[] {
+/** `views`: how invitations and apps are rendered in reads (src/container.ts). */
+export function invitationRoutes(
+  invitations: InvitationsService,
+  deps: RouteDeps,
+  views: { invitations: MemberRenderer<Invitation>; apps: AppRenderer },
+): Operation[] {
   return [
     ...memberReadRoutes(
       invitations,
-      // invitations never change once written: each is rendered once (MemberJsonCache)
-      { type: 'userInvitations', emailFilter: 'email', sortColumns: INVITATION_SORT_COLUMNS, serialize: serializeInvitation, cache: new MemberJsonCache() },
+      {
+        type: 'userInvitations',
+        emailFilter: 'email',
+        sortColumns: INVITATION_SORT_COLUMNS,
+        renderer: views.invitations,
+        apps: views.apps,
+        // an invitation leaves lists (and answers 410) when it expires
+        reuse: { changesAt: (now) => invitations.nextExpiryAfter(now) },
+      },
       deps,
     ),
     {

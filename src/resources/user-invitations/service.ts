@@ -11,7 +11,7 @@ import { isValidEmail } from '../../domain/email.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
 import { checkMembers, readResourceObject } from '../../jsonapi/request-document.js';
-import type { AppRow, AppsRepository } from '../apps/repository.js';
+import type { AppReader, AppRow, AppsRepository } from '../apps/repository.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { storedMail, type InvitationMailInput } from '../../mail/templates.js';
 import { randomBytesPooled, uuidV7 } from '../../random.js';
@@ -102,8 +102,9 @@ export class InvitationsService {
     private readonly mail: InvitationMailSettings,
     /** called after an invitation (and its email) is committed, to wake the mail worker */
     private readonly onMailQueued: () => void = () => {},
+    appReads: AppReader = apps,
   ) {
-    this.reads = new MemberReads(repo.members, apps, toInvitation, () => ({ pendingAt: this.clock.now().toISOString() }));
+    this.reads = new MemberReads(repo.members, appReads, toInvitation, () => ({ pendingAt: this.clock.now().toISOString() }));
   }
 
   /** POST /v1/userInvitations; `invitedBy` names the key or user that sends it. */
@@ -237,10 +238,10 @@ export class InvitationsService {
     return emailClaims.claim(trx, emailKey, 'invitation', id);
   }
 
-  /** The next instant an invitation expires: until then, reads begun now answer the same (MemberSource). */
-  async stableUntil(): Promise<number> {
-    const next = await this.repo.nextExpiry(this.clock.now().toISOString());
-    return next === undefined ? Infinity : Date.parse(next);
+  /** The next instant after `now` at which a pending invitation expires (and so leaves lists and answers 410). */
+  async nextExpiryAfter(now: Date): Promise<Date | undefined> {
+    const next = await this.repo.nextExpiry(now.toISOString());
+    return next === undefined ? undefined : new Date(next);
   }
 
   /** A pending invitation, or 404 (unknown or cancelled) / 410 (accepted or expired). */

@@ -4,9 +4,12 @@ import type { RouteDeps } from '../../http/route-deps.js';
 import { memberReadRoutes } from '../members/routes.js';
 import { USER_SORT_COLUMNS } from './repository.js';
 import { serializeUser, userSelfLink } from './serializer.js';
-import type { UsersService, VisibleAppsChange } from './service.js';
+import type { User, UsersService, VisibleAppsChange } from './service.js';
+import type { AppRenderer } from '../apps/serializer.js';
+import type { MemberRenderer } from '../members/render.js';
 
-export function userRoutes(users: UsersService, deps: RouteDeps): Operation[] {
+/** `views`: how users and apps are rendered in reads (src/container.ts). */
+export function userRoutes(users: UsersService, deps: RouteDeps, views: { users: MemberRenderer<User>; apps: AppRenderer }): Operation[] {
   /** POST adds, PATCH replaces, DELETE removes; each answers 204 (B7.4). */
   const visibleAppsWrite = (method: 'POST' | 'PATCH' | 'DELETE', change: VisibleAppsChange): Operation => ({
     key: `${method} /v1/users/{id}/relationships/visibleApps`,
@@ -19,7 +22,12 @@ export function userRoutes(users: UsersService, deps: RouteDeps): Operation[] {
   });
 
   return [
-    ...memberReadRoutes(users, { type: 'users', emailFilter: 'username', sortColumns: USER_SORT_COLUMNS, serialize: serializeUser }, deps),
+    ...memberReadRoutes(
+      users,
+      // users do not change with time: only writes change what reads answer
+      { type: 'users', emailFilter: 'username', sortColumns: USER_SORT_COLUMNS, renderer: views.users, apps: views.apps, reuse: {} },
+      deps,
+    ),
     {
       key: 'PATCH /v1/users/{id}',
       write: true,

@@ -14,7 +14,7 @@ import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
 import { checkMembers, readLinkageDocument, readResourceObject } from '../../jsonapi/request-document.js';
 import type { KeysRepository } from '../../keys/repository.js';
-import type { AppsRepository } from '../apps/repository.js';
+import type { AppReader, AppsRepository } from '../apps/repository.js';
 import { emailClaims } from '../members/repository.js';
 import { MemberReads, unknownAppProblems } from '../members/service.js';
 import { checkName } from '../user-invitations/service.js';
@@ -84,13 +84,9 @@ export class UsersService {
     private readonly apps: AppsRepository,
     private readonly keys: KeysRepository,
     private readonly clock: Clock,
+    appReads: AppReader = apps,
   ) {
-    this.reads = new MemberReads(repo.members, apps, toUser);
-  }
-
-  /** Users do not change with time: only writes change what reads answer (MemberSource). */
-  async stableUntil(): Promise<number> {
-    return Infinity;
+    this.reads = new MemberReads(repo.members, appReads, toUser);
   }
 
   async get(id: string): Promise<User> {
