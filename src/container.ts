@@ -14,7 +14,7 @@ import { OutboxRepository } from './mail/outbox-repository.js';
 import { AppsRepository } from './resources/apps/repository.js';
 import { appRenderer, type AppRenderer } from './resources/apps/serializer.js';
 import { AppsService } from './resources/apps/service.js';
-import { memberRenderer, type MemberRenderer } from './resources/members/render.js';
+import { memberRenderer, type MemberRenderer } from './jsonapi/include.js';
 import { ActivationService } from './resources/user-invitations/activation.js';
 import { InvitationsRepository } from './resources/user-invitations/repository.js';
 import { serializeInvitation } from './resources/user-invitations/serializer.js';

@@ -9,8 +9,8 @@
  * with an app as it was before an acknowledged write.
  */
 import { RawJson } from '../../jsonapi/raw-json.js';
-import type { AppRenderer } from '../../resources/apps/serializer.js';
-import type { App } from '../../resources/apps/service.js';
+import type { App } from '../../domain/app.js';
+import type { AppRenderer } from '../../jsonapi/include.js';
 
 /** Enough for every app of a large team; about 8.5 KB each. */
 const DEFAULT_CAPACITY = 1_000;

@@ -21,8 +21,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod 
 import type { Clock } from '../../clock.js';
 import type { KeyLookup } from '../../keys/service.js';
 import type { AppReader, AppRow } from '../../resources/apps/repository.js';
-import type { AppRenderer } from '../../resources/apps/serializer.js';
-import type { MemberRenderer } from '../../resources/members/render.js';
+import type { AppRenderer, MemberRenderer } from '../../jsonapi/include.js';
 import type { ReuseHint } from '../operation.js';
 import { requestTarget, sendJsonParts } from '../responses.js';
 import { MemoAppRenderer } from './app-json.js';

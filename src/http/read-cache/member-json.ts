@@ -9,7 +9,7 @@
  * Users can be changed (PATCH, visibleApps writes, from any instance), so they are never given one.
  */
 import { RawJson } from '../../jsonapi/raw-json.js';
-import type { MemberRenderer, MemberView, RenderedMember } from '../../resources/members/render.js';
+import type { MemberRenderer, MemberView, RenderedMember } from '../../jsonapi/include.js';
 
 /** About 1 KB each (2 KB with a linkage): at most ~20 MB. */
 const DEFAULT_CAPACITY = 10_000;

@@ -2,8 +2,8 @@
 import { loadSpecDocument } from '../../spec/openapi.js';
 import { linkTo } from '../../jsonapi/links.js';
 import { applyFields, type Relationship, type Resource } from '../../jsonapi/document.js';
-import type { RawJson } from '../../jsonapi/raw-json.js';
-import type { App } from './service.js';
+import type { AppRenderer } from '../../jsonapi/include.js';
+import type { App } from '../../domain/app.js';
 
 interface RelationshipShape {
   name: string;
@@ -69,14 +69,9 @@ export function serializeApp(app: App, options: AppRenderOptions): Resource {
   };
 }
 
-/**
- * An app in its default rendering (no `include`), narrowed to `fields` when given: how lists and
- * `included` render apps. The plain one renders anew each time.
- */
-export interface AppRenderer {
-  render(app: App, fields: readonly string[] | undefined): Resource | RawJson;
-}
+export type { AppRenderer } from '../../jsonapi/include.js';
 
+/** Apps in their default rendering, as lists and `included` show them, rendered anew each time. */
 export function appRenderer(base: string): AppRenderer {
   return { render: (app, fields) => applyFields(serializeApp(app, { base }), fields) };
 }

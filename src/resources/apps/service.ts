@@ -2,23 +2,14 @@
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import { keysetPage, type KeysetPosition, type Page, type SortColumn } from '../../db/keyset.js';
+import { toApp, type App } from '../../domain/app.js';
 import { errors } from '../../errors/catalogue.js';
-import type { AppFilter, AppRow, AppsRepository } from './repository.js';
 
-export interface App {
-  id: string;
-  name: string;
-  bundleId: string;
-  sku: string;
-  primaryLocale: string;
-}
+export { toApp, type App } from '../../domain/app.js';
+import type { AppFilter, AppRow, AppsRepository } from './repository.js';
 
 export class AppInputError extends Error {
   override name = 'AppInputError';
-}
-
-export function toApp(row: AppRow): App {
-  return { id: row.id, name: row.name, bundleId: row.bundle_id, sku: row.sku, primaryLocale: row.primary_locale };
 }
 
 const BUNDLE_ID = /^[A-Za-z0-9.-]{1,155}$/;

@@ -5,9 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { AppReader } from '../apps/repository.js';
-import { toApp, type App } from '../apps/service.js';
+import { toApp, type App } from '../../domain/app.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
-import { emailClaims } from '../members/repository.js';
+import { emailClaims } from '../../db/email-claims.js';
 import type { UsersRepository } from '../users/repository.js';
 import type { InvitationsRepository } from './repository.js';
 import { hashToken, toInvitation, type Invitation } from './service.js';
@@ -41,7 +41,7 @@ export class ActivationService {
     const invitation = toInvitation(row);
     const apps = invitation.allAppsVisible
       ? null
-      : (await this.apps.findByIds(await this.invitations.members.visibleAppIds(this.invitations.db, row.id))).map(toApp);
+      : (await this.apps.findByIds(await this.invitations.visibleAppIds(this.invitations.db, row.id))).map(toApp);
     return { state: 'pending', invitation, invitedBy: row.invited_by, apps };
   }
 
@@ -57,7 +57,7 @@ export class ActivationService {
       // Taking over the email claim decides concurrent accepts: only one request can move it from
       // the invitation to a user; the others find it moved and see the token as used.
       if (!(await emailClaims.transfer(trx, row.email_key, row.id, 'user', userId))) return { state: 'unknown' };
-      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.members.visibleAppIds(trx, row.id);
+      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.visibleAppIds(trx, row.id);
       await this.users.insert(
         trx,
         {

@@ -5,7 +5,11 @@
 import { hash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
-import { resolveAccess } from '../../domain/access.js';
+import { resolveAccess, unknownAppProblems } from '../../domain/access.js';
+import { toApp } from '../../domain/app.js';
+import { checkName } from '../../domain/names.js';
+import { emailClaims } from '../../db/email-claims.js';
+import { VisibleAppsReads } from '../../jsonapi/include.js';
 import type { UserRole } from '../../domain/roles.js';
 import { isValidEmail } from '../../domain/email.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
@@ -15,8 +19,6 @@ import type { AppReader, AppRow, AppsRepository } from '../apps/repository.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { storedMail, type InvitationMailInput } from '../../mail/templates.js';
 import { randomBytesPooled, uuidV7 } from '../../random.js';
-import { emailClaims } from '../members/repository.js';
-import { MemberReads, unknownAppProblems } from '../members/service.js';
 import type { InvitationRow, InvitationsRepository } from './repository.js';
 
 export const INVITATION_LIFETIME_MS = 72 * 60 * 60 * 1000;
@@ -24,7 +26,6 @@ const TYPE = 'userInvitations';
 const ATTRIBUTES = ['email', 'firstName', 'lastName', 'roles', 'allAppsVisible', 'provisioningAllowed'];
 const READ_ONLY_ATTRIBUTES = ['expirationDate'];
 const RELATIONSHIPS = ['visibleApps'];
-const NAME_MAX = 100;
 
 export interface Invitation {
   id: string;
@@ -52,29 +53,6 @@ export function toInvitation(row: InvitationRow): Invitation {
   };
 }
 
-/** Names: 1 to 100 characters after trimming, no control characters (A10). */
-export function checkName(name: string, raw: unknown, problems: ApiError[]): string | undefined {
-  if (typeof raw !== 'string') {
-    problems.push(errors.attributeInvalid(name, `'${name}' must be a string`));
-    return undefined;
-  }
-  const value = raw.trim();
-  if (value.length === 0) {
-    problems.push(errors.attributeRequired(name));
-    return undefined;
-  }
-  if ([...value].length > NAME_MAX) {
-    problems.push(errors.attributeInvalid(name, `'${name}' must not be longer than ${NAME_MAX} characters`));
-    return undefined;
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) {
-    problems.push(errors.attributeInvalid(name, `'${name}' must not contain control characters`));
-    return undefined;
-  }
-  return value;
-}
-
 /** Activation tokens: 256 random bits, sent in the link, stored only as a SHA-256 hash. */
 export function newActivationToken(): string {
   return randomBytesPooled(32).toString('base64url');
@@ -92,7 +70,7 @@ export interface InvitationMailSettings {
 
 export class InvitationsService {
   /** lists and visible apps; lists hold pending invitations only (A6) */
-  readonly reads: MemberReads<'user_invitations', Invitation>;
+  readonly reads: VisibleAppsReads<InvitationRow, Invitation>;
 
   constructor(
     private readonly repo: InvitationsRepository,
@@ -104,7 +82,9 @@ export class InvitationsService {
     private readonly onMailQueued: () => void = () => {},
     appReads: AppReader = apps,
   ) {
-    this.reads = new MemberReads(repo.members, appReads, toInvitation, () => ({ pendingAt: this.clock.now().toISOString() }));
+    this.reads = new VisibleAppsReads(repo, async (ids) => (await appReads.findByIds(ids)).map(toApp), toInvitation, () =>
+      this.clock.now().toISOString(),
+    );
   }
 
   /** POST /v1/userInvitations; `invitedBy` names the key or user that sends it. */
