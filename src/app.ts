@@ -54,18 +54,31 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const services = createServices(db, clock, config, () => worker?.wake(), cache);
 
   // individual keys act with their user's roles as they are now, and stop when the user is gone (A2)
-  const authenticator = new Authenticator(services.keyLookup, () => services.keys.team(), clock, (userId) => services.users.individualRoles(userId));
+  const authenticator = new Authenticator(
+    services.keyLookup,
+    () => services.keys.team(),
+    clock,
+    (userId) => services.users.individualRoles(userId),
+  );
   // One SQLite file serves one instance: its quota lives in memory. On PostgreSQL any number of
   // instances share the database, so they share the quota through it.
   const sharedLimiter =
     db.dialect === 'postgres' ? new DatabaseRateLimiter(new SqlRateLimitRepository(db.kysely), config.rateLimitPerHour) : undefined;
-  const admission = new Admission(authenticator, options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour), clock);
+  const admission = new Admission(
+    authenticator,
+    options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour),
+    clock,
+  );
 
   const app = Fastify(fastifyOptions(config));
   apiBasics(app);
   if (cache) await app.register(cache.plugin());
 
-  const deps = { base: config.publicUrl, cursors: new CursorCodec((await services.keys.team()).cursorSecret), operations: loadOperations() };
+  const deps = {
+    base: config.publicUrl,
+    cursors: new CursorCodec((await services.keys.team()).cursorSecret),
+    operations: loadOperations(),
+  };
   const operations = [
     ...appRoutes(services.apps, deps, services.views.apps),
     ...invitationRoutes(services.invitations, deps, services.views),

@@ -77,7 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rateLimitPerHour = parseInteger(env.ASC_RATE_LIMIT_PER_HOUR ?? '3600', 'ASC_RATE_LIMIT_PER_HOUR', 1, 1_000_000_000, problems);
   const responseCacheMb = parseInteger(env.ASC_RESPONSE_CACHE_MB ?? '16', 'ASC_RESPONSE_CACHE_MB', 0, 4096, problems);
   const readCacheSetting = env.ASC_READ_CACHE?.trim().toLowerCase() || 'on';
-  if (readCacheSetting !== 'on' && readCacheSetting !== 'off') problems.push(`ASC_READ_CACHE must be on or off, got '${env.ASC_READ_CACHE}'`);
+  if (readCacheSetting !== 'on' && readCacheSetting !== 'off') {
+    problems.push(`ASC_READ_CACHE must be on or off, got '${env.ASC_READ_CACHE}'`);
+  }
   const readCache = readCacheSetting !== 'off';
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -103,5 +105,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const teamName = env.ASC_TEAM_NAME?.trim() || 'My Team';
   if (/[\u0000-\u001f\u007f]/.test(teamName) || teamName.length > 100) problems.push('ASC_TEAM_NAME must be at most 100 characters without control characters');
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ dataDir, databaseUrl, host, port, publicUrl, rateLimitPerHour, readCache, responseCacheMb, logLevel, smtpUrl, mailFrom, teamName });
+  return Object.freeze({
+    dataDir,
+    databaseUrl,
+    host,
+    port,
+    publicUrl,
+    rateLimitPerHour,
+    readCache,
+    responseCacheMb,
+    logLevel,
+    smtpUrl,
+    mailFrom,
+    teamName,
+  });
 }

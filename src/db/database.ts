@@ -164,7 +164,10 @@ function reportPoolError(err: Error): void {
  * Opens and migrates the configured database. `onError` hears of errors no query sees (an idle
  * PostgreSQL connection lost); the pool replaces the connection.
  */
-export async function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>, onError: (err: Error) => void = reportPoolError): Promise<Db> {
+export async function openDatabase(
+  config: Pick<Config, 'dataDir' | 'databaseUrl'>,
+  onError: (err: Error) => void = reportPoolError,
+): Promise<Db> {
   const db = config.databaseUrl ? openPostgres(config.databaseUrl, onError) : openSqlite(sqliteFile(config));
   try {
     await migrateToLatest(db);

@@ -68,7 +68,12 @@ interface Shape {
 }
 
 function shapeOf(req: ListRequest): Shape {
-  return { scope: req.scope !== undefined, counts: req.filters.map((v) => v?.length ?? -1), sort: req.sort, after: req.after !== undefined };
+  return {
+    scope: req.scope !== undefined,
+    counts: req.filters.map((v) => v?.length ?? -1),
+    sort: req.sort,
+    after: req.after !== undefined,
+  };
 }
 
 function shapeKey(shape: Shape): string {
@@ -77,11 +82,7 @@ function shapeKey(shape: Shape): string {
 }
 
 /** The SQL's argument order, for the filtering part: the scope value, then each filter's values. */
-function walk(
-  shape: Shape,
-  onScope: () => void,
-  onFilter: (index: number, count: number) => void,
-): void {
+function walk(shape: Shape, onScope: () => void, onFilter: (index: number, count: number) => void): void {
   if (shape.scope) onScope();
   shape.counts.forEach((count, index) => {
     if (count >= 0) onFilter(index, count);
@@ -93,32 +94,42 @@ export class PreparedList {
   private readonly countQuery: PreparedQuery<Shape, { n: number | string }>;
 
   constructor(private readonly def: ListDefinition) {
-    this.pageQuery = new PreparedQuery((db, arg, shape) => this.pageSql(db, arg, shape), (s) => this.arity(s, true), shapeKey);
-    this.countQuery = new PreparedQuery((db, arg, shape) => this.countSql(db, arg, shape), (s) => this.arity(s, false), shapeKey);
+    this.pageQuery = new PreparedQuery(
+      (db, arg, shape) => this.pageSql(db, arg, shape),
+      (shape) => this.arity(shape, true),
+      shapeKey,
+    );
+    this.countQuery = new PreparedQuery(
+      (db, arg, shape) => this.countSql(db, arg, shape),
+      (shape) => this.arity(shape, false),
+      shapeKey,
+    );
   }
 
   /** Up to `limit + 1` rows after the request's cursor, in keyset order: ids and sort keys only. */
   async page(db: Executor, req: ListRequest, limit: number): Promise<ListRow[]> {
     const shape = shapeOf(req);
-    return (await this.pageQuery.execute(db, shape, this.args(req, limit + 1))).rows;
+    const args = this.args(req, shape);
+    if (req.after) args.push(...req.after.keys, req.after.id);
+    args.push(limit + 1);
+    return (await this.pageQuery.execute(db, shape, args)).rows;
   }
 
   async count(db: Executor, req: ListRequest): Promise<number> {
-    const { rows } = await this.countQuery.execute(db, shapeOf(req), this.args({ ...req, after: undefined }));
+    // a count depends on neither the sort nor the cursor: one statement per filter shape
+    const shape = { ...shapeOf(req), sort: [], after: false };
+    const { rows } = await this.countQuery.execute(db, shape, this.args(req, shape));
     return Number(rows[0]!.n);
   }
 
-  /** The arguments of `req` in walk() order, then the cursor's keys and id, then `limitPlusOne`. */
-  args(req: ListRequest, limitPlusOne?: number): unknown[] {
+  /** The filtering arguments of `req`, in walk() order. */
+  private args(req: ListRequest, shape: Shape): unknown[] {
     const args: unknown[] = [];
     walk(
-      shapeOf(req),
+      shape,
       () => args.push(req.scope),
       (index) => args.push(...req.filters[index]!),
     );
-    if (limitPlusOne === undefined) return args;
-    if (req.after) args.push(...req.after.keys, req.after.id);
-    args.push(limitPlusOne);
     return args;
   }
 
@@ -144,12 +155,14 @@ export class PreparedList {
     return q;
   }
 
-  /** the page query of `shape`; also built with real values by the list-query test */
-  pageSql(db: Executor, arg: Arg, shape: Shape): Compilable<ListRow> {
+  private pageSql(db: Executor, arg: Arg, shape: Shape): Compilable<ListRow> {
     let i = 0;
     const next = () => arg(i++);
     const qualified = shape.sort.map((s) => ({ column: `m.${s.column}`, desc: s.desc }));
-    let q = this.filtered(db, next, shape).select([sql.ref<string>('m.id').as('id'), ...shape.sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column))]);
+    let q = this.filtered(db, next, shape).select([
+      sql.ref<string>('m.id').as('id'),
+      ...shape.sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column)),
+    ]);
     if (shape.after) q = q.where(afterPosition(qualified, 'm.id', { keys: shape.sort.map(() => next()), id: next() }));
     return q.orderBy(orderBy(qualified, 'm.id')).limit(next());
   }
@@ -161,6 +174,3 @@ export class PreparedList {
     return this.filtered(db, next, shape).select((eb) => eb.fn.countAll<number | string>().as('n'));
   }
 }
-
-/** The shape of a request, for tests that build a list's SQL directly. */
-export { shapeOf as listShape };

@@ -147,7 +147,8 @@ export function unknownAppProblems(appIds: readonly string[], found: ReadonlySet
   const problems: ApiError[] = [];
   appIds.forEach((id, i) => {
     if (!found.has(id)) {
-      problems.push(errors.relationshipInvalid(`${pointer}/${i}`, `'${id}' is not a valid ID for this relationship. There is no app with this id.`));
+      const detail = `'${id}' is not a valid ID for this relationship. There is no app with this id.`;
+      problems.push(errors.relationshipInvalid(`${pointer}/${i}`, detail));
     }
   });
   return problems;

@@ -25,7 +25,11 @@ export interface VisibleAppsSlice {
 }
 
 /** Slices from (owner, app) rows ordered by owner then app: the first `limit` app ids of each owner and their count. */
-export function slicesFrom(ownerIds: readonly string[], rows: ReadonlyArray<{ owner_id: string; app_id: string }>, limit: number): Map<string, VisibleAppsSlice> {
+export function slicesFrom(
+  ownerIds: readonly string[],
+  rows: ReadonlyArray<{ owner_id: string; app_id: string }>,
+  limit: number,
+): Map<string, VisibleAppsSlice> {
   const out = new Map<string, VisibleAppsSlice>();
   for (const id of ownerIds) out.set(id, { ids: [], total: 0 });
   for (const r of rows) {
@@ -87,7 +91,13 @@ export function memberRenderer<D extends { id: string }>(
   return {
     async render(ids, load, { fields, sliceLimit }) {
       const items = await load(ids);
-      const found = sliceLimit === undefined ? undefined : await slices(items.map((i) => i.id), sliceLimit);
+      const found =
+        sliceLimit === undefined
+          ? undefined
+          : await slices(
+              items.map((i) => i.id),
+              sliceLimit,
+            );
       const out = new Map<string, RenderedMember>();
       for (const item of items) {
         const slice = found?.get(item.id);
@@ -136,7 +146,12 @@ export class VisibleAppsReads<Row, D extends { id: string }> implements VisibleA
 
   /** The members with these ids that exist, in the order given. */
   async byIds(ids: readonly string[]): Promise<D[]> {
-    const byId = new Map((await this.queries.findByIds(ids)).map((row) => { const d = this.toDomain(row); return [d.id, d] as const; }));
+    const byId = new Map(
+      (await this.queries.findByIds(ids)).map((row) => {
+        const d = this.toDomain(row);
+        return [d.id, d] as const;
+      }),
+    );
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
 
@@ -209,7 +224,13 @@ export class VisibleAppsDocuments<D extends { id: string }> {
     const page = await this.source.reads.visibleAppIdPage(id, after, limit);
     const apps = await this.source.reads.appsByIds(page.items);
     const fields = listParam(query, 'fields[apps]');
-    return this.appCollection(query, path, page, apps.map((a) => this.o.apps.render(a, fields)), limit);
+    return this.appCollection(
+      query,
+      path,
+      page,
+      apps.map((a) => this.o.apps.render(a, fields)),
+      limit,
+    );
   }
 
   /** GET /v1/{type}/{id}/relationships/visibleApps */
@@ -218,7 +239,13 @@ export class VisibleAppsDocuments<D extends { id: string }> {
     await this.source.get(id);
     const limit = intParam(query, 'limit', DEFAULT_LIMIT);
     const page = await this.source.reads.visibleAppIdPage(id, after, limit);
-    return this.appCollection(query, path, page, page.items.map((appId) => ({ type: 'apps', id: appId })), limit);
+    return this.appCollection(
+      query,
+      path,
+      page,
+      page.items.map((appId) => ({ type: 'apps', id: appId })),
+      limit,
+    );
   }
 
   /**
@@ -257,7 +284,13 @@ export class VisibleAppsDocuments<D extends { id: string }> {
   }
 
   /** A page of apps or app linkages as a collection document. */
-  private appCollection<T extends Resource | RawJson | { type: string; id: string }>(query: ParsedQuery, path: string, page: Page<unknown>, data: T[], limit: number) {
+  private appCollection<T extends Resource | RawJson | { type: string; id: string }>(
+    query: ParsedQuery,
+    path: string,
+    page: Page<unknown>,
+    data: T[],
+    limit: number,
+  ) {
     return collectionDocument({
       base: this.o.base,
       path,

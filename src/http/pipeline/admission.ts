@@ -36,7 +36,10 @@ export class Admission {
    * (every response to a request with a valid key carries it, A18). Throws 401 or 429.
    */
   async admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    const principal = await this.authenticator.authenticate(request.headers.authorization, { method: request.method, ...splitTarget(request.raw.url) });
+    const principal = await this.authenticator.authenticate(request.headers.authorization, {
+      method: request.method,
+      ...splitTarget(request.raw.url),
+    });
     const decision = await this.limiter.hit(principal.keyId, this.clock.now().getTime());
     reply.header('x-rate-limit', rateLimitHeader(decision));
     if (!decision.allowed) throw errors.rateLimitExceeded();
@@ -55,7 +58,12 @@ export class Admission {
       if (params.id?.includes('\u0000')) throw errors.notFound(type, params.id);
       const principal = await this.admit(request, reply);
       const accept = request.headers.accept;
-      if (accept !== undefined && !ACCEPTED_AS_SENT.has(accept) && accept.trim() !== '' && !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)) {
+      if (
+        accept !== undefined &&
+        !ACCEPTED_AS_SENT.has(accept) &&
+        accept.trim() !== '' &&
+        !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)
+      ) {
         return reply
           .code(406)
           .type('text/plain')

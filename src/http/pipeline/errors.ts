@@ -32,7 +32,8 @@ export function apiBasics(app: FastifyInstance): void {
   app.setErrorHandler((err: unknown, request, reply) => {
     if (err instanceof ApiErrors) return sendErrors(reply, err.errors);
     if (err instanceof ApiError) return sendErrors(reply, [err]);
-    const mapped = err instanceof Error && 'code' in err ? fromFastifyError(err as FastifyError, request.headers['content-type']) : undefined;
+    const mapped =
+      err instanceof Error && 'code' in err ? fromFastifyError(err as FastifyError, request.headers['content-type']) : undefined;
     if (mapped) return sendErrors(reply, [mapped]);
     request.log.error({ err }, 'unexpected error');
     return sendErrors(reply, [errors.unexpected()]);

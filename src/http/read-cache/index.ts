@@ -125,7 +125,8 @@ function reusing(handler: RouteHandlerMethod, reuse: ReuseHint, responses: Respo
     const changesAt = reuse.changesAt && (await reuse.changesAt(clock.now()));
     await handler.call(this, request, reply);
     const sent = reply.jsonParts;
-    if (sent && reply.statusCode === 200) responses.set(key, version, clock.now().getTime(), changesAt ? changesAt.getTime() : Infinity, sent);
+    if (sent && reply.statusCode === 200)
+      responses.set(key, version, clock.now().getTime(), changesAt ? changesAt.getTime() : Infinity, sent);
     return reply;
   };
   (wrapped as { [WRAPPED]?: true })[WRAPPED] = true;

@@ -22,7 +22,11 @@ export class MemoMemberRenderer<D> implements MemberRenderer<D> {
     private readonly capacity = DEFAULT_CAPACITY,
   ) {}
 
-  async render(ids: readonly string[], load: (ids: readonly string[]) => Promise<D[]>, view: MemberView): Promise<Map<string, RenderedMember>> {
+  async render(
+    ids: readonly string[],
+    load: (ids: readonly string[]) => Promise<D[]>,
+    view: MemberView,
+  ): Promise<Map<string, RenderedMember>> {
     // only the default fieldset is kept
     if (view.fields) return this.inner.render(ids, load, view);
     const out = new Map<string, RenderedMember>();

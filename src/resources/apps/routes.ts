@@ -64,7 +64,9 @@ export function appRoutes(apps: AppsService, deps: RouteDeps, render: AppRendere
           base: deps.base,
           path,
           pairs: query.pairs,
-          data: page.items.map((a) => (options.include.length === 0 ? render.render(a, fields) : applyFields(serializeApp(a, options), fields))),
+          data: page.items.map((a) =>
+            options.include.length === 0 ? render.render(a, fields) : applyFields(serializeApp(a, options), fields),
+          ),
           ...(options.include.length > 0 ? { included: [] } : {}),
           total: page.total,
           limit,

@@ -46,7 +46,10 @@ export const INVITATION_LIST: ListDefinition<ReturnType<typeof fromInvitations>>
       where: (q, values) =>
         q.where(({ exists, selectFrom }) =>
           exists(
-            selectFrom('user_invitation_roles as r').select(sql.lit(1).as('one')).whereRef('r.invitation_id', '=', 'm.id').where('r.role', 'in', values),
+            selectFrom('user_invitation_roles as r')
+              .select(sql.lit(1).as('one'))
+              .whereRef('r.invitation_id', '=', 'm.id')
+              .where('r.role', 'in', values),
           ),
         ),
     },
@@ -69,7 +72,8 @@ export const INVITATION_LIST: ListDefinition<ReturnType<typeof fromInvitations>>
   // which are few (the sweeper buries them). Counting `expires_at > now` instead reads an index
   // entry per pending invitation: 16 ms a request at a million.
   scopeCount: (db, now) => {
-    const raw = sql<{ n: number | string }>`select ${rowCount('user_invitations')} - (select count(*) from ${sql.table('user_invitations')} where expires_at <= ${now}) as n`;
+    const expired = sql`(select count(*) from ${sql.table('user_invitations')} where expires_at <= ${now})`;
+    const raw = sql<{ n: number | string }>`select ${rowCount('user_invitations')} - ${expired} as n`;
     return { compile: () => raw.compile(db) };
   },
 };
@@ -133,9 +137,13 @@ export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> 
 
   /** All of one invitation's visible app ids, by id. */
   async visibleAppIds(db: Executor, id: string): Promise<string[]> {
-    return (await db.selectFrom('user_invitation_visible_apps').select('app_id').where('invitation_id', '=', id).orderBy('app_id').execute()).map(
-      (r) => r.app_id,
-    );
+    const rows = await db
+      .selectFrom('user_invitation_visible_apps')
+      .select('app_id')
+      .where('invitation_id', '=', id)
+      .orderBy('app_id')
+      .execute();
+    return rows.map((r) => r.app_id);
   }
 
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {

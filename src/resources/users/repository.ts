@@ -24,7 +24,9 @@ export const USER_LIST: ListDefinition<ReturnType<typeof fromUsers>> = {
       param: 'filter[roles]',
       where: (q, values) =>
         q.where(({ exists, selectFrom }) =>
-          exists(selectFrom('user_roles as r').select(sql.lit(1).as('one')).whereRef('r.user_id', '=', 'm.id').where('r.role', 'in', values)),
+          exists(
+            selectFrom('user_roles as r').select(sql.lit(1).as('one')).whereRef('r.user_id', '=', 'm.id').where('r.role', 'in', values),
+          ),
         ),
     },
     {
@@ -32,7 +34,12 @@ export const USER_LIST: ListDefinition<ReturnType<typeof fromUsers>> = {
       param: 'filter[visibleApps]',
       where: (q, values) =>
         q.where(({ exists, selectFrom }) =>
-          exists(selectFrom('user_visible_apps as v').select(sql.lit(1).as('one')).whereRef('v.user_id', '=', 'm.id').where('v.app_id', 'in', values)),
+          exists(
+            selectFrom('user_visible_apps as v')
+              .select(sql.lit(1).as('one'))
+              .whereRef('v.user_id', '=', 'm.id')
+              .where('v.app_id', 'in', values),
+          ),
         ),
     },
   ],
@@ -85,7 +92,12 @@ export class UsersRepository implements VisibleAppsQueries<UserRow> {
   async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<string[]> {
     let q = this.db.selectFrom('user_visible_apps').select('app_id').where('user_id', '=', id);
     if (afterAppId !== undefined) q = q.where('app_id', '>', afterAppId);
-    return (await q.orderBy('app_id').limit(limit + 1).execute()).map((r) => r.app_id);
+    return (
+      await q
+        .orderBy('app_id')
+        .limit(limit + 1)
+        .execute()
+    ).map((r) => r.app_id);
   }
 
   async visibleAppCount(id: string): Promise<number> {
@@ -99,13 +111,18 @@ export class UsersRepository implements VisibleAppsQueries<UserRow> {
 
   /** All of one user's visible app ids, by id. */
   async visibleAppIds(db: Executor, id: string): Promise<string[]> {
-    return (await db.selectFrom('user_visible_apps').select('app_id').where('user_id', '=', id).orderBy('app_id').execute()).map((r) => r.app_id);
+    return (await db.selectFrom('user_visible_apps').select('app_id').where('user_id', '=', id).orderBy('app_id').execute()).map(
+      (r) => r.app_id,
+    );
   }
 
   async insert(trx: Executor, row: UserRow, appIds: readonly string[]): Promise<void> {
     await trx.insertInto('users').values(row).execute();
     const roles = JSON.parse(row.roles) as string[];
-    await trx.insertInto('user_roles').values(roles.map((role) => ({ user_id: row.id, role }))).execute();
+    await trx
+      .insertInto('user_roles')
+      .values(roles.map((role) => ({ user_id: row.id, role })))
+      .execute();
     await this.addVisibleApps(trx, row.id, appIds);
   }
 
@@ -132,7 +149,13 @@ export class UsersRepository implements VisibleAppsQueries<UserRow> {
       .selectFrom('users')
       .selectAll()
       .where((eb) =>
-        eb.exists(eb.selectFrom('user_roles as r').select(sql.lit(1).as('one')).whereRef('r.user_id', '=', 'users.id').where('r.role', '=', 'ACCOUNT_HOLDER')),
+        eb.exists(
+          eb
+            .selectFrom('user_roles as r')
+            .select(sql.lit(1).as('one'))
+            .whereRef('r.user_id', '=', 'users.id')
+            .where('r.role', '=', 'ACCOUNT_HOLDER'),
+        ),
       )
       .executeTakeFirst();
   }
@@ -142,7 +165,10 @@ export class UsersRepository implements VisibleAppsQueries<UserRow> {
     await trx.updateTable('users').set(access).where('id', '=', id).execute();
     await trx.deleteFrom('user_roles').where('user_id', '=', id).execute();
     const roles = JSON.parse(access.roles) as string[];
-    await trx.insertInto('user_roles').values(roles.map((role) => ({ user_id: id, role }))).execute();
+    await trx
+      .insertInto('user_roles')
+      .values(roles.map((role) => ({ user_id: id, role })))
+      .execute();
   }
 
   /** Adds visible apps; ones the user has already stay as they are. */

@@ -46,7 +46,11 @@ describe.each(lists)('%s', (key, def) => {
     const sort = op.parameters.get('sort');
     expect(sort?.kind).toBe('array');
     const allowed = sort?.kind === 'array' ? [...(sort.enum ?? [])].sort() : [];
-    expect(Object.keys(def.sort).flatMap((field) => [field, `-${field}`]).sort()).toEqual(allowed);
+    expect(
+      Object.keys(def.sort)
+        .flatMap((field) => [field, `-${field}`])
+        .sort(),
+    ).toEqual(allowed);
   });
 
   it('binds the arguments where the SQL takes them, for any request', async () => {
@@ -55,10 +59,14 @@ describe.each(lists)('%s', (key, def) => {
     const list = new PreparedList(def);
     const fields = Object.keys(def.sort);
     const request = fc.record({
-      filters: fc.tuple(...def.filters.map(() => fc.option(fc.array(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }), { nil: undefined }))),
-      sort: fc.uniqueArray(fc.constantFrom(...fields), { maxLength: fields.length }).chain((picked) =>
-        fc.tuple(...picked.map((field) => fc.record({ column: fc.constant(def.sort[field]!), desc: fc.boolean() }))),
+      filters: fc.tuple(
+        ...def.filters.map(() =>
+          fc.option(fc.array(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }), { nil: undefined }),
+        ),
       ),
+      sort: fc
+        .uniqueArray(fc.constantFrom(...fields), { maxLength: fields.length })
+        .chain((picked) => fc.tuple(...picked.map((field) => fc.record({ column: fc.constant(def.sort[field]!), desc: fc.boolean() })))),
       after: fc.option(fc.string({ minLength: 1, maxLength: 4 }), { nil: undefined }),
       limit: fc.integer({ min: 1, max: 200 }),
     });
@@ -86,7 +94,10 @@ describe.each(lists)('%s', (key, def) => {
         const qualified = sort.map((s) => ({ column: `m.${s.column}`, desc: s.desc }));
         let direct = q.select([sql.ref<string>('m.id').as('id'), ...sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column))]);
         if (req.after) direct = direct.where(afterPosition(qualified, 'm.id', req.after));
-        const expected = direct.orderBy(orderBy(qualified, 'm.id')).limit(limit + 1).compile();
+        const expected = direct
+          .orderBy(orderBy(qualified, 'm.id'))
+          .limit(limit + 1)
+          .compile();
         expect(page!.sql).toBe(expected.sql);
         expect(page!.parameters).toEqual(expected.parameters);
 
