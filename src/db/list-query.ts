@@ -16,6 +16,7 @@
  */
 import { sql, type Compilable, type SelectQueryBuilder } from 'kysely';
 import type { SortValue } from '../jsonapi/cursor.js';
+import type { ParsedQuery } from '../jsonapi/query.js';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from './keyset.js';
 import { PreparedQuery, type Arg } from './prepared.js';
 import type { Executor } from './schema.js';
@@ -28,6 +29,11 @@ export interface ListFilter<Q> {
   param: string;
   /** a value as the SQL compares it (e.g. lower-cased); as given when absent */
   bind?: (value: string) => string;
+  /**
+   * For a filter whose condition takes none of its values (one no row can match, on resources this
+   * server does not hold): whether the request has it. Such a filter binds no argument.
+   */
+  present?: (query: ParsedQuery) => boolean;
   /** `q` narrowed to rows that match one of `values` (Values within one filter are OR, filters AND, A16) */
   where(q: Q, values: readonly never[]): Q;
 }
@@ -40,6 +46,8 @@ export interface ListDefinition<Q extends AnyQuery = AnyQuery> {
   filters: readonly ListFilter<Q>[];
   /** sort field (the spec's `sort` value without `-`) to column of `m` */
   sort: Readonly<Record<string, string>>;
+  /** `whole`: a page's rows hold every column of `m` (the list is rendered from them); else ids and sort keys */
+  rows?: 'whole';
   /**
    * The count of the scope alone (no filter), when the table keeps a quicker way to it than
    * counting rows (src/db/row-counts.ts); takes the scope value.
@@ -89,8 +97,9 @@ function walk(shape: Shape, onScope: () => void, onFilter: (index: number, count
   });
 }
 
-export class PreparedList {
-  private readonly pageQuery: PreparedQuery<Shape, ListRow>;
+/** A list definition's page and count queries, prepared; `R`: a page's rows (ListRow, or whole rows). */
+export class PreparedList<R extends { id: string } = ListRow> {
+  private readonly pageQuery: PreparedQuery<Shape, R>;
   private readonly countQuery: PreparedQuery<Shape, { n: number | string }>;
 
   constructor(private readonly def: ListDefinition) {
@@ -107,7 +116,7 @@ export class PreparedList {
   }
 
   /** Up to `limit + 1` rows after the request's cursor, in keyset order: ids and sort keys only. */
-  async page(db: Executor, req: ListRequest, limit: number): Promise<ListRow[]> {
+  async page(db: Executor, req: ListRequest, limit: number): Promise<R[]> {
     const shape = shapeOf(req);
     const args = this.args(req, shape);
     if (req.after) args.push(...req.after.keys, req.after.id);
@@ -155,11 +164,12 @@ export class PreparedList {
     return q;
   }
 
-  private pageSql(db: Executor, arg: Arg, shape: Shape): Compilable<ListRow> {
+  private pageSql(db: Executor, arg: Arg, shape: Shape): Compilable<R> {
     let i = 0;
     const next = () => arg(i++);
     const qualified = shape.sort.map((s) => ({ column: `m.${s.column}`, desc: s.desc }));
-    let q = this.filtered(db, next, shape).select([
+    const filtered = this.filtered(db, next, shape);
+    let q = this.def.rows === 'whole' ? filtered.selectAll('m') : filtered.select([
       sql.ref<string>('m.id').as('id'),
       ...shape.sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column)),
     ]);

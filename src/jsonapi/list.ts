@@ -23,6 +23,7 @@ export interface ParsedList {
 /** Reads `def`'s filters (in the definition's order), `sort`, `limit` and `cursor` from the query. */
 export function parseList(def: ListDefinition, query: ParsedQuery, cursors: CursorCodec, type: string): ParsedList {
   const filters = def.filters.map((f) => {
+    if (f.present) return f.present(query) ? [] : undefined;
     const values = listParam(query, f.param);
     return values && f.bind ? values.map(f.bind) : values;
   });

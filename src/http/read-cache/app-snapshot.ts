@@ -9,7 +9,7 @@ import type { AppReader, AppRow } from '../../resources/apps/repository.js';
 
 interface Snapshot {
   version: string;
-  /** by id, as list() orders them */
+  /** by id, as listAll() orders them */
   sorted: AppRow[];
   byId: Map<string, AppRow>;
 }
@@ -18,7 +18,7 @@ export class AppSnapshot implements AppReader {
   private snapshot: Snapshot | undefined;
 
   constructor(
-    private readonly inner: AppReader & { list(): Promise<AppRow[]> },
+    private readonly inner: AppReader & { listAll(): Promise<AppRow[]> },
     /** Db.version: read at each call, so that the apps are never older than a read made before */
     private readonly version: () => string,
   ) {}
@@ -37,7 +37,7 @@ export class AppSnapshot implements AppReader {
 
   private async current(version: string): Promise<Snapshot> {
     if (this.snapshot?.version !== version) {
-      const sorted = await this.inner.list();
+      const sorted = await this.inner.listAll();
       this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
     }
     return this.snapshot;

@@ -68,7 +68,7 @@ export class ReadCache {
   }
 
   /** Apps read once per database version (SQLite). */
-  apps(inner: AppReader & { list(): Promise<AppRow[]> }): AppReader {
+  apps(inner: AppReader & { listAll(): Promise<AppRow[]> }): AppReader {
     return this.options.version ? new AppSnapshot(inner, this.options.version) : inner;
   }
 

@@ -1,8 +1,9 @@
 /** All SQL about apps. */
 import type { Kysely } from 'kysely';
-import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from '../../db/keyset.js';
+import { PreparedList, type ListDefinition, type ListRequest } from '../../db/list-query.js';
 import { firstArgs, PreparedQuery } from '../../db/prepared.js';
 import type { AppTable, Database, Executor } from '../../db/schema.js';
+import { boolParam, type ParsedQuery } from '../../jsonapi/query.js';
 
 export type AppRow = AppTable;
 
@@ -17,16 +18,36 @@ const appsByIds = new PreparedQuery<number, AppRow>(
   (count) => count,
 );
 
-export interface AppFilter {
-  ids?: readonly string[];
-  names?: readonly string[];
-  bundleIds?: readonly string[];
-  skus?: readonly string[];
-  /** A filter that no app can satisfy (on related resources this server does not hold). */
-  nothing?: boolean;
-}
+const fromApps = (db: Executor) => db.selectFrom('apps as m');
+type AppList = ReturnType<typeof fromApps>;
 
-export const APP_SORT_COLUMNS = { name: 'name', bundleId: 'bundle_id', sku: 'sku' } as const;
+/** Filters on related resources this server does not hold: no app can match them. */
+const matchesNone = (param: string, present = (query: ParsedQuery) => query.values.has(param)) => ({
+  param,
+  present,
+  where: (q: AppList) => q.where((eb) => eb.lit(false)),
+});
+
+/** GET /v1/apps: its filters and sort fields (src/db/list-query.ts). */
+export const APP_LIST: ListDefinition<AppList> = {
+  from: fromApps,
+  filters: [
+    { param: 'filter[id]', where: (q, values) => q.where('m.id', 'in', values) },
+    { param: 'filter[name]', where: (q, values) => q.where('m.name', 'in', values) },
+    { param: 'filter[bundleId]', where: (q, values) => q.where('m.bundle_id', 'in', values) },
+    { param: 'filter[sku]', where: (q, values) => q.where('m.sku', 'in', values) },
+    matchesNone('filter[appStoreVersions.appStoreState]'),
+    matchesNone('filter[appStoreVersions.platform]'),
+    matchesNone('filter[appStoreVersions.appVersionState]'),
+    matchesNone('filter[reviewSubmissions.state]'),
+    matchesNone('filter[reviewSubmissions.platform]'),
+    matchesNone('filter[appStoreVersions]'),
+    // apps with Game Center enabled versions: none here; `false` asks for every app
+    matchesNone('exists[gameCenterEnabledVersions]', (query) => boolParam(query, 'exists[gameCenterEnabledVersions]') === true),
+  ],
+  sort: { name: 'name', bundleId: 'bundle_id', sku: 'sku' },
+  rows: 'whole',
+};
 
 /** Apps by id as reads need them: outside any transaction. */
 export interface AppReader {
@@ -35,6 +56,8 @@ export interface AppReader {
 }
 
 export class AppsRepository implements AppReader {
+  private readonly list = new PreparedList<AppRow>(APP_LIST);
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(row: AppRow): Promise<'ok' | 'id' | 'bundleId' | 'sku'> {
@@ -57,31 +80,16 @@ export class AppsRepository implements AppReader {
     return (await appsByIds.execute(db, ids.length, ids)).rows;
   }
 
-  private filtered(filter: AppFilter) {
-    let q = this.db.selectFrom('apps');
-    if (filter.nothing) q = q.where((eb) => eb.lit(false));
-    if (filter.ids) q = q.where('id', 'in', filter.ids);
-    if (filter.names) q = q.where('name', 'in', filter.names);
-    if (filter.bundleIds) q = q.where('bundle_id', 'in', filter.bundleIds);
-    if (filter.skus) q = q.where('sku', 'in', filter.skus);
-    return q;
+  /** One page: up to `limit + 1` rows after the request's cursor, in its order. */
+  async page(req: ListRequest, limit: number): Promise<AppRow[]> {
+    return this.list.page(this.db, req, limit);
   }
 
-  /** One page: up to `limit + 1` rows after `after`, in the given order. */
-  async page(filter: AppFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<AppRow[]> {
-    let q = this.filtered(filter).selectAll();
-    if (after) q = q.where(afterPosition(sort, 'id', after));
-    return q.orderBy(orderBy(sort, 'id')).limit(limit + 1).execute();
+  async count(req: ListRequest): Promise<number> {
+    return this.list.count(this.db, req);
   }
 
-  async count(filter: AppFilter): Promise<number> {
-    const row = await this.filtered(filter)
-      .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
-  async list(): Promise<AppRow[]> {
+  async listAll(): Promise<AppRow[]> {
     return this.db.selectFrom('apps').selectAll().orderBy('id').execute();
   }
 }

@@ -1,12 +1,13 @@
 /** Apps: created by the operator (CLI), read through the API. */
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import { keysetPage, type KeysetPosition, type Page, type SortColumn } from '../../db/keyset.js';
+import { keysetPage, type Page } from '../../db/keyset.js';
+import type { ListRequest } from '../../db/list-query.js';
 import { toApp, type App } from '../../domain/app.js';
 import { errors } from '../../errors/catalogue.js';
 
 export { toApp, type App } from '../../domain/app.js';
-import type { AppFilter, AppRow, AppsRepository } from './repository.js';
+import type { AppRow, AppsRepository } from './repository.js';
 
 export class AppInputError extends Error {
   override name = 'AppInputError';
@@ -58,11 +59,11 @@ export class AppsService {
   }
 
   async list(): Promise<App[]> {
-    return (await this.repo.list()).map(toApp);
+    return (await this.repo.listAll()).map(toApp);
   }
 
-  async page(filter: AppFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<App>> {
-    const [rows, total] = await Promise.all([this.repo.page(filter, sort, after, limit), this.repo.count(filter)]);
-    return keysetPage(rows, total, limit, sort, toApp);
+  async page(req: ListRequest, limit: number): Promise<Page<App>> {
+    const [rows, total] = await Promise.all([this.repo.page(req, limit), this.repo.count(req)]);
+    return keysetPage(rows, total, limit, req.sort, toApp);
   }
 }

@@ -11,6 +11,7 @@ import { afterPosition, orderBy } from '../../../src/db/keyset.js';
 import { PreparedList, type ListDefinition, type ListRequest } from '../../../src/db/list-query.js';
 import type { Database } from '../../../src/db/schema.js';
 import type { SortValue } from '../../../src/jsonapi/cursor.js';
+import { APP_LIST } from '../../../src/resources/apps/repository.js';
 import { INVITATION_LIST } from '../../../src/resources/user-invitations/repository.js';
 import { USER_LIST } from '../../../src/resources/users/repository.js';
 import { loadOperations } from '../../../src/spec/openapi.js';
@@ -18,6 +19,7 @@ import { loadOperations } from '../../../src/spec/openapi.js';
 const lists: Array<[string, ListDefinition]> = [
   ['GET /v1/users', USER_LIST],
   ['GET /v1/userInvitations', INVITATION_LIST],
+  ['GET /v1/apps', APP_LIST],
 ];
 
 function compilerOnly(log: CompiledQuery[]): Kysely<Database> {
@@ -39,7 +41,14 @@ describe.each(lists)('%s', (key, def) => {
 
   it('defines exactly the filters the spec has', () => {
     const inSpec = [...op.parameters.keys()].filter((name) => name.startsWith('filter[')).sort();
-    expect(def.filters.map((f) => f.param).sort()).toEqual(inSpec);
+    expect(
+      def.filters
+        .map((f) => f.param)
+        .filter((param) => param.startsWith('filter['))
+        .sort(),
+    ).toEqual(inSpec);
+    // every other parameter a list defines is one the spec has too
+    for (const f of def.filters) expect(op.parameters.has(f.param), f.param).toBe(true);
   });
 
   it('defines exactly the sort fields the spec has', () => {
@@ -60,8 +69,11 @@ describe.each(lists)('%s', (key, def) => {
     const fields = Object.keys(def.sort);
     const request = fc.record({
       filters: fc.tuple(
-        ...def.filters.map(() =>
-          fc.option(fc.array(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }), { nil: undefined }),
+        ...def.filters.map((f) =>
+          // a filter that takes none of its values is present (no values bound) or absent
+          f.present
+            ? fc.option(fc.constant<string[]>([]), { nil: undefined })
+            : fc.option(fc.array(fc.string({ minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 3 }), { nil: undefined }),
         ),
       ),
       sort: fc
@@ -92,7 +104,10 @@ describe.each(lists)('%s', (key, def) => {
           if (values) q = f.where(q, values as never[]);
         });
         const qualified = sort.map((s) => ({ column: `m.${s.column}`, desc: s.desc }));
-        let direct = q.select([sql.ref<string>('m.id').as('id'), ...sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column))]);
+        let direct =
+          def.rows === 'whole'
+            ? q.selectAll('m')
+            : q.select([sql.ref<string>('m.id').as('id'), ...sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column))]);
         if (req.after) direct = direct.where(afterPosition(qualified, 'm.id', req.after));
         const expected = direct
           .orderBy(orderBy(qualified, 'm.id'))
