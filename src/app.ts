@@ -1,88 +1,31 @@
 /**
  * buildApp(config, db): the whole HTTP application, ready to listen. It never listens itself
- * (main/server does), so tests can boot it on a real database and talk to it.
+ * (src/server.ts does), so tests can boot it on a real database and talk to it.
  */
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import Negotiator from 'negotiator';
-import type { Config } from './config.js';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import { createServices, type Services } from './container.js';
 import type { Db } from './db/database.js';
-import { GroupCommit } from './db/group-commit.js';
-import { ApiError, ApiErrors } from './errors/api-error.js';
-import { errors } from './errors/catalogue.js';
-import { Authenticator, mayWrite, type Principal } from './http/auth.js';
-import { parseJsonBody } from './http/json-body.js';
-import type { Operation } from './http/operation.js';
-import { BODY_LIMIT_BYTES, clientErrorHandler, fromFastifyError, sendErrors, sendJson, sendJsonParts, splitTarget } from './http/responses.js';
-import { ResponseCache } from './http/response-cache.js';
-import { encodeJsonParts } from './jsonapi/raw-json.js';
-import { DatabaseRateLimiter, InMemoryRateLimiter, rateLimitHeader, type RateLimiter } from './http/rate-limit.js';
+import { Authenticator } from './http/auth.js';
+import { Admission } from './http/pipeline/admission.js';
+import { apiNotFound, registerOperations } from './http/pipeline/dispatch.js';
+import { apiBasics } from './http/pipeline/errors.js';
+import { fastifyOptions } from './http/pipeline/options.js';
+import { DatabaseRateLimiter, InMemoryRateLimiter, type RateLimiter } from './http/rate-limit.js';
 import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
+import { ReadCache } from './http/read-cache/index.js';
+import { sendJson } from './http/responses.js';
+import { backgroundJobs } from './jobs.js';
 import { CursorCodec } from './jsonapi/cursor.js';
-import { parseQuery } from './jsonapi/query.js';
-import { KeysRepository } from './keys/repository.js';
-import { KeysService } from './keys/service.js';
-import { AppsRepository } from './resources/apps/repository.js';
+import type { MailWorker, MailWorkerOptions } from './mail/worker.js';
 import { appRoutes } from './resources/apps/routes.js';
-import { AppsService } from './resources/apps/service.js';
-import { InvitationsRepository } from './resources/user-invitations/repository.js';
 import { invitationRoutes } from './resources/user-invitations/routes.js';
-import { InvitationsService } from './resources/user-invitations/service.js';
-import { ActivationService } from './resources/user-invitations/activation.js';
-import { UsersRepository } from './resources/users/repository.js';
 import { userRoutes } from './resources/users/routes.js';
-import { UsersService } from './resources/users/service.js';
-import { OutboxRepository } from './mail/outbox-repository.js';
-import { LogTransport, SmtpTransport } from './mail/transport.js';
-import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
-import { loadOperations, type OperationSpec } from './spec/openapi.js';
+import { loadOperations } from './spec/openapi.js';
 import { activationPages } from './web/activation-routes.js';
-import { AppJsonCache } from './resources/apps/json-cache.js';
 
-/**
- * What a request's Accept must admit (A5). Negotiator refuses a range whose parameters the offered
- * type lacks, so `application/json; charset=utf-8` (which we do send) is offered explicitly.
- */
-const ACCEPTABLE_TYPES = ['application/json', 'application/json; charset=utf-8'];
-/** Accept headers that clients send most and that need no negotiation to be accepted. */
-const ACCEPTED_AS_SENT = new Set([...ACCEPTABLE_TYPES, '*/*']);
-
-export interface Services {
-  keys: KeysService;
-  apps: AppsService;
-  invitations: InvitationsService;
-  activation: ActivationService;
-  users: UsersService;
-  outbox: OutboxRepository;
-}
-
-/**
- * Every service on one database. `onMailQueued` is called after a commit that queued email (the
- * server wakes its mail worker with it; the CLI needs nothing).
- */
-export function createServices(
-  db: Db,
-  clock: Clock,
-  config: Pick<Config, 'teamName' | 'publicUrl'>,
-  onMailQueued: () => void = () => {},
-): Services {
-  // creates and the mail worker's marks share commits on SQLite (src/db/group-commit.ts)
-  const writes = new GroupCommit(db);
-  const appsRepo = new AppsRepository(db.kysely, db.version);
-  const invitationsRepo = new InvitationsRepository(db.kysely, writes);
-  const usersRepo = new UsersRepository(db.kysely);
-  const keysRepo = new KeysRepository(db.kysely);
-  const outbox = new OutboxRepository(db.kysely, writes);
-  return {
-    keys: new KeysService(keysRepo, clock, db.version),
-    apps: new AppsService(appsRepo, clock),
-    invitations: new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued),
-    activation: new ActivationService(invitationsRepo, usersRepo, appsRepo, outbox, clock),
-    users: new UsersService(usersRepo, appsRepo, keysRepo, clock),
-    outbox,
-  };
-}
+export type { Services } from './container.js';
 
 export interface BuildOptions {
   config: Config;
@@ -95,181 +38,54 @@ export interface BuildOptions {
   sweepIntervalMs?: number;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-    /**
-     * The database's version when the request arrived (Db.version; SQLite only). A request is
-     * answered as of then: every write acknowledged before it arrived is in it.
-     */
-    dbVersion?: string;
-  }
-}
-
-/** A request's Cache-Control that asks for an answer read anew (RFC 9111, 5.2.1.4). */
-const NO_CACHE = /(^|,)\s*no-cache\s*(,|$)/i;
-
-function pathTemplateRegex(template: string): RegExp {
-  const pattern = template.replace(/\{[^}]+\}/g, '[^/]+');
-  return new RegExp(`^${pattern}$`);
-}
-
 export interface BuiltApp {
   app: FastifyInstance;
   services: Services;
   mailWorker: MailWorker;
-  /** whole read responses kept (SQLite, unless ASC_RESPONSE_CACHE_MB=0) */
-  responses: ResponseCache | undefined;
+  /** the read caches, when they are on (Config.readCache) */
+  cache: ReadCache | undefined;
 }
 
 export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const { config, db } = options;
   const clock = options.clock ?? systemClock;
+  const cache = config.readCache ? new ReadCache({ version: db.version, clock, responseCacheMb: config.responseCacheMb }) : undefined;
   let worker: MailWorker | undefined;
-  const services = createServices(db, clock, config, () => worker?.wake());
-  const team = await services.keys.team();
-  const cursors = new CursorCodec(team.cursorSecret);
+  const services = createServices(db, clock, config, () => worker?.wake(), cache);
+
   // individual keys act with their user's roles as they are now, and stop when the user is gone (A2)
-  const authenticator = new Authenticator(services.keys, clock, (userId) => services.users.individualRoles(userId));
+  const authenticator = new Authenticator(
+    services.keyLookup,
+    () => services.keys.team(),
+    clock,
+    (userId) => services.users.individualRoles(userId),
+  );
   // One SQLite file serves one instance: its quota lives in memory. On PostgreSQL any number of
   // instances share the database, so they share the quota through it.
   const sharedLimiter =
     db.dialect === 'postgres' ? new DatabaseRateLimiter(new SqlRateLimitRepository(db.kysely), config.rateLimitPerHour) : undefined;
-  const limiter = options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour);
-  const specOps = loadOperations();
-  const deps = { base: config.publicUrl, cursors, operations: specOps, appJson: new AppJsonCache(config.publicUrl) };
-  // whole read responses, on SQLite (the only database with a version to check them against)
-  const responses = db.version && config.responseCacheMb > 0 ? new ResponseCache(config.responseCacheMb * 1024 * 1024) : undefined;
+  const admission = new Admission(
+    authenticator,
+    options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour),
+    clock,
+  );
 
-  const app = Fastify({
-    logger: { level: config.logLevel },
-    genReqId: () => randomUUID(),
-    bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: {
-      maxParamLength: 1000,
-      // our own parser reads the raw query (spec-driven, order-preserving)
-      querystringParser: () => ({}),
-    },
-    return503OnClosing: true,
-    clientErrorHandler,
-    // URLs the router cannot even match (a malformed percent-encoding in the path, an id over
-    // maxParamLength) would get Fastify's own body, without X-Request-ID: they are unknown paths (A5).
-    frameworkErrors: (err, request, reply) => {
-      reply.header('x-request-id', request.id);
-      const unroutable = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
-      if (!unroutable) request.log.error({ err }, 'unexpected router error');
-      return sendErrors(reply, [unroutable ? errors.pathError(splitTarget(request.raw.url).path) : errors.unexpected()]);
-    },
-  });
+  const app = Fastify(fastifyOptions(config));
+  apiBasics(app);
+  if (cache) await app.register(cache.plugin());
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, raw, done) => {
-    try {
-      done(null, parseJsonBody(typeof raw === 'string' ? Buffer.from(raw) : raw));
-    } catch (err) {
-      done(err as ApiError, undefined);
-    }
-  });
-
-  app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    done();
-  });
-
-  app.setErrorHandler((err: unknown, request, reply) => {
-    if (err instanceof ApiErrors) return sendErrors(reply, err.errors);
-    if (err instanceof ApiError) return sendErrors(reply, [err]);
-    const mapped = err instanceof Error && 'code' in err ? fromFastifyError(err as FastifyError, request.headers['content-type']) : undefined;
-    if (mapped) return sendErrors(reply, [mapped]);
-    request.log.error({ err }, 'unexpected error');
-    return sendErrors(reply, [errors.unexpected()]);
-  });
-
-  const routes: Operation[] = [
-    ...appRoutes(services.apps, deps),
-    ...invitationRoutes(services.invitations, deps),
-    ...userRoutes(services.users, deps),
+  const deps = {
+    base: config.publicUrl,
+    cursors: new CursorCodec((await services.keys.team()).cursorSecret),
+    operations: loadOperations(),
+  };
+  const operations = [
+    ...appRoutes(services.apps, deps, services.views.apps),
+    ...invitationRoutes(services.invitations, deps, services.views),
+    ...userRoutes(services.users, deps, services.views),
   ];
-  const templates: RegExp[] = [];
-
-  /**
-   * Authenticates the request and counts it against its key's hourly quota, setting X-Rate-Limit
-   * (every response to a request with a valid key carries it, A18). Throws 401 or 429.
-   */
-  async function admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    request.dbVersion = db.version?.();
-    const principal = await authenticator.authenticate(
-      request.headers.authorization,
-      { method: request.method, ...splitTarget(request.raw.url) },
-      request.dbVersion,
-    );
-    const decision = await limiter.hit(principal.keyId, clock.now().getTime());
-    reply.header('x-rate-limit', rateLimitHeader(decision));
-    if (!decision.allowed) throw errors.rateLimitExceeded();
-    return principal;
-  }
-
-  for (const op of routes) {
-    const spec: OperationSpec | undefined = specOps.get(op.key);
-    if (!spec) throw new Error(`operation ${op.key} is not in the vendored spec`);
-    templates.push(pathTemplateRegex(spec.path));
-
-    const guard = async (request: FastifyRequest, reply: FastifyReply) => {
-      const params = request.params as Record<string, string>;
-      if (Object.values(params).some((v) => v === '')) throw errors.pathError(splitTarget(request.raw.url).path);
-      // No id of ours contains a NUL (PostgreSQL text cannot even hold one): such an id is unknown.
-      if (params.id?.includes('\u0000')) throw errors.notFound(spec.path.split('/')[2] ?? '', params.id);
-      const principal = await admit(request, reply);
-      const accept = request.headers.accept;
-      if (accept !== undefined && !ACCEPTED_AS_SENT.has(accept) && accept.trim() !== '' && !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)) {
-        return reply
-          .code(406)
-          .type('text/plain')
-          .send(`The provided Accept header is not supported for this request.\n\nRequested: ${accept}\n\nAllowed: application/json`);
-      }
-      if (op.write && !mayWrite(principal)) throw errors.forbidden();
-      request.principal = principal;
-      return undefined;
-    };
-
-    app.route({
-      method: spec.method as 'GET' | 'POST' | 'PATCH' | 'DELETE',
-      url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
-      onRequest: guard,
-      handler: async (request, reply) => {
-        // a read answered before, if nothing was written since and its time has not run out; a
-        // client that sends `Cache-Control: no-cache` has it read anew (and kept for the next one)
-        const target = splitTarget(request.raw.url);
-        const keep =
-          responses && !op.write && request.dbVersion !== undefined
-            ? { cache: responses, key: `${target.path}?${target.query}`, version: request.dbVersion }
-            : undefined;
-        if (keep && !NO_CACHE.test(request.headers['cache-control'] ?? '')) {
-          const body = keep.cache.get(keep.key, keep.version, clock.now().getTime());
-          if (body) return sendJsonParts(reply, 200, body);
-        }
-        const query = parseQuery(target.query, spec);
-        // A request sent with no body (and so no Content-Type) is as empty as `{}`-less JSON: 400 (A3).
-        if (op.body && request.body === undefined) throw errors.entityInvalid('The request body is empty; it must be a JSON document');
-        const result = await op.handle({
-          principal: request.principal!,
-          query,
-          params: request.params as Record<string, string>,
-          body: op.body ? request.body : undefined,
-          path: target.path,
-          keepable: keep !== undefined,
-        });
-        if (result.headers) reply.headers(result.headers);
-        if (result.body === undefined) return reply.code(result.status).send();
-        if (keep && result.status === 200 && result.validUntil !== undefined && !result.headers) {
-          const parts = encodeJsonParts(result.body);
-          keep.cache.set(keep.key, keep.version, clock.now().getTime(), result.validUntil, parts);
-          return sendJsonParts(reply, 200, parts);
-        }
-        return sendJson(reply, result.status, result.body);
-      },
-    });
-  }
+  const served = registerOperations(app, operations, deps.operations, admission);
+  app.setNotFoundHandler(apiNotFound(served, admission));
 
   app.get('/healthz', async (_request, reply) => {
     await services.keys.count();
@@ -285,44 +101,13 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     clock,
   });
 
-  app.setNotFoundHandler(async (request, reply) => {
-    const { path } = splitTarget(request.raw.url);
-    // A valid key is counted and told its quota here too; without one, the path error still wins.
-    if (request.headers.authorization !== undefined) {
-      try {
-        await admit(request, reply);
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 429) throw err;
-      }
-    }
-    const known = templates.some((t) => t.test(path));
-    return sendErrors(reply, [known ? errors.methodNotAllowed() : errors.pathError(path)]);
-  });
-
-  const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log);
-  worker = new MailWorker(
-    services.outbox,
-    transport,
+  worker = backgroundJobs(app, {
+    config,
+    services,
     clock,
-    app.log,
-    options.mailWorker,
-  );
-  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
-  let sweeper: NodeJS.Timeout | undefined;
-  const sweep = () =>
-    Promise.all([services.invitations.sweepExpired(), sharedLimiter?.prune(clock.now().getTime())]).catch((err: unknown) =>
-      app.log.error({ err }, 'expiry sweep failed'),
-    );
-  app.addHook('onReady', async () => {
-    app.log.info({ mail: transport.description }, 'invitation emails go to %s', transport.description);
-    worker!.start();
-    sweeper = setInterval(sweep, sweepIntervalMs);
-    sweeper.unref();
+    ...(sharedLimiter ? { alsoOnSweep: () => sharedLimiter.prune(clock.now().getTime()) } : {}),
+    ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
+    ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
   });
-  app.addHook('preClose', async () => {
-    clearInterval(sweeper);
-    await worker!.stop();
-  });
-
-  return { app, services, mailWorker: worker, responses };
+  return { app, services, mailWorker: worker, cache };
 }

@@ -15,7 +15,9 @@ export interface Config {
   /** Base of every link and `Location` header, without a trailing slash. */
   readonly publicUrl: string;
   readonly rateLimitPerHour: number;
-  /** room for whole read responses kept on SQLite (src/http/response-cache.ts), in MiB; 0: none */
+  /** the read caches (src/http/read-cache/): ASC_READ_CACHE=off turns every one of them off */
+  readonly readCache: boolean;
+  /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
   readonly responseCacheMb: number;
   readonly logLevel: LogLevel;
   /** smtp:// or smtps:// URL (with credentials); absent: messages stay in the database's mail log */
@@ -80,6 +82,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rateLimitPerHour = parseInteger(env.ASC_RATE_LIMIT_PER_HOUR ?? '3600', 'ASC_RATE_LIMIT_PER_HOUR', 1, 1_000_000_000, problems);
   const responseCacheMb = parseInteger(env.ASC_RESPONSE_CACHE_MB ?? '16', 'ASC_RESPONSE_CACHE_MB', 0, 4096, problems);
   const shutdownTimeoutMs = parseInteger(env.ASC_SHUTDOWN_TIMEOUT_MS ?? '10000', 'ASC_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000, problems);
+  const readCacheSetting = env.ASC_READ_CACHE?.trim().toLowerCase() || 'on';
+  if (readCacheSetting !== 'on' && readCacheSetting !== 'off') {
+    problems.push(`ASC_READ_CACHE must be on or off, got '${env.ASC_READ_CACHE}'`);
+  }
+  const readCache = readCacheSetting !== 'off';
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
@@ -111,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     publicUrl,
     rateLimitPerHour,
+    readCache,
     responseCacheMb,
     logLevel,
     smtpUrl,

@@ -138,8 +138,11 @@ class RequestGate {
 }
 
 export async function startServer(config: Config, options: { clock?: Clock; print?: (s: string) => void } = {}): Promise<RunningServer> {
-  const db = await openDatabase(config);
   let app: FastifyInstance | undefined;
+  const db = await openDatabase(config, (err) => {
+    if (app) app.log.error({ err }, 'an idle PostgreSQL connection failed');
+    else process.stderr.write(`asc-access: an idle PostgreSQL connection failed: ${err.message}\n`);
+  });
   try {
     const built = await buildApp({ config, db, ...(options.clock ? { clock: options.clock } : {}) });
     app = built.app;

@@ -2,7 +2,7 @@
  * What every command of the operator CLI shares: its errors, how it prints, its required options
  * and the services it opens on the configured database.
  */
-import { createServices, type Services } from '../app.js';
+import { createServices, type Services } from '../container.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/database.js';

@@ -174,10 +174,10 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
  * A pool on the URL. Settings such as the schema travel in the URL itself
  * (`?options=-c%20search_path%3Dmyschema`), so every process given the URL agrees.
  */
-function openPostgres(url: string): Db {
+function openPostgres(url: string, onError: (err: Error) => void): Db {
   const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  pool.on('error', onError);
   const kysely = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }
@@ -218,9 +218,20 @@ export async function migrateToLatest(db: Db): Promise<void> {
   }
 }
 
-/** Opens and migrates the configured database. */
-export async function openDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>): Promise<Db> {
-  const db = config.databaseUrl ? openPostgres(config.databaseUrl) : openSqlite(sqliteFile(config));
+/** Where errors of idle PostgreSQL connections go when the caller names no place: stderr. */
+function reportPoolError(err: Error): void {
+  process.stderr.write(`asc-access: an idle PostgreSQL connection failed: ${err.message}\n`);
+}
+
+/**
+ * Opens and migrates the configured database. `onError` hears of errors no query sees (an idle
+ * PostgreSQL connection lost); the pool replaces the connection.
+ */
+export async function openDatabase(
+  config: Pick<Config, 'dataDir' | 'databaseUrl'>,
+  onError: (err: Error) => void = reportPoolError,
+): Promise<Db> {
+  const db = config.databaseUrl ? openPostgres(config.databaseUrl, onError) : openSqlite(sqliteFile(config));
   try {
     await migrateToLatest(db);
   } catch (err) {

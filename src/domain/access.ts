@@ -139,3 +139,17 @@ export function checkVisibleAppSet(current: Access, appIds: readonly string[], p
   if (current.allAppsVisible && appIds.length > 0) problems.push(errors.relationshipInvalid(pointer, ALL_APPS_DETAIL));
 }
 
+/**
+ * One 409 per app id that names no app (A12), pointing at its place in the request:
+ * `pointer` is the linkage array, e.g. `/data/relationships/visibleApps/data`.
+ */
+export function unknownAppProblems(appIds: readonly string[], found: ReadonlySet<string>, pointer: string): ApiError[] {
+  const problems: ApiError[] = [];
+  appIds.forEach((id, i) => {
+    if (!found.has(id)) {
+      const detail = `'${id}' is not a valid ID for this relationship. There is no app with this id.`;
+      problems.push(errors.relationshipInvalid(`${pointer}/${i}`, detail));
+    }
+  });
+  return problems;
+}

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { UserRole } from '../domain/roles.js';
 import { errors } from '../errors/catalogue.js';
 import { splitQuery } from '../jsonapi/query.js';
-import type { ApiKey, KeysService } from '../keys/service.js';
+import type { ApiKey, KeyLookup, Team } from '../keys/service.js';
 
 export const AUDIENCE = 'appstoreconnect-v1';
 /** Longest accepted token lifetime for these resources: 20 minutes, inclusive (B1.4). */
@@ -87,7 +87,9 @@ export class Authenticator {
   private readonly verified = new Map<string, VerifiedToken>();
 
   constructor(
-    private readonly keys: KeysService,
+    private readonly keys: KeyLookup,
+    /** the team (its issuer id), KeysService.team */
+    private readonly team: () => Promise<Team>,
     private readonly clock: Clock,
     private readonly individualRoles: IndividualRoles = async () => undefined,
   ) {}
@@ -143,11 +145,8 @@ export class Authenticator {
     }
   }
 
-  /**
-   * Returns the principal, or throws the NOT_AUTHORIZED ApiError. `dbVersion`: the database's
-   * version as read when the request arrived (Db.version), if the caller has it (KeysService.find).
-   */
-  async authenticate(authorization: string | undefined, target: RequestTarget, dbVersion?: string): Promise<Principal> {
+  /** Returns the principal, or throws the NOT_AUTHORIZED ApiError. */
+  async authenticate(authorization: string | undefined, target: RequestTarget): Promise<Principal> {
     const fail = errors.notAuthorized;
     const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw fail();
@@ -168,7 +167,7 @@ export class Authenticator {
     }
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 64) throw fail();
 
-    const key = await this.keys.find(kid, dbVersion);
+    const key = await this.keys.find(kid);
     if (!key || key.revokedAt !== null) throw fail();
 
     const now = this.clock.now();
@@ -182,7 +181,7 @@ export class Authenticator {
 
     let principal: Principal;
     if (key.userId === null) {
-      const team = await this.keys.team();
+      const team = await this.team();
       if (payload.iss !== team.issuerId || key.role === null) throw fail();
       principal = { keyId: key.id, name: key.name, kind: 'team', roles: [key.role] };
     } else {

@@ -10,23 +10,22 @@ export interface RequestContext {
   body: unknown;
   /** The request path as received, without the query. */
   path: string;
-  /**
-   * Whether a 200 may be kept and sent again (SQLite's response cache is on, the operation reads):
-   * only then need a read work out its OperationResult.validUntil.
-   */
-  keepable: boolean;
 }
 
 export interface OperationResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /**
-   * Reads only: until when (ms since the epoch; Infinity: for ever) this 200's body stays the
-   * answer to the same request if nothing is written meanwhile. Given, the body may be kept and
-   * sent again (src/http/response-cache.ts); absent, it is never reused.
-   */
-  validUntil?: number;
+}
+
+/**
+ * A read's statement that its 200 depends only on what the database holds and on the clock: the
+ * same request answers the same as long as nothing is written, until `changesAt` (if given) says
+ * the clock alone changes the answer (an invitation expires). Asked before the read begins.
+ */
+export interface ReuseHint {
+  /** the next instant after `now` at which the answer may change without a write; undefined: none */
+  changesAt?: (now: Date) => Promise<Date | undefined>;
 }
 
 export interface Operation {
@@ -36,5 +35,14 @@ export interface Operation {
   write: boolean;
   /** Whether the operation reads a JSON body. */
   body: boolean;
+  /** Reads only: given, the answer may be sent again to the same request (see ReuseHint). */
+  reuse?: ReuseHint;
   handle(ctx: RequestContext): Promise<OperationResult>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the operation's Operation.reuse, for plugins that act on it */
+    reuse?: ReuseHint;
+  }
 }

@@ -6,10 +6,22 @@
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ApiError, errorResponse } from '../errors/api-error.js';
 import { errors } from '../errors/catalogue.js';
 import { encodeJsonParts } from '../jsonapi/raw-json.js';
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The JSON body this reply sent, as the parts it was written from (sendJsonParts); null before. */
+    jsonParts: readonly Buffer[] | null;
+  }
+}
+
+/** Gives every reply its `jsonParts` (null until a JSON body is sent). */
+export function decorateJsonReplies(app: FastifyInstance): void {
+  app.decorateReply('jsonParts', null);
+}
 
 /** Requests larger than this are refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -48,6 +60,7 @@ export function sendJson(reply: FastifyReply, status: number, body: unknown): Fa
 
 /** A JSON body already encoded, as encodeJsonParts() returns it (or kept from an earlier answer). */
 export function sendJsonParts(reply: FastifyReply, status: number, parts: readonly Buffer[]): FastifyReply {
+  reply.jsonParts = parts;
   reply.code(status).header('content-type', 'application/json');
   if (parts.length === 1) return reply.send(parts[0]);
   return sendParts(reply, status, parts);

@@ -24,19 +24,6 @@ export interface Resource {
   links: { self: string };
 }
 
-export interface CollectionDocument {
-  data: Array<Resource | RawJson> | ResourceIdentifier[];
-  included?: Array<Resource | RawJson>;
-  links: { self: string; next?: string };
-  meta: PagingMeta;
-}
-
-export interface SingleDocument {
-  data: Resource;
-  included?: Resource[];
-  links: { self: string };
-}
-
 /**
  * Trims a resource to a sparse fieldset. Attribute and relationship names share one list
  * (B4.3); with a list, a relationship is kept only when named.

@@ -65,20 +65,19 @@ function toTeam(row: TeamRow): Team {
   return { issuerId: row.issuer_id, cursorSecret: Buffer.from(row.cursor_secret, 'base64') };
 }
 
-/** How many keys find() remembers (found or not); a team has a handful. */
-const FOUND_KEYS_CAPACITY = 1_000;
+/** Finding a key by its id, as authentication does on every request. */
+export interface KeyLookup {
+  /** The key with this id, revoked or not. */
+  find(id: string): Promise<ApiKey | undefined>;
+}
 
-export class KeysService {
+export class KeysService implements KeyLookup {
   /** the team once read (see team()) */
   private known: Team | undefined;
-  /** find()'s answers, each under the database version it was read at */
-  private readonly found = new Map<string, { version: string; key: ApiKey | undefined }>();
 
   constructor(
     private readonly repo: KeysRepository,
     private readonly clock: Clock,
-    /** the database's version (Db.version), where it has one: SQLite */
-    private readonly version?: () => string,
   ) {}
 
   /**
@@ -140,25 +139,10 @@ export class KeysService {
     return (await this.repo.listKeys()).map(toKey);
   }
 
-  /**
-   * The key with this id, revoked or not. Every request asks (authentication): on SQLite the answer
-   * is kept while the database's version stays the same, i.e. until anything is written by any
-   * process (a key created or revoked by the CLI included). The version is read before the key, or
-   * given: read when the request arrived, so that one read serves the whole request.
-   */
-  async find(id: string, givenVersion?: string): Promise<ApiKey | undefined> {
-    const version = givenVersion ?? this.version?.();
-    if (version !== undefined) {
-      const known = this.found.get(id);
-      if (known?.version === version) return known.key;
-    }
+  /** The key with this id, revoked or not. */
+  async find(id: string): Promise<ApiKey | undefined> {
     const row = await this.repo.findKey(id);
-    const key = row && toKey(row);
-    if (version !== undefined) {
-      if (this.found.size >= FOUND_KEYS_CAPACITY) this.found.clear();
-      this.found.set(id, { version, key });
-    }
-    return key;
+    return row && toKey(row);
   }
 
   async count(): Promise<number> {

@@ -56,12 +56,10 @@ export function storedMail(m: InvitationMailInput): Pick<MailOutboxTable, 'subje
   return { subject: invitationSubject(m.teamName), text_body: '', html_body: '', template_data: mailTemplateData(m) };
 }
 
-/**
- * A message of the outbox as it is sent and shown: rendered from its data, or, for a row written
- * before migration 008, the text and HTML it holds.
- */
-export function renderOutboxMail(row: Pick<MailOutboxTable, 'subject' | 'text_body' | 'html_body' | 'template_data'>): RenderedMail {
-  if (row.template_data === null) return { subject: row.subject, text: row.text_body, html: row.html_body };
+/** A message of the outbox as it is sent and shown: rendered from its data. */
+export function renderOutboxMail(row: Pick<MailOutboxTable, 'template_data'>): RenderedMail {
+  // every message is written with its data (migration 008 came before any release)
+  if (row.template_data === null) throw new Error('an outbox message has no template data');
   const data = JSON.parse(row.template_data) as Omit<InvitationMailInput, 'expiresAt'> & { expiresAt: string };
   return renderInvitationMail({ ...data, expiresAt: new Date(data.expiresAt) });
 }

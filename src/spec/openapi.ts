@@ -111,20 +111,6 @@ export function loadOperations(doc: OpenApiDocument = loadSpecDocument()): Map<s
   return out;
 }
 
-/** Every query parameter name the API knows, on any operation (plus `cursor`). */
-export function knownParameterNames(ops: Iterable<OperationSpec>): Set<string> {
-  const names = new Set<string>(['cursor']);
-  for (const op of ops) for (const name of op.parameters.keys()) names.add(name);
-  return names;
-}
-
-/** Enum values of a query parameter's items, straight from the document. */
-export function parameterEnum(op: OperationSpec, name: string): readonly string[] {
-  const p = op.parameters.get(name);
-  if (!p || p.kind !== 'array' || !p.enum) throw new Error(`${op.operationId} has no enum parameter ${name}`);
-  return p.enum;
-}
-
 /**
  * Turns the document's OpenAPI 3.0 schemas into draft-07 JSON Schema that ajv compiles:
  * `nullable` becomes a union with null, `discriminator` is dropped (the oneOf still decides),

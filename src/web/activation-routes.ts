@@ -11,7 +11,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors/api-error.js';
-import type { App } from '../resources/apps/service.js';
+import type { App } from '../domain/app.js';
 import type { ActivationService } from '../resources/user-invitations/activation.js';
 import { CSRF_COOKIE, CSRF_FIELD, csrfCookieHeader, csrfMatches, isCsrfToken, newCsrfToken, readCookie, type CookieScope } from './csrf.js';
 import { acceptedPage, declinedPage, errorPage, expiredPage, forbiddenPage, notFoundPage, pendingPage, type AppView } from './pages.js';

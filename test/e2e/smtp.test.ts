@@ -124,29 +124,6 @@ describe('the invitation email as it arrives over SMTP', () => {
     expect(JSON.stringify(inv)).not.toContain(token!);
   });
 
-  it('sends a message written before migration 008 (its text and HTML, no data) as it was written', async () => {
-    // The mail server is down until the message has been rewritten: the worker, woken by the
-    // create, has made its one attempt (and waits out the backoff) before the test changes the
-    // row, so it cannot have read the row before.
-    const port = await freePort();
-    const s = await server({ config: { smtpUrl: `smtp://127.0.0.1:${port}` } });
-    await invite(s, { email: 'old@example.com' });
-    await s.mailWorker.drain();
-    expect((await outboxRows(s)).map((r) => [r.status, r.attempts])).toEqual([['pending', 1]]);
-    await s.db.kysely
-      .updateTable('mail_outbox')
-      .set({ subject: 'The old subject', text_body: 'The old text.', html_body: '<p>The old HTML.</p>', template_data: null })
-      .execute();
-    const k = await sink({ port });
-    s.clock.advance(BACKOFF);
-    await s.mailWorker.drain();
-    expect(k.messages).toHaveLength(1);
-    const p = k.messages[0]!.parsed;
-    expect(p.subject).toBe('The old subject');
-    expect(p.text?.trim()).toBe('The old text.');
-    expect(typeof p.html === 'string' ? p.html.trim() : p.html).toBe('<p>The old HTML.</p>');
-  });
-
   it('names "All apps" for roles that see every app', async () => {
     const k = await sink();
     const s = await server({ config: { smtpUrl: k.url } });

@@ -4,13 +4,13 @@
  * PostgreSQL database at ASC_TEST_PG_URL — and talks to it over a real socket. Every JSON response is checked against the vendored spec and for the headers
  * every response must carry (behavior.md A18).
  */
-import type { ResponseCache } from '../../src/http/response-cache.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp, type Services } from '../../src/app.js';
+import type { ReadCache } from '../../src/http/read-cache/index.js';
 import { ManualClock, type Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
@@ -69,6 +69,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     port: 0,
     publicUrl: PUBLIC_URL,
     rateLimitPerHour: 3600,
+    // ASC_TEST_READ_CACHE=off runs the suite with every read cache off
+    readCache: process.env.ASC_TEST_READ_CACHE !== 'off',
     responseCacheMb: 16,
     logLevel: 'silent',
     smtpUrl: undefined,
@@ -115,8 +117,8 @@ export interface TestServer {
   services: Services;
   /** the server's own mail worker (drain() delivers everything due now) */
   mailWorker: MailWorker;
-  /** its whole-response cache, where it has one (SQLite) */
-  responses: ResponseCache | undefined;
+  /** its read caches, when they are on */
+  cache: ReadCache | undefined;
   clock: ManualClock;
   issuerId: string;
   /** an ADMIN team key's token */
@@ -146,7 +148,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
   const pgOptions = config.databaseUrl ? new URL(config.databaseUrl).searchParams.get('options') : null;
   const schema = pgOptions ? /search_path=(\S+)/.exec(pgOptions)?.[1] : undefined;
   const db = await openDatabase(config);
-  const { app, services, mailWorker, responses } = await buildApp({
+  const { app, services, mailWorker, cache } = await buildApp({
     config,
     db,
     clock,
@@ -192,7 +194,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     db,
     services,
     mailWorker,
-    responses,
+    cache,
     clock,
     issuerId,
     adminToken,

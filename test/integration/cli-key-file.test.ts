@@ -2,7 +2,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createServices } from '../../src/app.js';
+import { createServices } from '../../src/container.js';
 import { systemClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/database.js';
 import { jsonOutput, runCli } from '../helpers/cli.js';

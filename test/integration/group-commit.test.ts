@@ -6,7 +6,7 @@
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServices } from '../../src/app.js';
+import { createServices } from '../../src/container.js';
 import { systemClock } from '../../src/clock.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { mintToken } from '../../src/keys/token.js';

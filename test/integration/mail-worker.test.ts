@@ -8,7 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createServices, type Services } from '../../src/app.js';
+import { createServices, type Services } from '../../src/container.js';
 import { ManualClock } from '../../src/clock.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import type { OutboxRow } from '../../src/mail/outbox-repository.js';

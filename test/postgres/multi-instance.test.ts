@@ -5,7 +5,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createServices } from '../../src/app.js';
+import { createServices } from '../../src/container.js';
 import { systemClock } from '../../src/clock.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { mintToken } from '../../src/keys/token.js';

@@ -14,15 +14,15 @@ import { GroupCommit } from '../../src/db/group-commit.js';
 import { OutboxRepository } from '../../src/mail/outbox-repository.js';
 import type { Database as Schema } from '../../src/db/schema.js';
 import { parseSort } from '../../src/jsonapi/sort.js';
-import { INVITATION_TABLES, MemberSql } from '../../src/resources/members/repository.js';
-import { INVITATION_SORT_COLUMNS } from '../../src/resources/user-invitations/repository.js';
+import { PreparedList } from '../../src/db/list-query.js';
+import { INVITATION_LIST } from '../../src/resources/user-invitations/repository.js';
 import { testConfig } from '../helpers/harness.js';
 
 describe('query plans on SQLite', () => {
   const config = testConfig();
   let raw: Database.Database;
   let captured: Array<{ sql: string; parameters: readonly unknown[] }>;
-  let members: MemberSql<'user_invitations'>;
+  const invitations = new PreparedList(INVITATION_LIST);
   let kysely: Kysely<Schema>;
 
   beforeAll(async () => {
@@ -36,7 +36,6 @@ describe('query plans on SQLite', () => {
         if (event.level === 'query') captured.push({ sql: event.query.sql, parameters: event.query.parameters });
       },
     });
-    members = new MemberSql(kysely, INVITATION_TABLES);
   });
 
   afterAll(async () => {
@@ -108,9 +107,11 @@ describe('query plans on SQLite', () => {
   for (const sort of covered) {
     for (const from of ['first page', 'after a cursor'] as const) {
       it(`sort=${sort?.join(',') ?? '(default)'}, ${from}: a covering index, no sorting`, async () => {
-        const { columns } = parseSort(sort, INVITATION_SORT_COLUMNS);
+        const { columns } = parseSort(sort, INVITATION_LIST.sort);
         const after = from === 'first page' ? undefined : { keys: columns.map(() => 'm'), id: 'a' };
-        const plan = await planOf(() => members.page({ pendingAt: new Date().toISOString() }, columns, after, 50));
+        const plan = await planOf(() =>
+          invitations.page(kysely, { scope: new Date().toISOString(), filters: [], sort: columns, ...(after ? { after } : {}) }, 50),
+        );
         expect(plan).toMatch(/USING COVERING INDEX user_invitations_/);
         expect(plan).not.toMatch(/TEMP B-TREE/);
       });

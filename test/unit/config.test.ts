@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       port: 8080,
       publicUrl: 'http://127.0.0.1:8080',
       rateLimitPerHour: 3600,
+      readCache: true,
       responseCacheMb: 16,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
@@ -38,6 +39,7 @@ describe('loadConfig', () => {
         ASC_PUBLIC_URL: 'https://asc.example.com/',
         ASC_RATE_LIMIT_PER_HOUR: '10',
         ASC_RESPONSE_CACHE_MB: '0',
+        ASC_READ_CACHE: ' OFF ',
         LOG_LEVEL: 'warn',
         ASC_DATABASE_URL: 'postgres://u@db/asc',
         ASC_SHUTDOWN_TIMEOUT_MS: '2500',
@@ -49,10 +51,16 @@ describe('loadConfig', () => {
       port: 9000,
       publicUrl: 'https://asc.example.com',
       rateLimitPerHour: 10,
+      readCache: false,
       responseCacheMb: 0,
       logLevel: 'warn',
       shutdownTimeoutMs: 2500,
     });
+  });
+
+  it('refuses a read cache setting other than on or off', () => {
+    expect(() => loadConfig({ ASC_READ_CACHE: 'maybe' })).toThrow(/ASC_READ_CACHE must be on or off, got 'maybe'/);
+    expect(loadConfig({ ASC_READ_CACHE: 'on' }).readCache).toBe(true);
   });
 
   it('derives the public URL from host and port, bracketing IPv6', () => {

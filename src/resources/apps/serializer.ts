@@ -1,8 +1,9 @@
 /** App rows to Apple's `App` resource. */
 import { loadSpecDocument } from '../../spec/openapi.js';
 import { linkTo } from '../../jsonapi/links.js';
-import type { Relationship, Resource } from '../../jsonapi/document.js';
-import type { App } from './service.js';
+import { applyFields, type Relationship, type Resource } from '../../jsonapi/document.js';
+import type { AppRenderer } from '../../jsonapi/include.js';
+import type { App } from '../../domain/app.js';
 
 interface RelationshipShape {
   name: string;
@@ -66,4 +67,11 @@ export function serializeApp(app: App, options: AppRenderOptions): Resource {
     relationships,
     links: { self },
   };
+}
+
+export type { AppRenderer } from '../../jsonapi/include.js';
+
+/** Apps in their default rendering, as lists and `included` show them, rendered anew each time. */
+export function appRenderer(base: string): AppRenderer {
+  return { render: (app, fields) => applyFields(serializeApp(app, { base }), fields) };
 }

@@ -1,24 +1,16 @@
 /** Apps: created by the operator (CLI), read through the API. */
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import { keysetPage, type KeysetPosition, type Page, type SortColumn } from '../../db/keyset.js';
+import { keysetPage, type Page } from '../../db/keyset.js';
+import type { ListRequest } from '../../db/list-query.js';
+import { toApp, type App } from '../../domain/app.js';
 import { errors } from '../../errors/catalogue.js';
-import type { AppFilter, AppRow, AppsRepository } from './repository.js';
 
-export interface App {
-  id: string;
-  name: string;
-  bundleId: string;
-  sku: string;
-  primaryLocale: string;
-}
+export { toApp, type App } from '../../domain/app.js';
+import type { AppRow, AppsRepository } from './repository.js';
 
 export class AppInputError extends Error {
   override name = 'AppInputError';
-}
-
-export function toApp(row: AppRow): App {
-  return { id: row.id, name: row.name, bundleId: row.bundle_id, sku: row.sku, primaryLocale: row.primary_locale };
 }
 
 const BUNDLE_ID = /^[A-Za-z0-9.-]{1,155}$/;
@@ -67,11 +59,11 @@ export class AppsService {
   }
 
   async list(): Promise<App[]> {
-    return (await this.repo.list()).map(toApp);
+    return (await this.repo.listAll()).map(toApp);
   }
 
-  async page(filter: AppFilter, sort: readonly SortColumn[], after: KeysetPosition | undefined, limit: number): Promise<Page<App>> {
-    const [rows, total] = await Promise.all([this.repo.page(filter, sort, after, limit), this.repo.count(filter)]);
-    return keysetPage(rows, total, limit, sort, toApp);
+  async page(req: ListRequest, limit: number): Promise<Page<App>> {
+    const [rows, total] = await Promise.all([this.repo.page(req, limit), this.repo.count(req)]);
+    return keysetPage(rows, total, limit, req.sort, toApp);
   }
 }

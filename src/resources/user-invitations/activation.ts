@@ -4,10 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import type { AppsRepository } from '../apps/repository.js';
-import { toApp, type App } from '../apps/service.js';
+import type { AppReader } from '../apps/repository.js';
+import { toApp, type App } from '../../domain/app.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
-import { emailClaims } from '../members/repository.js';
+import { emailClaims } from '../../db/email-claims.js';
 import type { UsersRepository } from '../users/repository.js';
 import type { InvitationsRepository } from './repository.js';
 import { hashToken, toInvitation, type Invitation } from './service.js';
@@ -28,7 +28,7 @@ export class ActivationService {
   constructor(
     private readonly invitations: InvitationsRepository,
     private readonly users: UsersRepository,
-    private readonly apps: AppsRepository,
+    private readonly apps: AppReader,
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
   ) {}
@@ -41,7 +41,7 @@ export class ActivationService {
     const invitation = toInvitation(row);
     const apps = invitation.allAppsVisible
       ? null
-      : (await this.apps.findByIds(await this.invitations.members.visibleAppIds(this.invitations.db, row.id))).map(toApp);
+      : (await this.apps.findByIds(await this.invitations.visibleAppIds(this.invitations.db, row.id))).map(toApp);
     return { state: 'pending', invitation, invitedBy: row.invited_by, apps };
   }
 
@@ -57,7 +57,7 @@ export class ActivationService {
       // Taking over the email claim decides concurrent accepts: only one request can move it from
       // the invitation to a user; the others find it moved and see the token as used.
       if (!(await emailClaims.transfer(trx, row.email_key, row.id, 'user', userId))) return { state: 'unknown' };
-      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.members.visibleAppIds(trx, row.id);
+      const appIds = row.all_apps_visible === 1 ? [] : await this.invitations.visibleAppIds(trx, row.id);
       await this.users.insert(
         trx,
         {

@@ -8,7 +8,8 @@
 import type { RequestInput } from '../../domain/request-input.js';
 import type { UserRole } from '../../domain/roles.js';
 import { readResourceDocument } from '../../http/request-body.js';
-import { checkName, type InvitationCreateInput } from './service.js';
+import { checkName } from '../../domain/names.js';
+import type { InvitationCreateInput } from './service.js';
 
 export function readInvitationCreate(body: unknown): RequestInput<InvitationCreateInput> {
   // expirationDate is the invitation's, but only the server sets it (A8)

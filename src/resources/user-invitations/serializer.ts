@@ -1,8 +1,7 @@
 /** Invitations to Apple's `UserInvitation` resource. */
 import { formatAppleDate } from '../../clock.js';
 import type { Resource } from '../../jsonapi/document.js';
-import type { VisibleAppsSlice } from '../members/repository.js';
-import { visibleAppsRelationship } from '../members/serializer.js';
+import { visibleAppsRelationship, type VisibleAppsSlice } from '../../jsonapi/include.js';
 import type { Invitation } from './service.js';
 
 export function invitationSelfLink(base: string, id: string): string {

@@ -6,23 +6,22 @@
 import { hash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
-import { checkRoles, resolveAccess, type Access } from '../../domain/access.js';
+import { checkRoles, resolveAccess, unknownAppProblems, type Access } from '../../domain/access.js';
+import { toApp } from '../../domain/app.js';
 import type { RequestInput } from '../../domain/request-input.js';
-import { hasBidiControl, hasLoneSurrogate, hasVisibleCharacter } from '../../domain/text.js';
+import { emailClaims } from '../../db/email-claims.js';
+import { VisibleAppsReads } from '../../jsonapi/include.js';
 import type { UserRole } from '../../domain/roles.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
-import type { AppRow, AppsRepository } from '../apps/repository.js';
+import type { AppReader, AppRow, AppsRepository } from '../apps/repository.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { storedMail, type InvitationMailInput } from '../../mail/templates.js';
 import { randomBytesPooled, uuidV7 } from '../../random.js';
-import { emailClaims } from '../members/repository.js';
-import { MemberReads, unknownAppProblems } from '../members/service.js';
 import type { InvitationRow, InvitationsRepository } from './repository.js';
 
 export const INVITATION_LIFETIME_MS = 72 * 60 * 60 * 1000;
 const TYPE = 'userInvitations';
-const NAME_MAX = 100;
 
 /**
  * What POST /v1/userInvitations asks for (read by ./request.ts). Each value is the one the request
@@ -67,44 +66,6 @@ export function toInvitation(row: InvitationRow): Invitation {
   };
 }
 
-/**
- * Names: 1 to 100 characters after trimming, well-formed Unicode, no control or bidirectional
- * control characters, at least one character that shows (A10).
- */
-export function checkName(name: string, raw: unknown, problems: ApiError[]): string | undefined {
-  if (typeof raw !== 'string') {
-    problems.push(errors.attributeInvalid(name, `'${name}' must be a string`));
-    return undefined;
-  }
-  const value = raw.trim();
-  if (value.length === 0) {
-    problems.push(errors.attributeRequired(name));
-    return undefined;
-  }
-  if ([...value].length > NAME_MAX) {
-    problems.push(errors.attributeInvalid(name, `'${name}' must not be longer than ${NAME_MAX} characters`));
-    return undefined;
-  }
-  if (hasLoneSurrogate(value)) {
-    problems.push(errors.attributeInvalid(name, `'${name}' must be valid Unicode text; it contains an unpaired surrogate`));
-    return undefined;
-  }
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) {
-    problems.push(errors.attributeInvalid(name, `'${name}' must not contain control characters`));
-    return undefined;
-  }
-  if (hasBidiControl(value)) {
-    problems.push(errors.attributeInvalid(name, `'${name}' must not contain bidirectional control characters`));
-    return undefined;
-  }
-  if (!hasVisibleCharacter(value)) {
-    problems.push(errors.attributeInvalid(name, `'${name}' must contain at least one visible character`));
-    return undefined;
-  }
-  return value;
-}
-
 /** Activation tokens: 256 random bits, sent in the link, stored only as a SHA-256 hash. */
 export function newActivationToken(): string {
   return randomBytesPooled(32).toString('base64url');
@@ -122,7 +83,7 @@ export interface InvitationMailSettings {
 
 export class InvitationsService {
   /** lists and visible apps; lists hold pending invitations only (A6) */
-  readonly reads: MemberReads<'user_invitations', Invitation>;
+  readonly reads: VisibleAppsReads<InvitationRow, Invitation>;
 
   constructor(
     private readonly repo: InvitationsRepository,
@@ -132,8 +93,11 @@ export class InvitationsService {
     private readonly mail: InvitationMailSettings,
     /** called after an invitation (and its email) is committed, to wake the mail worker */
     private readonly onMailQueued: () => void = () => {},
+    appReads: AppReader = apps,
   ) {
-    this.reads = new MemberReads(repo.members, apps, toInvitation, () => ({ pendingAt: this.clock.now().toISOString() }));
+    this.reads = new VisibleAppsReads(repo, async (ids) => (await appReads.findByIds(ids)).map(toApp), toInvitation, () =>
+      this.clock.now().toISOString(),
+    );
   }
 
   /**
@@ -255,10 +219,10 @@ export class InvitationsService {
     return emailClaims.claim(trx, emailKey, 'invitation', id);
   }
 
-  /** The next instant an invitation expires: until then, reads begun now answer the same (MemberSource). */
-  async stableUntil(): Promise<number> {
-    const next = await this.repo.nextExpiry(this.clock.now().toISOString());
-    return next === undefined ? Infinity : Date.parse(next);
+  /** The next instant after `now` at which a pending invitation expires (and so leaves lists and answers 410). */
+  async nextExpiryAfter(now: Date): Promise<Date | undefined> {
+    const next = await this.repo.nextExpiry(now.toISOString());
+    return next === undefined ? undefined : new Date(next);
   }
 
   /** A pending invitation, or 404 (unknown or cancelled) / 410 (accepted or expired). */

@@ -1,35 +1,128 @@
-/**
- * All SQL about the team's users, their roles and visible apps. Lists and visible apps are the SQL
- * invitations share (`members`); email claims are shared too (../members/repository.ts).
- */
+/** All SQL about the team's users, their roles and visible apps. */
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { emailClaims } from '../../db/email-claims.js';
+import { PreparedList, type ListDefinition, type ListRequest, type ListRow } from '../../db/list-query.js';
 import { isPostgres } from '../../db/locks.js';
+import { firstArgs, PreparedQuery } from '../../db/prepared.js';
 import type { Database, Executor, UserTable } from '../../db/schema.js';
-import { emailClaims, MemberSql, USER_TABLES } from '../members/repository.js';
+import { slicesFrom, type VisibleAppsQueries, type VisibleAppsSlice } from '../../jsonapi/include.js';
 
 export type UserRow = UserTable;
-
-export const USER_SORT_COLUMNS = { username: 'username_key', lastName: 'last_name_key' } as const;
 
 /** What an update may change (behavior.md B7.3): roles and flags, never names or username. */
 export type UserAccessColumns = Pick<UserRow, 'roles' | 'all_apps_visible' | 'provisioning_allowed'>;
 
-export class UsersRepository {
-  /** lists, counts and visible apps */
-  readonly members: MemberSql<'users'>;
+const fromUsers = (db: Executor) => db.selectFrom('users as m');
 
-  constructor(readonly db: Kysely<Database>) {
-    this.members = new MemberSql(db, USER_TABLES);
-  }
+/** GET /v1/users: its filters and sort fields (src/db/list-query.ts). */
+export const USER_LIST: ListDefinition<ReturnType<typeof fromUsers>> = {
+  from: fromUsers,
+  filters: [
+    // the whole address, any case (A16)
+    { param: 'filter[username]', bind: (v) => v.toLowerCase(), where: (q, values) => q.where('m.username_key', 'in', values) },
+    {
+      param: 'filter[roles]',
+      where: (q, values) =>
+        q.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('user_roles as r').select(sql.lit(1).as('one')).whereRef('r.user_id', '=', 'm.id').where('r.role', 'in', values),
+          ),
+        ),
+    },
+    {
+      // users that list one of these apps explicitly (users who see all apps list none)
+      param: 'filter[visibleApps]',
+      where: (q, values) =>
+        q.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('user_visible_apps as v')
+              .select(sql.lit(1).as('one'))
+              .whereRef('v.user_id', '=', 'm.id')
+              .where('v.app_id', 'in', values),
+          ),
+        ),
+    },
+  ],
+  sort: { username: 'username_key', lastName: 'last_name_key' },
+};
+
+// Every list request runs these; each is built once per count (../../db/prepared.ts).
+const usersByIds = new PreparedQuery<number, UserRow>(
+  (db, arg, count) => db.selectFrom('users').selectAll().where('id', 'in', firstArgs(arg, count)),
+  (count) => count,
+);
+const visibleAppRows = new PreparedQuery<number, { owner_id: string; app_id: string }>(
+  (db, arg, count) =>
+    db
+      .selectFrom('user_visible_apps')
+      .select(['user_id as owner_id', 'app_id'])
+      .where('user_id', 'in', firstArgs(arg, count))
+      .orderBy('user_id')
+      .orderBy('app_id'),
+  (count) => count,
+);
+
+export class UsersRepository implements VisibleAppsQueries<UserRow> {
+  private readonly list = new PreparedList(USER_LIST);
+
+  constructor(readonly db: Kysely<Database>) {}
 
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
   }
 
+  page(req: ListRequest, limit: number): Promise<ListRow[]> {
+    return this.list.page(this.db, req, limit);
+  }
+
+  count(req: ListRequest): Promise<number> {
+    return this.list.count(this.db, req);
+  }
+
+  async findByIds(ids: readonly string[]): Promise<UserRow[]> {
+    if (ids.length === 0) return [];
+    return (await usersByIds.execute(this.db, ids.length, ids)).rows;
+  }
+
+  async visibleAppSlices(ids: readonly string[], limit: number): Promise<Map<string, VisibleAppsSlice>> {
+    const rows = ids.length === 0 ? [] : (await visibleAppRows.execute(this.db, ids.length, ids)).rows;
+    return slicesFrom(ids, rows, limit);
+  }
+
+  async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<string[]> {
+    let q = this.db.selectFrom('user_visible_apps').select('app_id').where('user_id', '=', id);
+    if (afterAppId !== undefined) q = q.where('app_id', '>', afterAppId);
+    return (
+      await q
+        .orderBy('app_id')
+        .limit(limit + 1)
+        .execute()
+    ).map((r) => r.app_id);
+  }
+
+  async visibleAppCount(id: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('user_visible_apps')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('user_id', '=', id)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** All of one user's visible app ids, by id. */
+  async visibleAppIds(db: Executor, id: string): Promise<string[]> {
+    return (await db.selectFrom('user_visible_apps').select('app_id').where('user_id', '=', id).orderBy('app_id').execute()).map(
+      (r) => r.app_id,
+    );
+  }
+
   async insert(trx: Executor, row: UserRow, appIds: readonly string[]): Promise<void> {
     await trx.insertInto('users').values(row).execute();
     const roles = JSON.parse(row.roles) as string[];
-    await trx.insertInto('user_roles').values(roles.map((role) => ({ user_id: row.id, role }))).execute();
+    await trx
+      .insertInto('user_roles')
+      .values(roles.map((role) => ({ user_id: row.id, role })))
+      .execute();
     await this.addVisibleApps(trx, row.id, appIds);
   }
 
@@ -47,7 +140,7 @@ export class UsersRepository {
   }
 
   /** Every user, by username (for the operator CLI). */
-  async list(): Promise<UserRow[]> {
+  async listAll(): Promise<UserRow[]> {
     return this.db.selectFrom('users').selectAll().orderBy('username_key').orderBy('id').execute();
   }
 
@@ -56,7 +149,13 @@ export class UsersRepository {
       .selectFrom('users')
       .selectAll()
       .where((eb) =>
-        eb.exists(eb.selectFrom('user_roles as r').select(sql.lit(1).as('one')).whereRef('r.user_id', '=', 'users.id').where('r.role', '=', 'ACCOUNT_HOLDER')),
+        eb.exists(
+          eb
+            .selectFrom('user_roles as r')
+            .select(sql.lit(1).as('one'))
+            .whereRef('r.user_id', '=', 'users.id')
+            .where('r.role', '=', 'ACCOUNT_HOLDER'),
+        ),
       )
       .executeTakeFirst();
   }
@@ -66,7 +165,10 @@ export class UsersRepository {
     await trx.updateTable('users').set(access).where('id', '=', id).execute();
     await trx.deleteFrom('user_roles').where('user_id', '=', id).execute();
     const roles = JSON.parse(access.roles) as string[];
-    await trx.insertInto('user_roles').values(roles.map((role) => ({ user_id: id, role }))).execute();
+    await trx
+      .insertInto('user_roles')
+      .values(roles.map((role) => ({ user_id: id, role })))
+      .execute();
   }
 
   /** Adds visible apps; ones the user has already stay as they are. */

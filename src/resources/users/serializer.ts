@@ -1,7 +1,6 @@
 /** Users to Apple's `User` resource (behavior.md B7.2). */
 import type { Resource } from '../../jsonapi/document.js';
-import type { VisibleAppsSlice } from '../members/repository.js';
-import { visibleAppsRelationship } from '../members/serializer.js';
+import { visibleAppsRelationship, type VisibleAppsSlice } from '../../jsonapi/include.js';
 import type { User } from './service.js';
 
 export function userSelfLink(base: string, id: string): string {

@@ -7,17 +7,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Executor } from '../../db/schema.js';
-import { checkRoles, checkVisibleAppSet, resolveAccess, type Access } from '../../domain/access.js';
+import { checkRoles, checkVisibleAppSet, resolveAccess, unknownAppProblems, type Access } from '../../domain/access.js';
+import { toApp } from '../../domain/app.js';
+import { checkName } from '../../domain/names.js';
+import { emailClaims } from '../../db/email-claims.js';
+import { VisibleAppsReads } from '../../jsonapi/include.js';
 import { isValidEmail } from '../../domain/email.js';
 import type { RequestInput } from '../../domain/request-input.js';
 import type { UserRole } from '../../domain/roles.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
 import type { KeysRepository } from '../../keys/repository.js';
-import type { AppsRepository } from '../apps/repository.js';
-import { emailClaims } from '../members/repository.js';
-import { MemberReads, unknownAppProblems } from '../members/service.js';
-import { checkName } from '../user-invitations/service.js';
+import type { AppReader, AppsRepository } from '../apps/repository.js';
 import type { UserAccessColumns, UserRow, UsersRepository } from './repository.js';
 
 const TYPE = 'users';
@@ -87,20 +88,16 @@ export type VisibleAppsChange = 'add' | 'replace' | 'remove';
 
 export class UsersService {
   /** lists and visible apps */
-  readonly reads: MemberReads<'users', User>;
+  readonly reads: VisibleAppsReads<UserRow, User>;
 
   constructor(
     private readonly repo: UsersRepository,
     private readonly apps: AppsRepository,
     private readonly keys: KeysRepository,
     private readonly clock: Clock,
+    appReads: AppReader = apps,
   ) {
-    this.reads = new MemberReads(repo.members, apps, toUser);
-  }
-
-  /** Users do not change with time: only writes change what reads answer (MemberSource). */
-  async stableUntil(): Promise<number> {
-    return Infinity;
+    this.reads = new VisibleAppsReads(repo, async (ids) => (await appReads.findByIds(ids)).map(toApp), toUser);
   }
 
   async get(id: string): Promise<User> {
@@ -115,7 +112,7 @@ export class UsersService {
   }
 
   async list(): Promise<User[]> {
-    return (await this.repo.list()).map(toUser);
+    return (await this.repo.listAll()).map(toUser);
   }
 
   /**
@@ -129,7 +126,7 @@ export class UsersService {
 
   private async accessOf(trx: Executor, row: UserRow): Promise<Access> {
     const user = toUser(row);
-    const visibleAppIds = user.allAppsVisible ? [] : await this.repo.members.visibleAppIds(trx, row.id);
+    const visibleAppIds = user.allAppsVisible ? [] : await this.repo.visibleAppIds(trx, row.id);
     return { roles: user.roles, allAppsVisible: user.allAppsVisible, provisioningAllowed: user.provisioningAllowed, visibleAppIds };
   }
 

@@ -134,9 +134,4 @@ describe('the outbox keeps the data a message is rendered from (migration 008)',
     const rendered = renderInvitationMail(m);
     expect(mailTemplateData(m).length * 3).toBeLessThan(rendered.text.length + rendered.html.length);
   });
-
-  it('shows a message written before, with no data, as the text and HTML it holds', () => {
-    const row = { subject: 'Old subject', text_body: 'old text', html_body: '<p>old html</p>', template_data: null };
-    expect(renderOutboxMail(row)).toEqual({ subject: 'Old subject', text: 'old text', html: '<p>old html</p>' });
-  });
 });

@@ -2,29 +2,29 @@
  * Apps as JSON, rendered once. `include=visibleApps` puts up to hundreds of apps in one page, and an
  * app's 42 relationship links make it about 8.5 KB, so rendering them dominated such pages.
  *
- * Only the default rendering is kept (no sparse fieldset, no include of the app's own
- * relationships). Each entry remembers the app it was rendered from, and every lookup brings the
- * app as just read from the database: when any field differs, the app is rendered anew. So the
- * cache never needs to hear about writes, which may come from another process (the CLI) or another
- * instance, and it can never answer with an app as it was before an acknowledged write.
+ * Only the default rendering is kept (no sparse fieldset: those go to the plain renderer). Each
+ * entry remembers the app it was rendered from, and every lookup brings the app as just read from
+ * the database: when any field differs, the app is rendered anew. So this never needs to hear about
+ * writes, which may come from another process (the CLI) or another instance, and it can never answer
+ * with an app as it was before an acknowledged write.
  */
 import { RawJson } from '../../jsonapi/raw-json.js';
-import { serializeApp } from './serializer.js';
-import type { App } from './service.js';
+import type { App } from '../../domain/app.js';
+import type { AppRenderer } from '../../jsonapi/include.js';
 
 /** Enough for every app of a large team; about 8.5 KB each. */
 const DEFAULT_CAPACITY = 1_000;
 
-export class AppJsonCache {
+export class MemoAppRenderer implements AppRenderer {
   private readonly entries = new Map<string, { app: App; json: RawJson }>();
 
   constructor(
-    private readonly base: string,
+    private readonly inner: AppRenderer,
     private readonly capacity = DEFAULT_CAPACITY,
   ) {}
 
-  /** `app` as its JSON:API resource object, as `serializeApp(app, { base })` renders it. */
-  get(app: App): RawJson {
+  render(app: App, fields: readonly string[] | undefined): RawJson | ReturnType<AppRenderer['render']> {
+    if (fields) return this.inner.render(app, fields);
     const hit = this.entries.get(app.id);
     if (hit) {
       this.entries.delete(app.id);
@@ -35,7 +35,8 @@ export class AppJsonCache {
     } else if (this.entries.size >= this.capacity) {
       this.entries.delete(this.entries.keys().next().value!);
     }
-    const entry = { app: { ...app }, json: RawJson.of(serializeApp(app, { base: this.base })) };
+    const rendered = this.inner.render(app, undefined);
+    const entry = { app: { ...app }, json: rendered instanceof RawJson ? rendered : RawJson.of(rendered) };
     this.entries.set(app.id, entry);
     return entry.json;
   }

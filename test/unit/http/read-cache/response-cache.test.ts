@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResponseCache } from '../../../src/http/response-cache.js';
+import { ResponseCache } from '../../../../src/http/read-cache/response-cache.js';
 
 function cache(maxBytes = 1000) {
   return { c: new ResponseCache(maxBytes) };

@@ -9,8 +9,8 @@
  *   request; any write by any process changes it, so an acknowledged write is never followed by a
  *   body read before it;
  * - the body is not past its own time: what a read answers can change with the clock alone (an
- *   invitation stops being pending when it expires), so each handler says until when its answer
- *   stands (OperationResult.validUntil), and a body is sent only before that instant.
+ *   invitation stops being pending when it expires), so each operation says when its answer may
+ *   change without a write (Operation.reuse), and a body is sent only before that instant.
  * Reads do not depend on who asks (any valid key reads the same), so the key is the target alone;
  * authentication, scope and the quota are checked for every request, cached body or not.
  * Only 200s are kept; errors are always made anew.

@@ -1,0 +1,77 @@
+/**
+ * Who may ask: authentication and the hourly quota (every request with a key), the Accept header
+ * (A5), and the write permission (A2). Each step throws Apple's error or answers itself (406).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
+import type { Clock } from '../../clock.js';
+import { errors } from '../../errors/catalogue.js';
+import { type Authenticator, mayWrite, type Principal } from '../auth.js';
+import { rateLimitHeader, type RateLimiter } from '../rate-limit.js';
+import { splitTarget } from '../responses.js';
+
+/**
+ * What a request's Accept must admit (A5). Negotiator refuses a range whose parameters the offered
+ * type lacks, so `application/json; charset=utf-8` (which we do send) is offered explicitly.
+ */
+const ACCEPTABLE_TYPES = ['application/json', 'application/json; charset=utf-8'];
+/** Accept headers that clients send most and that need no negotiation to be accepted. */
+const ACCEPTED_AS_SENT = new Set([...ACCEPTABLE_TYPES, '*/*']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export class Admission {
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly limiter: RateLimiter,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Authenticates the request and counts it against its key's hourly quota, setting X-Rate-Limit
+   * (every response to a request with a valid key carries it, A18). Throws 401 or 429.
+   */
+  async admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+    const principal = await this.authenticator.authenticate(request.headers.authorization, {
+      method: request.method,
+      ...splitTarget(request.raw.url),
+    });
+    const decision = await this.limiter.hit(principal.keyId, this.clock.now().getTime());
+    reply.header('x-rate-limit', rateLimitHeader(decision));
+    if (!decision.allowed) throw errors.rateLimitExceeded();
+    return principal;
+  }
+
+  /**
+   * An operation's onRequest step: admits the request, then checks Accept and, for a write, the
+   * key's roles; sets request.principal. `type`: the path's resource type (for the 404 of a NUL id).
+   */
+  guard(type: string, write: boolean) {
+    return async (request: FastifyRequest, reply: FastifyReply) => {
+      const params = request.params as Record<string, string>;
+      if (Object.values(params).some((v) => v === '')) throw errors.pathError(splitTarget(request.raw.url).path);
+      // No id of ours contains a NUL (PostgreSQL text cannot even hold one): such an id is unknown.
+      if (params.id?.includes('\u0000')) throw errors.notFound(type, params.id);
+      const principal = await this.admit(request, reply);
+      const accept = request.headers.accept;
+      if (
+        accept !== undefined &&
+        !ACCEPTED_AS_SENT.has(accept) &&
+        accept.trim() !== '' &&
+        !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)
+      ) {
+        return reply
+          .code(406)
+          .type('text/plain')
+          .send(`The provided Accept header is not supported for this request.\n\nRequested: ${accept}\n\nAllowed: application/json`);
+      }
+      if (write && !mayWrite(principal)) throw errors.forbidden();
+      request.principal = principal;
+      return undefined;
+    };
+  }
+}

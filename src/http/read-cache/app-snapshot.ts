@@ -1,0 +1,45 @@
+/**
+ * On SQLite, every app as of the database's current version, read again whenever it changed:
+ * `include=visibleApps` needs up to hundreds of apps per page, and reading them by id per request
+ * cost more than the rest of the page. The version (Db.version) changes with every write, of this
+ * process or another (the CLI); it is read before the apps, so a snapshot is kept under a version no
+ * later than what it holds. Apps are few (those of one team), so a reload is cheap.
+ */
+import type { AppReader, AppRow } from '../../resources/apps/repository.js';
+
+interface Snapshot {
+  version: string;
+  /** by id, as listAll() orders them */
+  sorted: AppRow[];
+  byId: Map<string, AppRow>;
+}
+
+export class AppSnapshot implements AppReader {
+  private snapshot: Snapshot | undefined;
+
+  constructor(
+    private readonly inner: AppReader & { listAll(): Promise<AppRow[]> },
+    /** Db.version: read at each call, so that the apps are never older than a read made before */
+    private readonly version: () => string,
+  ) {}
+
+  async findByIds(ids: readonly string[]): Promise<AppRow[]> {
+    // no app id holds a NUL (as AppsRepository.findByIds)
+    ids = ids.filter((id) => !id.includes('\u0000'));
+    if (ids.length === 0) return [];
+    const { byId, sorted } = await this.current(this.version());
+    const wanted = new Set(ids);
+    // the snapshot is in id order: a page's hundred apps of a few hundred are picked from it
+    // without sorting; a few of many are looked up and sorted
+    if (wanted.size * 16 >= sorted.length) return sorted.filter((row) => wanted.has(row.id));
+    return [...wanted].sort().flatMap((id) => byId.get(id) ?? []);
+  }
+
+  private async current(version: string): Promise<Snapshot> {
+    if (this.snapshot?.version !== version) {
+      const sorted = await this.inner.listAll();
+      this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
+    }
+    return this.snapshot;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The read caches: the only code that knows answers, rendered JSON, keys and apps are kept.
+ *
+ * Everything else reads as if nothing were kept. Routes declare, per operation, whether a read's
+ * answer may be sent again (Operation.reuse, carried in the Fastify route's `config`); services
+ * read through small interfaces (KeyLookup, AppReader, AppRenderer, MemberRenderer), and the
+ * container (src/container.ts) wraps them with the decorators made here when caching is on. Off
+ * (Config.readCache false) means no ReadCache at all: the plugin is not registered and nothing is
+ * wrapped.
+ *
+ * What is kept, and why it is still the answer when used:
+ * - whole 200 bodies of reads (./response-cache.ts), on SQLite: checked against the database's
+ *   version (Db.version, read once per request when it arrives, ./versions.ts) and against the
+ *   instant the operation said its answer may change without a write (ReuseHint.changesAt);
+ * - keys found by authentication (./key-lookup.ts), on SQLite, under the same version;
+ * - every app (./app-snapshot.ts), on SQLite, under the version read when they are asked for;
+ * - apps rendered as JSON (./app-json.ts), checked against the app as just read;
+ * - user invitations rendered as JSON (./member-json.ts): an invitation never changes once written.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type { Clock } from '../../clock.js';
+import type { KeyLookup } from '../../keys/service.js';
+import type { AppReader, AppRow } from '../../resources/apps/repository.js';
+import type { AppRenderer, MemberRenderer } from '../../jsonapi/include.js';
+import type { ReuseHint } from '../operation.js';
+import { requestTarget, sendJsonParts } from '../responses.js';
+import { MemoAppRenderer } from './app-json.js';
+import { AppSnapshot } from './app-snapshot.js';
+import { CachedKeyLookup } from './key-lookup.js';
+import { MemoMemberRenderer } from './member-json.js';
+import { ResponseCache } from './response-cache.js';
+import { Versions } from './versions.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the database's version when the request arrived (SQLite, read cache on) */
+    dbVersion: string | undefined;
+  }
+}
+
+/** A request's Cache-Control that asks for an answer read anew (RFC 9111, 5.2.1.4). */
+const NO_CACHE = /(^|,)\s*no-cache\s*(,|$)/i;
+
+/** Marks a handler already wrapped (Fastify may hand one route's options to onRoute twice: GET and HEAD). */
+const WRAPPED = Symbol('readCache.wrapped');
+
+export interface ReadCacheOptions {
+  /** Db.version: present on SQLite only */
+  version: (() => string) | undefined;
+  clock: Clock;
+  /** room for whole read responses in MiB (Config.responseCacheMb); 0: none are kept */
+  responseCacheMb: number;
+}
+
+export class ReadCache {
+  /** whole read responses (SQLite, unless responseCacheMb is 0) */
+  readonly responses: ResponseCache | undefined;
+  private readonly versions: Versions | undefined;
+
+  constructor(private readonly options: ReadCacheOptions) {
+    this.versions = options.version && new Versions(options.version);
+    this.responses = options.version && options.responseCacheMb > 0 ? new ResponseCache(options.responseCacheMb * 1024 * 1024) : undefined;
+  }
+
+  /** Key lookups answered again while nothing is written (SQLite). */
+  keys(inner: KeyLookup): KeyLookup {
+    return this.versions ? new CachedKeyLookup(inner, this.versions) : inner;
+  }
+
+  /** Apps read once per database version (SQLite). */
+  apps(inner: AppReader & { listAll(): Promise<AppRow[]> }): AppReader {
+    return this.options.version ? new AppSnapshot(inner, this.options.version) : inner;
+  }
+
+  /** Apps rendered once per content. */
+  appJson(inner: AppRenderer): AppRenderer {
+    return new MemoAppRenderer(inner);
+  }
+
+  /** Members rendered once: only for a resource whose members never change once written. */
+  immutableMembers<D>(inner: MemberRenderer<D>): MemberRenderer<D> {
+    return new MemoMemberRenderer(inner);
+  }
+
+  /**
+   * The Fastify plugin: reads the version as each request arrives, and answers the routes that
+   * declare `config.reuse` from the whole responses kept. Registered on the root instance, before
+   * the routes.
+   */
+  plugin(): (app: FastifyInstance) => Promise<void> {
+    const { versions, responses } = this;
+    const clock = this.options.clock;
+    const plugin = async (app: FastifyInstance) => {
+      if (!versions) return;
+      app.decorateRequest('dbVersion', undefined);
+      app.addHook('onRequest', (request, _reply, done) => {
+        request.dbVersion = versions.arrived();
+        done();
+      });
+      if (!responses) return;
+      app.addHook('onRoute', (route) => {
+        const reuse = route.config?.reuse;
+        if (reuse && !(route.handler as { [WRAPPED]?: true })[WRAPPED]) route.handler = reusing(route.handler, reuse, responses, clock);
+      });
+    };
+    // like fastify-plugin: the hooks apply to the routes of the instance it is registered on
+    (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+    return plugin;
+  }
+}
+
+/**
+ * A read answered before, if nothing was written since and its time has not run out; a client that
+ * sends `Cache-Control: no-cache` has it read anew (and kept for the next one). Authentication,
+ * scope and the quota ran before (onRequest), cached body or not.
+ */
+function reusing(handler: RouteHandlerMethod, reuse: ReuseHint, responses: ResponseCache, clock: Clock): RouteHandlerMethod {
+  const wrapped = async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+    const version = request.dbVersion!;
+    const key = requestTarget(request.raw.url);
+    if (!NO_CACHE.test(request.headers['cache-control'] ?? '')) {
+      const body = responses.get(key, version, clock.now().getTime());
+      if (body) return sendJsonParts(reply, 200, body);
+    }
+    const changesAt = reuse.changesAt && (await reuse.changesAt(clock.now()));
+    await handler.call(this, request, reply);
+    const sent = reply.jsonParts;
+    if (sent && reply.statusCode === 200)
+      responses.set(key, version, clock.now().getTime(), changesAt ? changesAt.getTime() : Infinity, sent);
+    return reply;
+  };
+  (wrapped as { [WRAPPED]?: true })[WRAPPED] = true;
+  return wrapped;
+}

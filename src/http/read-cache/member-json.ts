@@ -1,0 +1,56 @@
+/**
+ * Members as JSON, rendered once, for resources that never change after they are written: a user
+ * invitation is created whole and only ever removed (cancelled, accepted, declined, expired), and
+ * the API has no way to change its attributes or its visible apps. Whether an invitation is still
+ * listed or found is decided by the database on every request; this only saves rendering it (and,
+ * with `include=visibleApps`, reading its visible apps) again. The apps themselves are read fresh
+ * on every request (see MemoAppRenderer).
+ *
+ * Users can be changed (PATCH, visibleApps writes, from any instance), so they are never given one.
+ */
+import { RawJson } from '../../jsonapi/raw-json.js';
+import type { MemberRenderer, MemberView, RenderedMember } from '../../jsonapi/include.js';
+
+/** About 1 KB each (2 KB with a linkage): at most ~20 MB. */
+const DEFAULT_CAPACITY = 10_000;
+
+export class MemoMemberRenderer<D> implements MemberRenderer<D> {
+  private readonly entries = new Map<string, RenderedMember>();
+
+  constructor(
+    private readonly inner: MemberRenderer<D>,
+    private readonly capacity = DEFAULT_CAPACITY,
+  ) {}
+
+  async render(
+    ids: readonly string[],
+    load: (ids: readonly string[]) => Promise<D[]>,
+    view: MemberView,
+  ): Promise<Map<string, RenderedMember>> {
+    // only the default fieldset is kept
+    if (view.fields) return this.inner.render(ids, load, view);
+    const out = new Map<string, RenderedMember>();
+    const missing: string[] = [];
+    for (const id of ids) {
+      const hit = this.entries.get(key(id, view.sliceLimit));
+      if (hit) out.set(id, hit);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    for (const [id, rendered] of await this.inner.render(missing, load, view)) {
+      const kept = rendered.resource instanceof RawJson ? rendered : { resource: RawJson.of(rendered.resource), appIds: rendered.appIds };
+      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(key(id, view.sliceLimit), kept);
+      out.set(id, kept);
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+function key(id: string, sliceLimit: number | undefined): string {
+  return `${sliceLimit ?? '-'} ${id}`;
+}

@@ -1,0 +1,46 @@
+/**
+ * The server's background work, started when the app is ready and stopped before it closes: the
+ * mail worker (delivers the outbox) and the expiry sweeper (turns expired invitations into
+ * tombstones, and prunes the shared quota's old windows on PostgreSQL).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Services } from './container.js';
+import { LogTransport, SmtpTransport } from './mail/transport.js';
+import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
+
+export interface JobOptions {
+  config: Pick<Config, 'smtpUrl' | 'mailFrom'>;
+  services: Services;
+  clock: Clock;
+  /** run with each sweep (the shared rate limiter's pruning), if any */
+  alsoOnSweep?: () => Promise<unknown>;
+  mailWorker?: MailWorkerOptions;
+  /** how often expired invitations are turned into tombstones (default one minute) */
+  sweepIntervalMs?: number;
+}
+
+/** Adds the jobs to `app`'s life cycle; returns the mail worker (tests drain it). */
+export function backgroundJobs(app: FastifyInstance, options: JobOptions): MailWorker {
+  const { config, services, clock } = options;
+  const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log);
+  const worker = new MailWorker(services.outbox, transport, clock, app.log, options.mailWorker);
+  const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = () =>
+    Promise.all([services.invitations.sweepExpired(), options.alsoOnSweep?.()]).catch((err: unknown) =>
+      app.log.error({ err }, 'expiry sweep failed'),
+    );
+  app.addHook('onReady', async () => {
+    app.log.info({ mail: transport.description }, 'invitation emails go to %s', transport.description);
+    worker.start();
+    sweeper = setInterval(sweep, sweepIntervalMs);
+    sweeper.unref();
+  });
+  app.addHook('preClose', async () => {
+    clearInterval(sweeper);
+    await worker.stop();
+  });
+  return worker;
+}

@@ -1,0 +1,51 @@
+/**
+ * Keyset-paged lists over HTTP: the request read from the query by the resource's list definition
+ * (src/db/list-query.ts), the page read through the resource's queries, the collection document
+ * with its cursor. Shared by every list that a ListDefinition describes (users, user invitations).
+ */
+import type { KeysetPosition, Page } from '../db/keyset.js';
+import { keysetPage } from '../db/keyset.js';
+import type { ListDefinition, ListRequest, ListRow } from '../db/list-query.js';
+import type { CursorCodec } from './cursor.js';
+import { intParam, listParam, stringParam, type ParsedQuery } from './query.js';
+import { parseSort } from './sort.js';
+
+export const DEFAULT_LIMIT = 20;
+
+/** A list request of `def` as the query gives it, with its page size and the cursor's binding. */
+export interface ParsedList {
+  request: ListRequest;
+  limit: number;
+  /** what the list's cursors are bound to: the collection and its order (A15) */
+  cursorSort: string;
+}
+
+/** Reads `def`'s filters (in the definition's order), `sort`, `limit` and `cursor` from the query. */
+export function parseList(def: ListDefinition, query: ParsedQuery, cursors: CursorCodec, type: string): ParsedList {
+  const filters = def.filters.map((f) => {
+    if (f.present) return f.present(query) ? [] : undefined;
+    const values = listParam(query, f.param);
+    return values && f.bind ? values.map(f.bind) : values;
+  });
+  const sort = parseSort(listParam(query, 'sort'), def.sort);
+  const limit = intParam(query, 'limit', DEFAULT_LIMIT);
+  const cursor = stringParam(query, 'cursor');
+  // the collection is bound into the cursor too, so that a cursor of another list is rejected (A15)
+  const cursorSort = `${type}:${sort.signature}`;
+  const after: KeysetPosition | undefined = cursor === undefined ? undefined : cursors.decode(cursor, cursorSort, sort.columns.length);
+  return { request: { filters, sort: sort.columns, ...(after ? { after } : {}) }, limit, cursorSort };
+}
+
+/** A list's SQL, as a resource's repository runs it. */
+export interface ListQueries {
+  /** up to `limit + 1` rows after the request's cursor */
+  page(req: ListRequest, limit: number): Promise<ListRow[]>;
+  count(req: ListRequest): Promise<number>;
+}
+
+/** A page of ids: the page and the total read together. `scope` narrows every list (ListDefinition.scope). */
+export async function listPage(queries: ListQueries, req: ListRequest, limit: number, scope?: string): Promise<Page<string>> {
+  const scoped = scope === undefined ? req : { ...req, scope };
+  const [rows, total] = await Promise.all([queries.page(scoped, limit), queries.count(scoped)]);
+  return keysetPage(rows, total, limit, req.sort, (r) => r.id);
+}
