@@ -30,7 +30,13 @@ export default defineConfig(async () => {
   const shared = { pool: 'forks' as const, isolate: false, testTimeout: 30_000, hookTimeout: 30_000 };
   if (dialects.includes('sqlite')) {
     projects.push({
-      test: { ...shared, name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['test/postgres/**'], env: { ASC_TEST_DIALECT: 'sqlite' } },
+      test: {
+        ...shared,
+        name: 'sqlite',
+        include: ['test/**/*.test.ts'],
+        exclude: ['test/postgres/**'],
+        env: { ASC_TEST_DIALECT: 'sqlite' },
+      },
     });
   }
   if (dialects.includes('postgres')) {
@@ -47,7 +53,9 @@ export default defineConfig(async () => {
     } else if (process.env.CI === 'true') {
       throw new Error(`PostgreSQL is required under CI=true but ${PG_URL} is not reachable: ${problem}`);
     } else {
-      process.stderr.write(`\n[asc-access] PostgreSQL run SKIPPED: ${PG_URL} is not reachable (${problem}). Set ASC_TEST_PG_URL or DIALECTS=sqlite.\n\n`);
+      process.stderr.write(
+        `\n[asc-access] PostgreSQL run SKIPPED: ${PG_URL} is not reachable (${problem}). Set ASC_TEST_PG_URL or DIALECTS=sqlite.\n\n`,
+      );
     }
   }
   // builds dist/ once for the tests that start the CLI as a real process

@@ -95,7 +95,12 @@ export interface AutocannonRun {
  * A warm-up of `warmupS` seconds, then the measured run, each followed by waiting for the server to
  * finish the requests autocannon abandoned. `counter` numbers POST emails across both.
  */
-export async function autocannonScenario(url: string, scenario: Scenario, options: LoadOptions & { warmupS: number }, counter = { n: 0 }): Promise<AutocannonRun> {
+export async function autocannonScenario(
+  url: string,
+  scenario: Scenario,
+  options: LoadOptions & { warmupS: number },
+  counter = { n: 0 },
+): Promise<AutocannonRun> {
   const warmup = await once(url, scenario, { ...options, durationS: options.warmupS }, counter);
   await settle(url);
   const measured = await once(url, scenario, options, counter);

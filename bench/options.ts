@@ -68,7 +68,8 @@ export function parseOptions(argv: string[]): Options {
   }
   const quick = values.quick;
   const scenarios = values.scenarios === undefined ? [...SCENARIO_IDS] : (values.scenarios.split(',').map((s) => s.trim()) as ScenarioId[]);
-  for (const s of scenarios) if (!SCENARIO_IDS.includes(s)) throw new UsageError(`unknown scenario '${s}' (known: ${SCENARIO_IDS.join(', ')})`);
+  for (const s of scenarios)
+    if (!SCENARIO_IDS.includes(s)) throw new UsageError(`unknown scenario '${s}' (known: ${SCENARIO_IDS.join(', ')})`);
   return {
     size: positive(values.size, 'size', quick ? 2000 : 100_000),
     durationS: positive(values.duration, 'duration', quick ? 2 : 10),

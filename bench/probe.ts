@@ -113,7 +113,13 @@ function percentile(sorted: readonly number[], p: number): number {
  * Requests one at a time on one connection, alternating between the specs (so that drift in a
  * noisy machine's speed affects each alike): `warmup` untimed rounds, then `count` timed ones.
  */
-export async function interleavedLatency(base: string, specs: readonly RequestSpec[], expected: number, count: number, warmup: number): Promise<SequentialLatency[]> {
+export async function interleavedLatency(
+  base: string,
+  specs: readonly RequestSpec[],
+  expected: number,
+  count: number,
+  warmup: number,
+): Promise<SequentialLatency[]> {
   const times: number[][] = specs.map(() => []);
   for (let round = 0; round < warmup + count; round++) {
     for (const [i, spec] of specs.entries()) {

@@ -62,7 +62,11 @@ export function summarizeProfile(dir: string, top = 20): { file: string; totalMs
     // unnamed native code (a C++ binding, a builtin) is named after the function that called it
     const caller = parents.get(id)?.callFrame;
     const native = url === '' && functionName === '' && caller;
-    const location = native ? `(native, called from ${shorten(caller.url)}:${caller.lineNumber + 1})` : url === '' ? '(native)' : `${shorten(url)}:${lineNumber + 1}`;
+    const location = native
+      ? `(native, called from ${shorten(caller.url)}:${caller.lineNumber + 1})`
+      : url === ''
+        ? '(native)'
+        : `${shorten(url)}:${lineNumber + 1}`;
     const fn = native ? `(native in ${caller.functionName || 'anonymous'})` : functionName || '(anonymous)';
     const key = `${fn}@${location}`;
     const entry = self.get(key) ?? { fn, location, us: 0 };

@@ -264,7 +264,10 @@ export function renderMarkdown(r: BenchReport): string {
     out.push(row(['Rows', 'Page', 'unloaded p50 ms', 'unloaded p99 ms', 'loaded req/s', 'loaded p50 ms', 'loaded p99 ms']));
     out.push(row(['---:', '---', '---:', '---:', '---:', '---:', '---:']));
     for (const d of r.depth) {
-      for (const [label, p] of [['first', d.first], [`90% deep (after ${int(d.deepOffset)})`, d.deep]] as const) {
+      for (const [label, p] of [
+        ['first', d.first],
+        [`90% deep (after ${int(d.deepOffset)})`, d.deep],
+      ] as const) {
         out.push(
           row([
             int(d.rows),
@@ -283,7 +286,9 @@ export function renderMarkdown(r: BenchReport): string {
     const small = r.depth[0];
     const large = r.depth[r.depth.length - 1];
     if (small && large && small !== large) {
-      ratios.push(`first page at ${int(large.rows)} vs ${int(small.rows)} rows: ${dec(large.first.sequential.p50Ms / small.first.sequential.p50Ms, 2)}×`);
+      ratios.push(
+        `first page at ${int(large.rows)} vs ${int(small.rows)} rows: ${dec(large.first.sequential.p50Ms / small.first.sequential.p50Ms, 2)}×`,
+      );
     }
     out.push(
       `Unloaded: one connection, one request at a time (p50 of ${small?.first.sequential.requests ?? 0} requests). ${ratios.join('; ')}. ` +
@@ -309,7 +314,9 @@ export function renderMarkdown(r: BenchReport): string {
       `database ${dec(s.databaseBytes / 1024 / 1024, 0)} MiB`,
   );
   if (r.walk) {
-    out.push(`- Deep cursor: walked ${int(r.walk.requests)} pages in ${dec(r.walk.seconds)} s to row ${int(r.walk.deepOffset)} of ${int(r.walk.total)}`);
+    out.push(
+      `- Deep cursor: walked ${int(r.walk.requests)} pages in ${dec(r.walk.seconds)} s to row ${int(r.walk.deepOffset)} of ${int(r.walk.total)}`,
+    );
   }
   const cold = r.scenarios.find((x) => x.wrkCold);
   if (cold?.wrkCold && cold.wrk) {
@@ -346,8 +353,14 @@ export function renderMarkdown(r: BenchReport): string {
       ? '- Server log (LOG_LEVEL=warn): empty'
       : `- **Server log (LOG_LEVEL=warn): ${int(r.serverLog.lines)} lines**, first: \`${r.serverLog.first[0] ?? ''}\``,
   );
-  out.push(`- Timings: ${Object.entries(r.timings).map(([k, v]) => `${k} ${seconds(v)}`).join(', ')}; **total ${seconds(r.totalSeconds)}**`);
-  out.push(`- Load average at start: ${m.loadAverageAtStart.map((l) => dec(l, 2)).join(', ')} (${m.cpus} cores, ${dec(m.memoryGiB, 0)} GiB)`);
+  out.push(
+    `- Timings: ${Object.entries(r.timings)
+      .map(([k, v]) => `${k} ${seconds(v)}`)
+      .join(', ')}; **total ${seconds(r.totalSeconds)}**`,
+  );
+  out.push(
+    `- Load average at start: ${m.loadAverageAtStart.map((l) => dec(l, 2)).join(', ')} (${m.cpus} cores, ${dec(m.memoryGiB, 0)} GiB)`,
+  );
 
   if (r.profile) {
     out.push('', `## Server CPU profile (self time, ${dec(r.profile.totalMs / 1000)} s sampled)`, '');

@@ -60,7 +60,9 @@ async function seed(dir: string, size: number, seedValue: number): Promise<SeedR
       }
     },
   });
-  log(`  ${fmt(result.invitations)} invitations, ${fmt(result.rows)} rows in ${result.seconds.toFixed(1)} s: ${fmt(result.invitationsPerSecond)} invitations/s, ${fmt(result.rowsPerSecond)} rows/s`);
+  log(
+    `  ${fmt(result.invitations)} invitations, ${fmt(result.rows)} rows in ${result.seconds.toFixed(1)} s: ${fmt(result.invitationsPerSecond)} invitations/s, ${fmt(result.rowsPerSecond)} rows/s`,
+  );
   return result;
 }
 
@@ -81,7 +83,13 @@ function wrkThreads(): number {
 }
 
 /** Checks the scenario answers as expected, then loads it with autocannon (and wrk). */
-async function loadScenario(target: Target, scenario: Scenario, options: Options, useWrk: boolean, postsAcknowledged: { n: number }): Promise<ScenarioReport> {
+async function loadScenario(
+  target: Target,
+  scenario: Scenario,
+  options: Options,
+  useWrk: boolean,
+  postsAcknowledged: { n: number },
+): Promise<ScenarioReport> {
   const token = await target.tokens.current();
   const headers = requestHeaders(token, scenario.method, scenario.fresh);
   const probe: RequestSpec = { method: scenario.method, path: scenario.paths[0]!, headers };
@@ -107,7 +115,12 @@ async function loadScenario(target: Target, scenario: Scenario, options: Options
     log(`  ${scenario.title}: wrk        ${summary(report.wrk)}`);
     if (scenario.id === 'list-include') {
       // the same run without holding first requests: what 50 fresh connections see (wrk.ts, HOLD_MS)
-      report.wrkCold = await wrkScenario(target.server.url, scenario, { ...load, threads: wrkThreads(), scriptDir: target.dataDir, holdMs: 0 });
+      report.wrkCold = await wrkScenario(target.server.url, scenario, {
+        ...load,
+        threads: wrkThreads(),
+        scriptDir: target.dataDir,
+        holdMs: 0,
+      });
       log(`  ${scenario.title}: wrk, fresh connections, no hold: ${summary(report.wrkCold)}`);
     }
   }
@@ -139,7 +152,13 @@ const ALTERNATING_MAX_S = 3;
  * deep, ...): two 10 s runs minutes apart move with the machine by more than the 20% the target
  * allows (bench/README.md, step 6), while runs side by side see the same machine.
  */
-async function alternatingLoad(target: Target, first: Scenario, deep: Scenario, options: Options, useWrk: boolean): Promise<NonNullable<DepthPoint['alternating']>> {
+async function alternatingLoad(
+  target: Target,
+  first: Scenario,
+  deep: Scenario,
+  options: Options,
+  useWrk: boolean,
+): Promise<NonNullable<DepthPoint['alternating']>> {
   const durationS = Math.max(1, Math.min(ALTERNATING_MAX_S, options.durationS));
   const load: LoadOptions = { connections: options.connections, durationS, token: await target.tokens.current() };
   const once = async (scenario: Scenario): Promise<number> => {
@@ -154,7 +173,9 @@ async function alternatingLoad(target: Target, first: Scenario, deep: Scenario, 
     rps.deep.push(await once(deep));
   }
   const tool = useWrk ? 'wrk' : 'autocannon';
-  log(`  alternating under load (${tool}, ${ALTERNATING_ROUNDS} × ${durationS} s each): first ${fmt(mean(rps.first))}, deep ${fmt(mean(rps.deep))} req/s`);
+  log(
+    `  alternating under load (${tool}, ${ALTERNATING_ROUNDS} × ${durationS} s each): first ${fmt(mean(rps.first))}, deep ${fmt(mean(rps.deep))} req/s`,
+  );
   return { tool, durationS, ...rps };
 }
 
@@ -163,9 +184,13 @@ function persistedPosts(file: string, emailStem: string): { invitations: number;
   const db = new SQLite(file, { readonly: true });
   try {
     const like = `${emailStem.replace(/[%_\\]/g, '\\$&')}%`;
-    const invitations = db.prepare(`SELECT count(*) AS n FROM user_invitations WHERE email_key LIKE ? ESCAPE '\\'`).get(like) as { n: number };
+    const invitations = db.prepare(`SELECT count(*) AS n FROM user_invitations WHERE email_key LIKE ? ESCAPE '\\'`).get(like) as {
+      n: number;
+    };
     const mail = db
-      .prepare(`SELECT count(*) AS n FROM mail_outbox m JOIN user_invitations i ON i.id = m.invitation_id WHERE i.email_key LIKE ? ESCAPE '\\'`)
+      .prepare(
+        `SELECT count(*) AS n FROM mail_outbox m JOIN user_invitations i ON i.id = m.invitation_id WHERE i.email_key LIKE ? ESCAPE '\\'`,
+      )
       .get(like) as { n: number };
     return { invitations: invitations.n, mail: mail.n };
   } finally {
@@ -219,7 +244,12 @@ async function waitForMail(file: string): Promise<NonNullable<BenchReport['mailD
 }
 
 /** The server on the seeded database: deep cursor, every scenario, first vs deep, memory, durability. */
-async function runMainServer(seeded: SeedResult, dataDir: string, options: Options, ctx: { phases: Phases; runTag: string; wrk: boolean; profileDir?: string }): Promise<MainRun> {
+async function runMainServer(
+  seeded: SeedResult,
+  dataDir: string,
+  options: Options,
+  ctx: { phases: Phases; runTag: string; wrk: boolean; profileDir?: string },
+): Promise<MainRun> {
   const wanted = new Set(options.scenarios);
   const tokens = new Tokens(dataDir, await createAdminKey(dataDir));
   const server = await startAscAccess(dataDir, { name: 'asc-access', ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
@@ -240,7 +270,12 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
       result.walk = { requests: deep.requests, seconds: deep.seconds, deepOffset: deep.skipped, total: deep.total };
       log(`  ${deep.requests} pages in ${deep.seconds.toFixed(1)} s, cursor after row ${fmt(deep.skipped)} of ${fmt(deep.total)}`);
     }
-    scenarios = buildScenarios({ sample: seeded.sample, apps: seeded.apps, runTag: ctx.runTag, ...(deepCursor === undefined ? {} : { deepCursor }) });
+    scenarios = buildScenarios({
+      sample: seeded.sample,
+      apps: seeded.apps,
+      runTag: ctx.runTag,
+      ...(deepCursor === undefined ? {} : { deepCursor }),
+    });
 
     log(`load: asc-access at ${server.url}`);
     // reads first, then first vs deep page, then creates: creates leave a mail backlog that the
@@ -267,7 +302,9 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
     for (const scenario of chosen.filter((s) => s.method === 'POST')) {
       result.scenarios.push(await ctx.phases.time('load', () => loadScenario(target, scenario, options, ctx.wrk, posts)));
       result.mailDrain = await ctx.phases.time('mail', () => waitForMail(seeded.file));
-      log(`mail: ${fmt(result.mailDrain.pending)} messages waiting after the creates, delivered in ${result.mailDrain.seconds.toFixed(1)} s${result.mailDrain.left > 0 ? `, ${fmt(result.mailDrain.left)} still waiting` : ''}`);
+      log(
+        `mail: ${fmt(result.mailDrain.pending)} messages waiting after the creates, delivered in ${result.mailDrain.seconds.toFixed(1)} s${result.mailDrain.left > 0 ? `, ${fmt(result.mailDrain.left)} still waiting` : ''}`,
+      );
     }
     const after = server.memory();
     if (after) result.memory.serverAfterRuns = after;
@@ -280,8 +317,15 @@ async function runMainServer(seeded: SeedResult, dataDir: string, options: Optio
   const create = scenarios.find((s) => s.id === 'create');
   if (wanted.has('create') && create?.post) {
     const found = persistedPosts(seeded.file, create.post.emailStem);
-    result.durability = { acknowledged: posts.n, persisted: found.invitations, mailRows: found.mail, ok: found.invitations >= posts.n && found.mail === found.invitations };
-    log(`durability: ${fmt(posts.n)} acknowledged, ${fmt(found.invitations)} in the database (${fmt(found.mail)} with mail), e.g. ${postEmail(create.post, 'ac', 0)}`);
+    result.durability = {
+      acknowledged: posts.n,
+      persisted: found.invitations,
+      mailRows: found.mail,
+      ok: found.invitations >= posts.n && found.mail === found.invitations,
+    };
+    log(
+      `durability: ${fmt(posts.n)} acknowledged, ${fmt(found.invitations)} in the database (${fmt(found.mail)} with mail), e.g. ${postEmail(create.post, 'ac', 0)}`,
+    );
   }
   return result;
 }
@@ -299,7 +343,12 @@ async function runSmallServer(dataDir: string, options: Options, runTag: string)
     for (const id of ['list-fresh', 'deep-fresh'] as const) {
       const scenario = scenarios.find((s) => s.id === id)!;
       const token = await tokens.current();
-      const { measured } = await autocannonScenario(server.url, scenario, { connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, token });
+      const { measured } = await autocannonScenario(server.url, scenario, {
+        connections: options.connections,
+        durationS: options.durationS,
+        warmupS: options.warmupS,
+        token,
+      });
       log(`  ${fmt(SMALL_ROWS)} rows, ${scenario.title}: autocannon ${summary(measured)}`);
       loaded.push(measured);
     }
@@ -341,7 +390,9 @@ async function main(): Promise<void> {
   const phases = new Phases();
   const runTag = Date.now().toString(36);
   const version = options.wrk ? wrkVersion() : undefined;
-  log(`asc-access bench: ${fmt(options.size)} invitations, ${options.connections} connections, ${options.durationS} s runs (+${options.warmupS} s warm-up), ${version ?? 'wrk: not installed'}`);
+  log(
+    `asc-access bench: ${fmt(options.size)} invitations, ${options.connections} connections, ${options.durationS} s runs (+${options.warmupS} s warm-up), ${version ?? 'wrk: not installed'}`,
+  );
 
   const mainDir = path.join(DATA_DIR, 'main');
   const smallDir = path.join(DATA_DIR, 'small');
@@ -354,7 +405,12 @@ async function main(): Promise<void> {
   log(`seed: ${fmt(options.size)} invitations`);
   const seeded = await phases.time('seed', () => seed(mainDir, options.size, 1));
 
-  const mainRun = await runMainServer(seeded, mainDir, options, { phases, runTag, wrk: version !== undefined, ...(options.cpuProf ? { profileDir } : {}) });
+  const mainRun = await runMainServer(seeded, mainDir, options, {
+    phases,
+    runTag,
+    wrk: version !== undefined,
+    ...(options.cpuProf ? { profileDir } : {}),
+  });
   const depth: DepthPoint[] = [];
   if (mainRun.depth) {
     log(`depth: a second database of ${fmt(SMALL_ROWS)} invitations`);
@@ -381,7 +437,14 @@ async function main(): Promise<void> {
       loadAverageAtStart,
     },
     ...(sha ? { commit: sha } : {}),
-    options: { size: options.size, durationS: options.durationS, warmupS: options.warmupS, connections: options.connections, quick: options.quick, scenarios: options.scenarios },
+    options: {
+      size: options.size,
+      durationS: options.durationS,
+      warmupS: options.warmupS,
+      connections: options.connections,
+      quick: options.quick,
+      scenarios: options.scenarios,
+    },
     wrk: version === undefined ? {} : { version },
     timings: phases.seconds,
     seed: {

@@ -6,9 +6,21 @@
 import { FIRST_NAMES, LAST_NAMES, Random, type FakeApp } from './fixtures.js';
 import type { SeedSample } from './seed.js';
 
-export type ScenarioId = 'list' | 'list-fresh' | 'list-include' | 'include-fresh' | 'deep' | 'deep-fresh' | 'filter-email' | 'get-include' | 'create' | 'apps';
+export type ScenarioId =
+  'list' | 'list-fresh' | 'list-include' | 'include-fresh' | 'deep' | 'deep-fresh' | 'filter-email' | 'get-include' | 'create' | 'apps';
 
-export const SCENARIO_IDS: readonly ScenarioId[] = ['list', 'list-fresh', 'list-include', 'include-fresh', 'deep', 'deep-fresh', 'filter-email', 'get-include', 'create', 'apps'];
+export const SCENARIO_IDS: readonly ScenarioId[] = [
+  'list',
+  'list-fresh',
+  'list-include',
+  'include-fresh',
+  'deep',
+  'deep-fresh',
+  'filter-email',
+  'get-include',
+  'create',
+  'apps',
+];
 
 export interface PostBodies {
   /** body = prefixes[i] + email + suffixes[i], for i cycling through the variants */
@@ -65,7 +77,9 @@ function postBodies(apps: readonly FakeApp[], runTag: string): PostBodies {
     const appIds = limited ? rng.sample(apps, rng.int(1, 3)).map((a) => a.id) : [];
     const rest = JSON.stringify({ firstName: rng.pick(FIRST_NAMES), lastName: rng.pick(LAST_NAMES), roles, allAppsVisible: !limited });
     prefixes.push('{"data":{"type":"userInvitations","attributes":{"email":"');
-    const relationships = limited ? `,"relationships":{"visibleApps":{"data":${JSON.stringify(appIds.map((id) => ({ type: 'apps', id })))}}}` : '';
+    const relationships = limited
+      ? `,"relationships":{"visibleApps":{"data":${JSON.stringify(appIds.map((id) => ({ type: 'apps', id })))}}}`
+      : '';
     suffixes.push(`",${rest.slice(1, -1)}}${relationships}}}`);
   }
   return { prefixes, suffixes, emailStem: `load.${runTag}.`, emailDomain: 'example.net' };
@@ -77,12 +91,26 @@ export function buildScenarios(input: { sample: SeedSample; apps: readonly FakeA
     { id: 'list', title: 'list, first page (limit=50)', method: 'GET', paths: [LIST_PATH], expect: 200 },
     { id: 'list-fresh', title: 'list, first page, read anew (no-cache)', method: 'GET', paths: [LIST_PATH], expect: 200, fresh: true },
     { id: 'list-include', title: 'list, first page, include=visibleApps', method: 'GET', paths: [INCLUDE_PATH], expect: 200 },
-    { id: 'include-fresh', title: 'list, first page, include=visibleApps, read anew (no-cache)', method: 'GET', paths: [INCLUDE_PATH], expect: 200, fresh: true },
+    {
+      id: 'include-fresh',
+      title: 'list, first page, include=visibleApps, read anew (no-cache)',
+      method: 'GET',
+      paths: [INCLUDE_PATH],
+      expect: 200,
+      fresh: true,
+    },
   ];
   if (input.deepCursor !== undefined) {
     scenarios.push(
       { id: 'deep', title: 'list, page 90% deep (cursor)', method: 'GET', paths: [deepPath(input.deepCursor)], expect: 200 },
-      { id: 'deep-fresh', title: 'list, page 90% deep, read anew (no-cache)', method: 'GET', paths: [deepPath(input.deepCursor)], expect: 200, fresh: true },
+      {
+        id: 'deep-fresh',
+        title: 'list, page 90% deep, read anew (no-cache)',
+        method: 'GET',
+        paths: [deepPath(input.deepCursor)],
+        expect: 200,
+        fresh: true,
+      },
     );
   }
   scenarios.push(
@@ -100,7 +128,14 @@ export function buildScenarios(input: { sample: SeedSample; apps: readonly FakeA
       paths: sample.idsWithApps.map((id) => `/v1/userInvitations/${id}?include=visibleApps`),
       expect: 200,
     },
-    { id: 'create', title: 'POST create (durable)', method: 'POST', paths: ['/v1/userInvitations'], post: postBodies(input.apps, input.runTag), expect: 201 },
+    {
+      id: 'create',
+      title: 'POST create (durable)',
+      method: 'POST',
+      paths: ['/v1/userInvitations'],
+      post: postBodies(input.apps, input.runTag),
+      expect: 201,
+    },
     { id: 'apps', title: 'GET /v1/apps', method: 'GET', paths: ['/v1/apps'], expect: 200 },
   );
   return scenarios;

@@ -88,12 +88,21 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
   // Secondary indexes are dropped and then rebuilt from their own CREATE INDEX statements (as the
   // migrations wrote them): building an index once is far cheaper than growing it row by row.
   const indexes = raw
-    .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${SEEDED_TABLES.map(() => '?').join(', ')})`)
+    .prepare(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN (${SEEDED_TABLES.map(() => '?').join(', ')})`,
+    )
     .all(...SEEDED_TABLES) as { name: string; sql: string }[];
 
   const started = performance.now();
   for (const index of indexes) raw.exec(`DROP INDEX "${index.name}"`);
-  const counts: Record<string, number> = { apps: 0, user_invitations: 0, user_invitation_roles: 0, user_invitation_visible_apps: 0, email_claims: 0, mail_outbox: 0 };
+  const counts: Record<string, number> = {
+    apps: 0,
+    user_invitations: 0,
+    user_invitation_roles: 0,
+    user_invitation_visible_apps: 0,
+    email_claims: 0,
+    mail_outbox: 0,
+  };
   const apps = fakeApps(rng, options.apps);
   const insertApp = raw.prepare(sqlInsert('apps', ['id', 'name', 'bundle_id', 'sku', 'primary_locale', 'created_at']));
   const appsCreatedAt = new Date(Date.now() - 90 * 24 * 60 * 60 * 1000).toISOString();
@@ -104,8 +113,19 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
 
   const insertInvitation = raw.prepare(
     sqlInsert('user_invitations', [
-      'id', 'email', 'email_key', 'first_name', 'last_name', 'last_name_key', 'roles', 'all_apps_visible',
-      'provisioning_allowed', 'created_at', 'expires_at', 'token_hash', 'invited_by',
+      'id',
+      'email',
+      'email_key',
+      'first_name',
+      'last_name',
+      'last_name_key',
+      'roles',
+      'all_apps_visible',
+      'provisioning_allowed',
+      'created_at',
+      'expires_at',
+      'token_hash',
+      'invited_by',
     ]),
   );
   const insertRole = raw.prepare(sqlInsert('user_invitation_roles', ['invitation_id', 'role']));
@@ -113,8 +133,21 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
   const insertClaim = raw.prepare(sqlInsert('email_claims', ['email_key', 'owner_type', 'owner_id']));
   const insertMail = raw.prepare(
     sqlInsert('mail_outbox', [
-      'id', 'invitation_id', 'recipient', 'subject', 'text_body', 'html_body', 'template_data', 'activation_link', 'status',
-      'attempts', 'next_attempt_at', 'claimed_until', 'last_error', 'created_at', 'sent_at',
+      'id',
+      'invitation_id',
+      'recipient',
+      'subject',
+      'text_body',
+      'html_body',
+      'template_data',
+      'activation_link',
+      'status',
+      'attempts',
+      'next_attempt_at',
+      'claimed_until',
+      'last_error',
+      'created_at',
+      'sent_at',
     ]),
   );
 
@@ -139,7 +172,8 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
       { roles: [...roles], allAppsVisible: allAppsGiven, provisioningAllowed: provisioning, visibleAppIds: chosen.map((a) => a.id) },
       problems,
     );
-    if (!access) throw new Error(`fixture role set ${roles.join(',')} breaks the access rules: ${problems.map((p) => p.detail).join('; ')}`);
+    if (!access)
+      throw new Error(`fixture role set ${roles.join(',')} breaks the access rules: ${problems.map((p) => p.detail).join('; ')}`);
 
     const createdAt = new Date(now - Math.floor(rng.next() * SEED_WINDOW_MS));
     // ids as the service makes them: UUID version 7 of the creation time
@@ -150,8 +184,19 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
     const invitedBy = rng.pick(INVITERS);
     const emailKey = email.toLowerCase();
     insertInvitation.run(
-      id, email, emailKey, firstName, lastName, lastName.toLowerCase(), JSON.stringify(access.roles), access.allAppsVisible ? 1 : 0,
-      access.provisioningAllowed ? 1 : 0, createdAt.toISOString(), expiresAt.toISOString(), hashToken(token), invitedBy,
+      id,
+      email,
+      emailKey,
+      firstName,
+      lastName,
+      lastName.toLowerCase(),
+      JSON.stringify(access.roles),
+      access.allAppsVisible ? 1 : 0,
+      access.provisioningAllowed ? 1 : 0,
+      createdAt.toISOString(),
+      expiresAt.toISOString(),
+      hashToken(token),
+      invitedBy,
     );
     for (const role of access.roles) insertRole.run(id, role);
     for (const appId of access.visibleAppIds) insertVisibleApp.run(id, appId);
@@ -172,8 +217,21 @@ export async function seedDatabase(options: SeedOptions): Promise<SeedResult> {
     const stored = storedMail(mail);
     // already delivered to the mail log: the server's mail worker finds nothing to do
     insertMail.run(
-      uuidv7({ msecs: createdAt.getTime() }), id, email, stored.subject, stored.text_body, stored.html_body, stored.template_data, link, 'logged', 1, createdAt.toISOString(), null, null,
-      createdAt.toISOString(), createdAt.toISOString(),
+      uuidv7({ msecs: createdAt.getTime() }),
+      id,
+      email,
+      stored.subject,
+      stored.text_body,
+      stored.html_body,
+      stored.template_data,
+      link,
+      'logged',
+      1,
+      createdAt.toISOString(),
+      null,
+      null,
+      createdAt.toISOString(),
+      createdAt.toISOString(),
     );
     counts.user_invitations!++;
     counts.user_invitation_roles! += access.roles.length;

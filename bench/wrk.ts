@@ -170,8 +170,19 @@ export async function wrkScenario(
 ): Promise<LoadResult> {
   const holdMs = options.holdMs ?? HOLD_MS;
   const threads = Math.min(options.threads, options.connections);
-  const args = ['-t', String(threads), '-c', String(options.connections), '-d', `${Math.round(options.durationS)}s`, '--latency', '--timeout', '30s'];
-  for (const [name, value] of Object.entries(requestHeaders(options.token, scenario.method, scenario.fresh))) args.push('-H', `${name}: ${value}`);
+  const args = [
+    '-t',
+    String(threads),
+    '-c',
+    String(options.connections),
+    '-d',
+    `${Math.round(options.durationS)}s`,
+    '--latency',
+    '--timeout',
+    '30s',
+  ];
+  for (const [name, value] of Object.entries(requestHeaders(options.token, scenario.method, scenario.fresh)))
+    args.push('-H', `${name}: ${value}`);
   const counted = countsStatuses(scenario);
   if (counted || holdMs > 0) {
     const file = path.join(options.scriptDir, `wrk-${scenario.id}${holdMs > 0 ? '' : '-nohold'}.lua`);

@@ -155,7 +155,11 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
       closing ??= (async () => {
         const { forced } = await gate.drain(config.shutdownTimeoutMs);
         if (forced > 0) {
-          app!.log.warn({ forced, timeoutMs: config.shutdownTimeoutMs }, 'closed %d requests still unanswered at the drain timeout', forced);
+          app!.log.warn(
+            { forced, timeoutMs: config.shutdownTimeoutMs },
+            'closed %d requests still unanswered at the drain timeout',
+            forced,
+          );
         }
         if (gate.refused > 0) app!.log.info({ refused: gate.refused }, 'refused %d requests with 503 while draining', gate.refused);
         await app!.close();

@@ -17,7 +17,7 @@ const insertClaim = new PreparedQuery<null>(
 
 /**
  * Email claims: one row per address taken by a pending invitation or a user. The primary key makes
- * a second claim fail, even under concurrency (behavior.md A9).
+ * a second claim fail, even under concurrency (docs/behavior.md A9).
  */
 export const emailClaims = {
   /** Takes the email for an owner; false when someone holds it already. */

@@ -57,7 +57,7 @@ export class GroupCommit {
   run<T>(work: WriteUnit<T>): Promise<T> {
     if (this.db.dialect !== 'sqlite') return this.db.kysely.transaction().execute(work);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, resolve: resolve, reject });
       this.schedule();
     });
   }

@@ -169,10 +169,10 @@ export class PreparedList<R extends { id: string } = ListRow> {
     const next = () => arg(i++);
     const qualified = shape.sort.map((s) => ({ column: `m.${s.column}`, desc: s.desc }));
     const filtered = this.filtered(db, next, shape);
-    let q = this.def.rows === 'whole' ? filtered.selectAll('m') : filtered.select([
-      sql.ref<string>('m.id').as('id'),
-      ...shape.sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column)),
-    ]);
+    let q =
+      this.def.rows === 'whole'
+        ? filtered.selectAll('m')
+        : filtered.select([sql.ref<string>('m.id').as('id'), ...shape.sort.map((s) => sql.ref<SortValue>(`m.${s.column}`).as(s.column))]);
     if (shape.after) q = q.where(afterPosition(qualified, 'm.id', { keys: shape.sort.map(() => next()), id: next() }));
     return q.orderBy(orderBy(qualified, 'm.id')).limit(next());
   }

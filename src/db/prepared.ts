@@ -107,7 +107,11 @@ export class PreparedInsert<Row> {
       (db, arg, rows) =>
         db
           .insertInto(table)
-          .values(Array.from({ length: rows }, (_, r) => Object.fromEntries(columns.map((column, c) => [column, arg(r * columns.length + c)]))) as never),
+          .values(
+            Array.from({ length: rows }, (_, r) =>
+              Object.fromEntries(columns.map((column, c) => [column, arg(r * columns.length + c)])),
+            ),
+          ),
       (rows) => rows * columns.length,
     );
   }

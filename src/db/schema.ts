@@ -65,7 +65,7 @@ export interface UserInvitationVisibleAppTable {
   app_id: string;
 }
 
-/** Invitations that were accepted or expired answer 410 by id (behavior.md A6). */
+/** Invitations that were accepted or expired answer 410 by id (docs/behavior.md A6). */
 export interface InvitationTombstoneTable {
   id: string;
   outcome: 'accepted' | 'expired';
@@ -74,7 +74,7 @@ export interface InvitationTombstoneTable {
 
 /**
  * One row per email that is taken, by a pending invitation or a team user. Its primary key makes
- * duplicate invitations impossible even under concurrency (behavior.md A9).
+ * duplicate invitations impossible even under concurrency (docs/behavior.md A9).
  */
 export interface EmailClaimTable {
   email_key: string;

@@ -1,5 +1,5 @@
 /**
- * Who may hold which roles and see which apps: behavior.md A11 and A12, shared by invitations
+ * Who may hold which roles and see which apps: docs/behavior.md A11 and A12, shared by invitations
  * and users. Produces every problem at once (one 409 error per offending attribute).
  */
 import type { ApiError } from '../errors/api-error.js';
@@ -64,7 +64,9 @@ export function checkRoles(raw: unknown, problems: ApiError[]): UserRole[] | und
     return undefined;
   }
   if (roles.includes('CLOUD_MANAGED_APP_DISTRIBUTION') && !roles.some((r) => ['ADMIN', 'APP_MANAGER', 'DEVELOPER'].includes(r))) {
-    problems.push(errors.attributeInvalid('roles', 'CLOUD_MANAGED_APP_DISTRIBUTION can only be given with ADMIN, APP_MANAGER or DEVELOPER'));
+    problems.push(
+      errors.attributeInvalid('roles', 'CLOUD_MANAGED_APP_DISTRIBUTION can only be given with ADMIN, APP_MANAGER or DEVELOPER'),
+    );
     return undefined;
   }
   if (roles.includes('CLOUD_MANAGED_DEVELOPER_ID') && !roles.includes('ADMIN')) {
@@ -105,7 +107,10 @@ export function resolveAccess(input: AccessInput, problems: ApiError[], current?
     if (!provisioningAllowed) {
       // on an update that keeps the roles, what is wrong is the provisioningAllowed it sends
       problems.push(
-        errors.attributeInvalid(rolesGiven ? 'roles' : 'provisioningAllowed', `${r} requires access to Certificates, Identifiers & Profiles (provisioningAllowed)`),
+        errors.attributeInvalid(
+          rolesGiven ? 'roles' : 'provisioningAllowed',
+          `${r} requires access to Certificates, Identifiers & Profiles (provisioningAllowed)`,
+        ),
       );
     }
   }
@@ -115,7 +120,9 @@ export function resolveAccess(input: AccessInput, problems: ApiError[], current?
   let allAppsVisible: boolean;
   if (seesAll) {
     if (givenAll === false) {
-      problems.push(errors.attributeInvalid('allAppsVisible', "A user with these roles or with provisioning access can't have app access limited"));
+      problems.push(
+        errors.attributeInvalid('allAppsVisible', "A user with these roles or with provisioning access can't have app access limited"),
+      );
     }
     if (visibleAppIds.length > 0) problems.push(errors.relationshipInvalid(VISIBLE_APPS, ALL_APPS_DETAIL));
     allAppsVisible = true;

@@ -1,7 +1,7 @@
 /**
  * A write request's body as the HTTP layer hands it to a service: typed values, and the problems
  * the body itself already showed (src/http/request-body.ts and each resource's request.ts), which
- * the service reports first and together with its own, in one response (behavior.md A3).
+ * the service reports first and together with its own, in one response (docs/behavior.md A3).
  */
 import type { ApiError } from '../errors/api-error.js';
 

@@ -1,4 +1,4 @@
-/** Apple's UserRole values (spec enum UserRole) and the rules between them (behavior.md A11). */
+/** Apple's UserRole values (spec enum UserRole) and the rules between them (docs/behavior.md A11). */
 export const USER_ROLES = [
   'ADMIN',
   'FINANCE',
@@ -26,7 +26,7 @@ export const BASE_ROLES: readonly UserRole[] = ['ADMIN', 'FINANCE', 'APP_MANAGER
 /** A team API key has exactly one of these roles. */
 export const TEAM_KEY_ROLES: readonly UserRole[] = BASE_ROLES;
 
-/** Roles that see every app and can't have app access limited (behavior.md A12, B6.7). */
+/** Roles that see every app and can't have app access limited (docs/behavior.md A12, B6.7). */
 export const ALL_APPS_ROLES: readonly UserRole[] = ['ADMIN', 'FINANCE', 'ACCESS_TO_REPORTS'];
 
 /** Plain words for a role, for emails and pages. */

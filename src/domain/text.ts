@@ -1,5 +1,5 @@
 /**
- * Text that shows what it holds (behavior.md A10): strings a person reads in a list, on the
+ * Text that shows what it holds (docs/behavior.md A10): strings a person reads in a list, on the
  * activation page or in an email must be stored exactly as answered and must not disguise
  * themselves or other text.
  */

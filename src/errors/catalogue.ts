@@ -1,6 +1,6 @@
 /**
  * One factory per Apple error code. Status, code and title are fixed here; call sites add only
- * the detail and the source. Wordings follow docs/parity.md (behavior.md B2.4).
+ * the detail and the source. Wordings follow docs/parity.md (docs/behavior.md B2.4).
  */
 import { ApiError } from './api-error.js';
 
@@ -41,8 +41,7 @@ export const errors = {
       source: parameter(name),
     }),
 
-  entityInvalid: (detail: string) =>
-    new ApiError({ status: 400, code: 'ENTITY_INVALID', title: 'The provided entity is invalid', detail }),
+  entityInvalid: (detail: string) => new ApiError({ status: 400, code: 'ENTITY_INVALID', title: 'The provided entity is invalid', detail }),
 
   entityUnprocessable: (detail: string, at: string) =>
     new ApiError({
@@ -124,8 +123,7 @@ export const errors = {
       detail: `There is no resource of type '${type}' with id '${id}'`,
     }),
 
-  gone: (detail: string) =>
-    new ApiError({ status: 410, code: 'GONE', title: 'The requested resource is no longer available', detail }),
+  gone: (detail: string) => new ApiError({ status: 410, code: 'GONE', title: 'The requested resource is no longer available', detail }),
 
   pathError: (path: string) =>
     new ApiError({ status: 404, code: 'PATH_ERROR', title: 'The URL path is not valid', detail: `'${path}' is not a valid URL` }),
@@ -135,8 +133,7 @@ export const errors = {
       status: 405,
       code: 'METHOD_NOT_ALLOWED',
       title: 'The request method is not valid for the resource path.',
-      detail:
-        'The request method used for this request is not valid for the resource path. Please consult the documentation.',
+      detail: 'The request method used for this request is not valid for the resource path. Please consult the documentation.',
     }),
 
   unsupportedMediaType: (contentType: string) =>
@@ -175,6 +172,7 @@ export const errors = {
       status: 500,
       code: 'UNEXPECTED_ERROR',
       title: 'An unexpected error occurred.',
-      detail: 'An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.',
+      detail:
+        'An unexpected error occurred on the server side. If this issue continues, contact us at https://developer.apple.com/contact/.',
     }),
 };

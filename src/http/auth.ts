@@ -1,5 +1,5 @@
 /**
- * Bearer-token authentication as App Store Connect does it (behavior.md A1, B1): ES256 JWTs signed
+ * Bearer-token authentication as App Store Connect does it (docs/behavior.md A1, B1): ES256 JWTs signed
  * with a key whose id is the `kid` header. Every failure is the one NOT_AUTHORIZED 401.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';

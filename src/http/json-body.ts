@@ -1,5 +1,5 @@
 /**
- * The API's `application/json` request bodies, from raw bytes to a parsed value (behavior.md A3):
+ * The API's `application/json` request bodies, from raw bytes to a parsed value (docs/behavior.md A3):
  * the bytes must be UTF-8 (never silently replaced by U+FFFD), the text must not be empty, and it
  * must not nest arrays and objects deeper than MAX_JSON_DEPTH, checked by a linear scan before
  * JSON.parse so that a body of a million `[` costs one pass over its bytes and no more.

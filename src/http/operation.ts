@@ -31,7 +31,7 @@ export interface ReuseHint {
 export interface Operation {
   /** `METHOD /path/{template}` exactly as in the spec, e.g. `GET /v1/userInvitations/{id}`. */
   key: string;
-  /** Writes need an ADMIN key (behavior.md A2). */
+  /** Writes need an ADMIN key (docs/behavior.md A2). */
   write: boolean;
   /** Whether the operation reads a JSON body. */
   body: boolean;

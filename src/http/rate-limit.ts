@@ -1,5 +1,5 @@
 /**
- * The hourly request quota per API key (behavior.md A18, B5): a rolling hour counted in one-second
+ * The hourly request quota per API key (docs/behavior.md A18, B5): a rolling hour counted in one-second
  * slots, so memory per key is fixed and every check is O(1). Rejected requests are not counted.
  */
 const SLOTS = 3600;

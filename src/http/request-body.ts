@@ -1,7 +1,7 @@
 /**
  * The write operations' request bodies, checked with ajv against the vendored spec's request
  * schemas (each operation's `requestBody`, compiled once when this module loads) and mapped to
- * Apple's errors (behavior.md A3, A8):
+ * Apple's errors (docs/behavior.md A3, A8):
  *
  * - a document of the wrong shape is a 422 ENTITY_UNPROCESSABLE pointing at the offending member,
  *   reported in stages as Apple does: the body and its `data` (one error); the resource object's

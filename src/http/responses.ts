@@ -126,10 +126,25 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const error =
       status === 431
-        ? new ApiError({ status, code: 'REQUEST_TOO_LARGE', title: 'The request is too large', detail: 'The request line and headers together must not exceed 16 KB' })
+        ? new ApiError({
+            status,
+            code: 'REQUEST_TOO_LARGE',
+            title: 'The request is too large',
+            detail: 'The request line and headers together must not exceed 16 KB',
+          })
         : status === 408
-          ? new ApiError({ status, code: 'REQUEST_TIMEOUT', title: 'The request timed out', detail: 'The request was not received in time' })
-          : new ApiError({ status, code: 'BAD_REQUEST', title: 'The request is not valid HTTP', detail: 'The request line or headers could not be parsed' });
+          ? new ApiError({
+              status,
+              code: 'REQUEST_TIMEOUT',
+              title: 'The request timed out',
+              detail: 'The request was not received in time',
+            })
+          : new ApiError({
+              status,
+              code: 'BAD_REQUEST',
+              title: 'The request is not valid HTTP',
+              detail: 'The request line or headers could not be parsed',
+            });
     const body = JSON.stringify(errorResponse([error]));
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
@@ -138,4 +153,3 @@ export function clientErrorHandler(err: Error & { code?: string }, socket: Socke
   }
   socket.destroy(err);
 }
-

@@ -8,7 +8,5 @@ export function collectionDocument<T extends Resource | ResourceIdentifier | Raw
   if (input.nextCursor !== undefined) links.next = nextLink(input.base, input.path, input.pairs, input.nextCursor, input.limit);
   const meta: PagingMeta = { paging: { total: input.total, limit: input.limit } };
   // member order as Apple writes it: data, included, links, meta
-  return input.included === undefined
-    ? { data: input.data, links, meta }
-    : { data: input.data, included: input.included, links, meta };
+  return input.included === undefined ? { data: input.data, links, meta } : { data: input.data, included: input.included, links, meta };
 }

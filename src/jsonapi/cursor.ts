@@ -47,6 +47,6 @@ export class CursorCodec {
     const [s, keys, id] = parsed as unknown[];
     if (s !== sort || typeof id !== 'string' || !Array.isArray(keys) || keys.length !== keyCount) throw invalid();
     if (!keys.every((k) => typeof k === 'string' || typeof k === 'number')) throw invalid();
-    return { sort: s, keys: keys as SortValue[], id };
+    return { sort: s, keys: keys, id };
   }
 }

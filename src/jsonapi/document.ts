@@ -46,7 +46,6 @@ export function applyFields(resource: Resource, fields: readonly string[] | unde
   return { ...rest, links };
 }
 
-
 export interface CollectionInput<T> {
   base: string;
   path: string;

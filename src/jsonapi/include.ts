@@ -15,7 +15,7 @@ import { listPage, parseList, type ListQueries, DEFAULT_LIMIT } from './list.js'
 import { intParam, listParam, stringParam, type ParsedQuery } from './query.js';
 import type { RawJson } from './raw-json.js';
 
-/** The default of `limit[visibleApps]` (behavior.md A15). */
+/** The default of `limit[visibleApps]` (docs/behavior.md A15). */
 export const DEFAULT_VISIBLE_APPS_LIMIT = 10;
 
 /** A member's first visible app ids and how many it has (`include=visibleApps`). */

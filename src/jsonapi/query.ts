@@ -17,7 +17,7 @@ export interface ParsedQuery {
   readonly pairs: ReadonlyArray<readonly [string, string]>;
 }
 
-/** Apple's spec gives only maxima; every `limit` here starts at 1 (behavior.md A15). */
+/** Apple's spec gives only maxima; every `limit` here starts at 1 (docs/behavior.md A15). */
 const LIMIT_MINIMUM = 1;
 
 function decode(part: string): string | undefined {
@@ -112,7 +112,10 @@ export function parseQuery(raw: string, op: OperationSpec): ParsedQuery {
         const n = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
         if (!Number.isInteger(n) || n < minimum || n > spec.maximum) {
           problems.push(
-            errors.parameterInvalid(name, `The value '${value}' is not valid for '${name}'; it must be an integer from ${minimum} to ${spec.maximum}`),
+            errors.parameterInvalid(
+              name,
+              `The value '${value}' is not valid for '${name}'; it must be an integer from ${minimum} to ${spec.maximum}`,
+            ),
           );
         } else {
           values.set(name, n);

@@ -14,14 +14,22 @@ export class KeysRepository {
 
   /** Inserts the team row unless one exists; returns the row that is there afterwards. */
   async ensureTeam(row: TeamRow): Promise<TeamRow> {
-    await this.db.insertInto('team').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+    await this.db
+      .insertInto('team')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
     const team = await this.findTeam();
     if (!team) throw new Error('team row missing after insert');
     return team;
   }
 
   async insertKey(row: KeyRow): Promise<boolean> {
-    const result = await this.db.insertInto('api_keys').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+    const result = await this.db
+      .insertInto('api_keys')
+      .values(row)
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
@@ -34,7 +42,10 @@ export class KeysRepository {
   }
 
   async countKeys(): Promise<number> {
-    const row = await this.db.selectFrom('api_keys').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 

@@ -22,7 +22,7 @@ export class KeyError extends Error {
 
 /**
  * What the role column holds for an individual key: it has no role of its own and acts with its
- * user's roles as they are at each request (behavior.md A2).
+ * user's roles as they are at each request (docs/behavior.md A2).
  */
 export const INDIVIDUAL_KEY_ROLE = 'INDIVIDUAL';
 

@@ -11,8 +11,21 @@ export type OutboxRow = MailOutboxTable;
 const insertMessage = new PreparedInsert<OutboxRow>(
   'mail_outbox',
   everyColumn<OutboxRow>({
-    id: true, invitation_id: true, recipient: true, subject: true, text_body: true, html_body: true, template_data: true, activation_link: true, status: true,
-    attempts: true, next_attempt_at: true, claimed_until: true, last_error: true, created_at: true, sent_at: true,
+    id: true,
+    invitation_id: true,
+    recipient: true,
+    subject: true,
+    text_body: true,
+    html_body: true,
+    template_data: true,
+    activation_link: true,
+    status: true,
+    attempts: true,
+    next_attempt_at: true,
+    claimed_until: true,
+    last_error: true,
+    created_at: true,
+    sent_at: true,
   }),
 );
 
@@ -109,7 +122,11 @@ export class OutboxRepository {
    */
   async markDelivered(id: string, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
     await this.writes.run((trx) =>
-      trx.updateTable('mail_outbox').set({ status, sent_at: at, attempts, claimed_until: null, last_error: null }).where('id', '=', id).execute(),
+      trx
+        .updateTable('mail_outbox')
+        .set({ status, sent_at: at, attempts, claimed_until: null, last_error: null })
+        .where('id', '=', id)
+        .execute(),
     );
   }
 
@@ -125,7 +142,12 @@ export class OutboxRepository {
 
   /** An invitation that is gone needs no email any more: its undelivered messages are dropped. */
   async cancelForInvitation(trx: Executor, invitationId: string): Promise<void> {
-    await trx.updateTable('mail_outbox').set({ status: 'cancelled', claimed_until: null }).where('invitation_id', '=', invitationId).where('status', '=', 'pending').execute();
+    await trx
+      .updateTable('mail_outbox')
+      .set({ status: 'cancelled', claimed_until: null })
+      .where('invitation_id', '=', invitationId)
+      .where('status', '=', 'pending')
+      .execute();
   }
 
   /** Hands claimed messages back (a worker that stops), so that the next worker need not wait for the claims to run out. */

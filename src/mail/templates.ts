@@ -67,7 +67,8 @@ export function renderOutboxMail(row: Pick<MailOutboxTable, 'template_data'>): R
 export function renderInvitationMail(m: InvitationMailInput): RenderedMail {
   const name = `${m.firstName} ${m.lastName}`;
   // apps by name, so that the email reads the same whatever order the ids came in
-  const apps = m.apps === null ? 'All apps' : m.apps.length === 0 ? 'No apps yet' : [...m.apps].sort((a, b) => a.localeCompare(b, 'en')).join(', ');
+  const apps =
+    m.apps === null ? 'All apps' : m.apps.length === 0 ? 'No apps yet' : [...m.apps].sort((a, b) => a.localeCompare(b, 'en')).join(', ');
   const roles = rolesInWords(m.roles);
   const expires = formatExpiry(m.expiresAt);
   const subject = invitationSubject(m.teamName);

@@ -22,7 +22,10 @@ const SMTP_TIMEOUTS = { connectionTimeout: 30_000, greetingTimeout: 30_000, sock
 /** The right-hand side of our Message-IDs: the sender's domain, when it has a usable one. */
 export function messageIdDomain(from: string): string {
   const address = /<([^<>]*)>\s*$/.exec(from)?.[1] ?? from;
-  const domain = address.slice(address.lastIndexOf('@') + 1).trim().toLowerCase();
+  const domain = address
+    .slice(address.lastIndexOf('@') + 1)
+    .trim()
+    .toLowerCase();
   return /^[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(domain) ? domain : 'asc-access.invalid';
 }
 

@@ -134,7 +134,11 @@ export class MailWorker {
     while (!this.closing) {
       const now = this.clock.now();
       // the claim also drops the due mail of invitations that are no longer pending
-      const { claimed, dropped } = await this.outbox.claimDue(now.toISOString(), new Date(now.getTime() + this.claimMs).toISOString(), this.batch);
+      const { claimed, dropped } = await this.outbox.claimDue(
+        now.toISOString(),
+        new Date(now.getTime() + this.claimMs).toISOString(),
+        this.batch,
+      );
       if (dropped > 0) this.log.info({ dropped }, 'mail for invitations that are no longer pending was dropped');
       if (claimed.length === 0) {
         // a batch that was all dropped may have more due messages behind it

@@ -46,7 +46,9 @@ const SECURE_PAGE_HEADERS = { ...PAGE_HEADERS, 'cross-origin-opener-policy': 'sa
 
 /** Apps as the pages list them: by name. */
 function appViews(apps: readonly App[]): AppView[] {
-  return apps.map((a) => ({ name: a.name, bundleId: a.bundleId })).sort((x, y) => x.name.localeCompare(y.name, 'en') || x.bundleId.localeCompare(y.bundleId));
+  return apps
+    .map((a) => ({ name: a.name, bundleId: a.bundleId }))
+    .sort((x, y) => x.name.localeCompare(y.name, 'en') || x.bundleId.localeCompare(y.bundleId));
 }
 
 export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async (app, opts) => {
@@ -141,7 +143,11 @@ export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async
     if (result.state === 'unknown') return sendPage(reply, 404, notFoundPage(teamName));
     const i = result.invitation;
     const apps = i.allAppsVisible ? null : before.state === 'pending' && before.apps ? appViews(before.apps) : [];
-    return sendPage(reply, 200, acceptedPage({ teamName, firstName: i.firstName, lastName: i.lastName, email: i.email, roles: i.roles, apps }));
+    return sendPage(
+      reply,
+      200,
+      acceptedPage({ teamName, firstName: i.firstName, lastName: i.lastName, email: i.email, roles: i.roles, apps }),
+    );
   });
 
   app.post<{ Params: { token: string } }>('/:token/decline', formRoute, async (request, reply) => {

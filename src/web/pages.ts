@@ -60,11 +60,16 @@ export function initials(name: string): string {
 const svg = (body: string, size = 30) =>
   `<svg width="${size}" height="${size}" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true" focusable="false">${body}</svg>`;
 const ICONS = {
-  team: svg('<circle cx="9" cy="8" r="3.2"/><path d="M3.5 19c.6-3.2 2.8-5 5.5-5s4.9 1.8 5.5 5"/><circle cx="17" cy="9" r="2.4"/><path d="M16 14.2c2.3.1 4 1.6 4.5 4.3"/>', 18),
+  team: svg(
+    '<circle cx="9" cy="8" r="3.2"/><path d="M3.5 19c.6-3.2 2.8-5 5.5-5s4.9 1.8 5.5 5"/><circle cx="17" cy="9" r="2.4"/><path d="M16 14.2c2.3.1 4 1.6 4.5 4.3"/>',
+    18,
+  ),
   check: svg('<path d="M5 12.5l4.5 4.5L19 7.5"/>'),
   clock: svg('<circle cx="12" cy="12" r="8.5"/><path d="M12 7.5V12l3 2"/>'),
   clockSmall: svg('<circle cx="12" cy="12" r="8.5"/><path d="M12 7.5V12l3 2"/>', 16),
-  link: svg('<path d="M10 14a4 4 0 0 0 5.7 0l2.8-2.8a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-2.8 2.8a4 4 0 0 0 5.7 5.7l1-1"/><path d="M4 4l16 16"/>'),
+  link: svg(
+    '<path d="M10 14a4 4 0 0 0 5.7 0l2.8-2.8a4 4 0 0 0-5.7-5.7l-1 1"/><path d="M14 10a4 4 0 0 0-5.7 0l-2.8 2.8a4 4 0 0 0 5.7 5.7l1-1"/><path d="M4 4l16 16"/>',
+  ),
   shield: svg('<path d="M12 3l7 3v5.5c0 4.3-2.9 7.9-7 9.5-4.1-1.6-7-5.2-7-9.5V6z"/><path d="M12 8.5v4"/><path d="M12 15.8v.2"/>'),
   cross: svg('<path d="M7.5 7.5l9 9"/><path d="M16.5 7.5l-9 9"/>'),
   alert: svg('<circle cx="12" cy="12" r="8.5"/><path d="M12 8v4.5"/><path d="M12 16v.2"/>'),
@@ -109,7 +114,13 @@ function fact(label: string, valueHtml: string): string {
   return `<div><dt>${e(label)}</dt><dd>${valueHtml}</dd></div>`;
 }
 
-function statusCard(icon: keyof typeof ICONS, tone: 'ok' | 'warn' | 'bad' | 'neutral', heading: string, leadHtml: string, extra = ''): string {
+function statusCard(
+  icon: keyof typeof ICONS,
+  tone: 'ok' | 'warn' | 'bad' | 'neutral',
+  heading: string,
+  leadHtml: string,
+  extra = '',
+): string {
   return `<section class="card status" aria-labelledby="title">
 <div class="icon ${tone}">${ICONS[icon]}</div>
 <h1 id="title">${heading}</h1>

@@ -2,7 +2,7 @@
  * The whole way an invitee takes, over real sockets: an invitation created through the API, its
  * email received by a real SMTP server in this process (smtp-server), the activation link taken
  * out of the message as it arrived, the invitation accepted through the HTML pages with a cookie
- * jar, then the new user in GET /v1/users and the invitation answering 410 GONE (behavior.md A6, A14).
+ * jar, then the new user in GET /v1/users and the invitation answering 410 GONE (docs/behavior.md A6, A14).
  *
  * No sleeps: the mail worker's drain() resolves after the SMTP server has acknowledged the message,
  * and the server records a message before it acknowledges it.
@@ -99,7 +99,10 @@ describe('invitation email → activation link → accepted through the pages', 
   it('delivers the link over SMTP; accepting it makes the invitee a user and the invitation 410', async () => {
     const appId = await s.createApp('Acme Maps', 'com.acme.maps');
     const created = await s.call('POST', '/v1/userInvitations', {
-      body: invitationBody({ email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', roles: ['DEVELOPER'] }, visibleApps(appId)),
+      body: invitationBody(
+        { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', roles: ['DEVELOPER'] },
+        visibleApps(appId),
+      ),
     });
     expect(created.status, created.text).toBe(201);
     const invitationId: string = created.body.data.id;
@@ -125,7 +128,11 @@ describe('invitation email → activation link → accepted through the pages', 
     expect(page.text).toContain('<li>Acme Maps<span class="id">com.acme.maps</span></li>');
     expect(jar.get('asc_csrf')).toBe(csrfField(page.text));
 
-    const accepted = await openPage(s.baseUrl, 'POST', `${path}/accept`, { jar, form: { csrf: csrfField(page.text) }, headers: { origin: PUBLIC_URL } });
+    const accepted = await openPage(s.baseUrl, 'POST', `${path}/accept`, {
+      jar,
+      form: { csrf: csrfField(page.text) },
+      headers: { origin: PUBLIC_URL },
+    });
     expect(accepted.status).toBe(200);
     expect(accepted.text).toContain("You're now a member of Acme Studios");
 

@@ -62,7 +62,10 @@ describe('activation in headless Chromium', () => {
     return { id, link };
   }
 
-  async function open(viewport: { width: number; height: number }, options: { javaScriptEnabled?: boolean; deviceScaleFactor?: number } = {}): Promise<Page> {
+  async function open(
+    viewport: { width: number; height: number },
+    options: { javaScriptEnabled?: boolean; deviceScaleFactor?: number } = {},
+  ): Promise<Page> {
     const context = await browser.newContext({ viewport, ...options });
     contexts.push(context);
     const page = await context.newPage();
@@ -76,7 +79,10 @@ describe('activation in headless Chromium', () => {
   it('shows the invitation at phone and desktop widths, accepts without JavaScript, and the invitation is then 410', async () => {
     const maps = await s.createApp('Northwind Maps', 'com.northwind.maps');
     const notes = await s.createApp('Northwind Notes', 'com.northwind.notes');
-    const inv = await invite({ firstName: 'Jane', lastName: 'Appleseed', email: 'jane@example.com', roles: ['DEVELOPER', 'CREATE_APPS'] }, visibleApps(maps, notes));
+    const inv = await invite(
+      { firstName: 'Jane', lastName: 'Appleseed', email: 'jane@example.com', roles: ['DEVELOPER', 'CREATE_APPS'] },
+      visibleApps(maps, notes),
+    );
 
     // phone: 390 px wide, nothing wider than the screen
     const phone = await open(PHONE, { deviceScaleFactor: 2 });
@@ -95,7 +101,9 @@ describe('activation in headless Chromium', () => {
     const onDesktop = await desktop.goto(inv.link);
     expect(onDesktop?.status()).toBe(200);
     await expect.poll(() => desktop.locator('h1').textContent()).toBe('Join Northwind Apps');
-    expect(await desktop.getByRole('listitem').filter({ hasText: 'Northwind Maps' }).textContent()).toBe('Northwind Mapscom.northwind.maps');
+    expect(await desktop.getByRole('listitem').filter({ hasText: 'Northwind Maps' }).textContent()).toBe(
+      'Northwind Mapscom.northwind.maps',
+    );
     expect(await desktop.getByRole('listitem').filter({ hasText: 'Developer' }).isVisible()).toBe(true);
     await desktop.screenshot({ path: path.join(ARTIFACTS, 'activation-desktop.png'), fullPage: true });
 
@@ -111,7 +119,14 @@ describe('activation in headless Chromium', () => {
     const users = await s.call('GET', `/v1/users?filter[username]=${encodeURIComponent('jane@example.com')}`);
     expect(users.status).toBe(200);
     expect(users.body.data.map((u: { attributes: unknown }) => u.attributes)).toEqual([
-      { username: 'jane@example.com', firstName: 'Jane', lastName: 'Appleseed', roles: ['DEVELOPER', 'CREATE_APPS'], allAppsVisible: false, provisioningAllowed: false },
+      {
+        username: 'jane@example.com',
+        firstName: 'Jane',
+        lastName: 'Appleseed',
+        roles: ['DEVELOPER', 'CREATE_APPS'],
+        allAppsVisible: false,
+        provisioningAllowed: false,
+      },
     ]);
 
     // the phone's page is now stale: its Accept finds the link used

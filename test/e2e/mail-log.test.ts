@@ -32,7 +32,8 @@ class Serving {
     child.stderr.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     this.exited = new Promise((resolve) => {
       child.on('close', (code) => {
-        for (const w of this.waiters.splice(0)) w.reject(new Error(`server exited (${code}) before the line came:\n${this.lines.join('\n')}\n${this.stderr}`));
+        for (const w of this.waiters.splice(0))
+          w.reject(new Error(`server exited (${code}) before the line came:\n${this.lines.join('\n')}\n${this.stderr}`));
         resolve(code);
       });
     });
@@ -77,7 +78,14 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
 
   beforeAll(async () => {
     dir = tempDir('asc-mail-log-');
-    env = { ...databaseEnv(testConfig({ dataDir: dir })), HOST: '127.0.0.1', PORT: '0', ASC_PUBLIC_URL: PUBLIC, LOG_LEVEL: 'info', ASC_TEAM_NAME: 'Mail Log Team' };
+    env = {
+      ...databaseEnv(testConfig({ dataDir: dir })),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ASC_PUBLIC_URL: PUBLIC,
+      LOG_LEVEL: 'info',
+      ASC_TEAM_NAME: 'Mail Log Team',
+    };
     server = new Serving(startCli(['serve'], env));
     const listening = await server.line((l) => l.includes('Server listening at'));
     baseUrl = /Server listening at (http:\/\/[^"\s]+)/.exec(listening)![1]!;
@@ -97,7 +105,9 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
     const res = await fetch(`${baseUrl}/v1/userInvitations`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ data: { type: 'userInvitations', attributes: { email, firstName, lastName: 'Example', roles: ['MARKETING'] } } }),
+      body: JSON.stringify({
+        data: { type: 'userInvitations', attributes: { email, firstName, lastName: 'Example', roles: ['MARKETING'] } },
+      }),
     });
     expect(res.status, await res.clone().text()).toBe(201);
     // the worker keeps the message and logs its link, with no mail server anywhere
@@ -149,7 +159,9 @@ describe('the embedded mail log (no ASC_SMTP_URL)', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^[0-9a-f-]{36} {2}logged {5}attempts=1 {2}second@example\.com {2}"You're invited to join Mail Log Team on App Store Connect" {2}https:\/\//);
+    expect(lines[0]).toMatch(
+      /^[0-9a-f-]{36} {2}logged {5}attempts=1 {2}second@example\.com {2}"You're invited to join Mail Log Team on App Store Connect" {2}https:\/\//,
+    );
     expect(lines[0]!.endsWith(links.get('second@example.com')!)).toBe(true);
     expect(lines[1]).toContain('first@example.com');
   });

@@ -207,7 +207,13 @@ describe('published client appstore-connect-sdk against asc-access', () => {
   it('pages a sorted, sparse, included list (the client sends raw brackets and commas; the links encode them)', async () => {
     const first = await userInvitationsGetCollection({
       client,
-      query: { limit: 2, sort: ['-email'], include: ['visibleApps'], 'fields[userInvitations]': ['email', 'visibleApps'], 'fields[apps]': ['name'] },
+      query: {
+        limit: 2,
+        sort: ['-email'],
+        include: ['visibleApps'],
+        'fields[userInvitations]': ['email', 'visibleApps'],
+        'fields[apps]': ['name'],
+      },
     });
     expect(first.error).toBeUndefined();
     const requested = passed.at(-1)!.url;
@@ -269,7 +275,11 @@ describe('published client appstore-connect-sdk against asc-access', () => {
 
   it('reads /{id}/visibleApps, paging with limit=1', async () => {
     const inv = created.get('fay.dev@example.com')!;
-    const first = await userInvitationsVisibleAppsGetToManyRelated({ client, path: { id: inv.id }, query: { limit: 1, 'fields[apps]': ['name'] } });
+    const first = await userInvitationsVisibleAppsGetToManyRelated({
+      client,
+      path: { id: inv.id },
+      query: { limit: 1, 'fields[apps]': ['name'] },
+    });
     expect(first.error).toBeUndefined();
     let page: AppsWithoutIncludesResponse = first.data!;
     const ids = page.data.map((a) => a.id);
@@ -360,7 +370,12 @@ describe('published client appstore-connect-sdk against asc-access', () => {
     // a cancelled invitation frees its email
     const again = await userInvitationsCreateInstance({
       client,
-      body: { data: { type: 'userInvitations', attributes: { email: 'bob.dev@example.com', firstName: 'Bob', lastName: 'Again', roles: ['DEVELOPER'] } } },
+      body: {
+        data: {
+          type: 'userInvitations',
+          attributes: { email: 'bob.dev@example.com', firstName: 'Bob', lastName: 'Again', roles: ['DEVELOPER'] },
+        },
+      },
     });
     expect(again.response.status).toBe(201);
     expect(again.data?.data.id).not.toBe(victims[0]!.id);

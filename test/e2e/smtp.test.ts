@@ -71,7 +71,11 @@ describe('the invitation email as it arrives over SMTP', () => {
     const s = await server({ config: { smtpUrl: k.url, teamName: 'Acme Studios', mailFrom: FROM } });
     const weather = await s.createApp('Weather Pro');
     const notes = await s.createApp('Notes');
-    const id = await invite(s, { email: 'Jane.Doe@Example.com', firstName: 'Jane', lastName: 'Doe', roles: ['DEVELOPER', 'APP_MANAGER'] }, visibleApps(weather, notes));
+    const id = await invite(
+      s,
+      { email: 'Jane.Doe@Example.com', firstName: 'Jane', lastName: 'Doe', roles: ['DEVELOPER', 'APP_MANAGER'] },
+      visibleApps(weather, notes),
+    );
     await s.mailWorker.drain();
 
     expect(k.messages).toHaveLength(1);
@@ -114,7 +118,14 @@ describe('the invitation email as it arrives over SMTP', () => {
     const token = LINK.exec(text)?.[1];
     expect(token, text).toBeDefined();
     expect(html).toContain(`href="${PUBLIC_URL}/activate/${token}"`);
-    expect(row).toMatchObject({ invitation_id: id, recipient: 'Jane.Doe@Example.com', status: 'sent', attempts: 1, claimed_until: null, last_error: null });
+    expect(row).toMatchObject({
+      invitation_id: id,
+      recipient: 'Jane.Doe@Example.com',
+      status: 'sent',
+      attempts: 1,
+      claimed_until: null,
+      last_error: null,
+    });
     expect(row!.activation_link).toBe(`${PUBLIC_URL}/activate/${token}`);
 
     // the invitation keeps only the SHA-256 of the token
@@ -243,7 +254,10 @@ describe('with the mail server down', () => {
 
     // each failure doubles the wait: 1 s, 2 s, 4 s
     let waited = BACKOFF - 1;
-    for (const [attempts, delay] of [[2, 2 * BACKOFF], [3, 4 * BACKOFF]] as const) {
+    for (const [attempts, delay] of [
+      [2, 2 * BACKOFF],
+      [3, 4 * BACKOFF],
+    ] as const) {
       s.clock.advance(1);
       waited += 1;
       await s.mailWorker.drain();
@@ -273,7 +287,11 @@ describe('with the mail server down', () => {
 
   it('loses nothing and sends nothing twice when the server restarts in between', async () => {
     const port = await freePort();
-    const first = await startTestServer({ config: { smtpUrl: `smtp://127.0.0.1:${port}` }, mailWorker: { backoffMs: BACKOFF, pollMs: HOUR }, keepDataDir: true });
+    const first = await startTestServer({
+      config: { smtpUrl: `smtp://127.0.0.1:${port}` },
+      mailWorker: { backoffMs: BACKOFF, pollMs: HOUR },
+      keepDataDir: true,
+    });
     dirs.push(first.config.dataDir);
     const emails = ['r1@example.com', 'r2@example.com', 'r3@example.com', 'r4@example.com'];
     try {
@@ -305,7 +323,11 @@ describe('with the mail server down', () => {
 
   it('lets a delivery in flight finish on shutdown, hands back the rest, and the next server sends each once', async () => {
     const port = await freePort();
-    const first = await startTestServer({ config: { smtpUrl: `smtp://127.0.0.1:${port}` }, mailWorker: { backoffMs: BACKOFF, pollMs: HOUR }, keepDataDir: true });
+    const first = await startTestServer({
+      config: { smtpUrl: `smtp://127.0.0.1:${port}` },
+      mailWorker: { backoffMs: BACKOFF, pollMs: HOUR },
+      keepDataDir: true,
+    });
     dirs.push(first.config.dataDir);
     const emails = ['s1@example.com', 's2@example.com', 's3@example.com'];
     let closed = false;
@@ -337,7 +359,11 @@ describe('with the mail server down', () => {
     // the first message was recorded as sent before the database closed; the other two were handed back
     const db = await openDatabase(first.config);
     try {
-      const after = await db.kysely.selectFrom('mail_outbox').select(['recipient', 'status', 'attempts', 'claimed_until']).orderBy('recipient').execute();
+      const after = await db.kysely
+        .selectFrom('mail_outbox')
+        .select(['recipient', 'status', 'attempts', 'claimed_until'])
+        .orderBy('recipient')
+        .execute();
       expect(after.map((r) => [r.recipient, r.status, r.attempts, r.claimed_until])).toEqual(
         emails.map((e) => (e === sentFirst ? [e, 'sent', 2, null] : [e, 'pending', 1, null])),
       );

@@ -1,5 +1,5 @@
 /**
- * Expected error objects, whole: Apple's codes and titles (behavior.md B2.4) with the detail and
+ * Expected error objects, whole: Apple's codes and titles (docs/behavior.md B2.4) with the detail and
  * source a test expects, and an `id` that is a UUID (every error but the 401, A7).
  */
 import { expect } from 'vitest';
@@ -70,7 +70,11 @@ export const entityError = (code: string, detail: string, pointer: string) => ap
 
 /** The 409 for an email that a pending invitation or a user of the team has already. */
 export const duplicateEmail = (email: string) =>
-  entityError('ATTRIBUTE.INVALID.DUPLICATE', `The email '${email}' already belongs to a pending invitation or a user of this team`, '/data/attributes/email');
+  entityError(
+    'ATTRIBUTE.INVALID.DUPLICATE',
+    `The email '${email}' already belongs to a pending invitation or a user of this team`,
+    '/data/attributes/email',
+  );
 
 /** The 409 for a missing (or null) attribute. */
 export const required = (name: string) =>
@@ -81,7 +85,10 @@ export const gone = (detail: string) => apiError('GONE', detail);
 export const pathError = (path: string) => apiError('PATH_ERROR', `'${path}' is not a valid URL`);
 
 export const methodNotAllowed = () =>
-  apiError('METHOD_NOT_ALLOWED', 'The request method used for this request is not valid for the resource path. Please consult the documentation.');
+  apiError(
+    'METHOD_NOT_ALLOWED',
+    'The request method used for this request is not valid for the resource path. Please consult the documentation.',
+  );
 
 export const unsupportedMediaType = (contentType: string) =>
   apiError(
@@ -90,7 +97,10 @@ export const unsupportedMediaType = (contentType: string) =>
   );
 
 export const rateLimitExceeded = () =>
-  apiError('RATE_LIMIT_EXCEEDED', "We've received too many requests for this API. Please wait and try again or slow down your request rate.");
+  apiError(
+    'RATE_LIMIT_EXCEEDED',
+    "We've received too many requests for this API. Please wait and try again or slow down your request rate.",
+  );
 
 export const unexpectedError = () =>
   apiError(

@@ -2,7 +2,7 @@
  * Boots the real application on a real database — a SQLite file in a fresh temporary directory,
  * or, when ASC_TEST_DIALECT=postgres (vitest's `postgres` project), a fresh schema of the
  * PostgreSQL database at ASC_TEST_PG_URL — and talks to it over a real socket. Every JSON response is checked against the vendored spec and for the headers
- * every response must carry (behavior.md A18).
+ * every response must carry (docs/behavior.md A18).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,10 @@ export const TEST_PG_URL = process.env.ASC_TEST_PG_URL ?? 'postgres://postgres@1
 
 /** One schema per data directory, so a restart on the same directory finds the same data. */
 export function schemaFor(dataDir: string): string {
-  return `t_${path.basename(dataDir).replace(/[^A-Za-z0-9]/g, '_').toLowerCase()}`;
+  return `t_${path
+    .basename(dataDir)
+    .replace(/[^A-Za-z0-9]/g, '_')
+    .toLowerCase()}`;
 }
 
 /**
@@ -182,7 +185,9 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     if (text !== '' && res.status !== 406) expect(type, `Content-Type of ${method} ${p}`).toBe('application/json');
     if (!o.unchecked && type === 'application/json') {
       const op = operationFor(method, p);
-      const problems = op ? responseErrors(op, res.status, parsed) : responseErrors('GET /v1/apps', res.status >= 400 ? res.status : 599, parsed);
+      const problems = op
+        ? responseErrors(op, res.status, parsed)
+        : responseErrors('GET /v1/apps', res.status >= 400 ? res.status : 599, parsed);
       expect(problems, `${method} ${p} -> ${res.status} must match the spec: ${text.slice(0, 500)}`).toEqual([]);
     }
     return { status: res.status, headers: res.headers, body: parsed as T, text };
@@ -200,13 +205,21 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     adminToken,
     async keyWithRole(role) {
       const k = await services.keys.create({ name: `${role} key`, role });
-      return { keyId: k.key.id, privateKeyPem: k.privateKeyPem, token: await token({ privateKeyPem: k.privateKeyPem, keyId: k.key.id, issuerId }) };
+      return {
+        keyId: k.key.id,
+        privateKeyPem: k.privateKeyPem,
+        token: await token({ privateKeyPem: k.privateKeyPem, keyId: k.key.id, issuerId }),
+      };
     },
     token,
     call,
     async createApp(name, bundleId) {
       appCounter++;
-      const a = await services.apps.create({ name, bundleId: bundleId ?? `com.example.app${appCounter}.${Date.now()}`, sku: `SKU-${name}-${appCounter}` });
+      const a = await services.apps.create({
+        name,
+        bundleId: bundleId ?? `com.example.app${appCounter}.${Date.now()}`,
+        sku: `SKU-${name}-${appCounter}`,
+      });
       return a.id;
     },
     async close() {

@@ -43,7 +43,12 @@ export interface PageOptions {
 }
 
 /** One request to a page; cookies from the jar go out, cookies the answer sets go into it. */
-export async function openPage(baseUrl: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, o: PageOptions = {}): Promise<PageResponse> {
+export async function openPage(
+  baseUrl: string,
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  o: PageOptions = {},
+): Promise<PageResponse> {
   const headers: Record<string, string> = { ...o.headers };
   const cookie = o.jar?.header();
   if (cookie) headers.cookie = cookie;

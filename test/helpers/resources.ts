@@ -82,7 +82,9 @@ export function appResource(a: AppInfo, included: Record<string, number> = {}) {
     if (!r.hasLinks) continue;
     const limit = included[r.name];
     relationships[r.name] =
-      limit === undefined ? appRelationshipLinks(a.id, r.name) : { ...appRelationshipLinks(a.id, r.name), meta: { paging: { total: 0, limit } }, data: [] };
+      limit === undefined
+        ? appRelationshipLinks(a.id, r.name)
+        : { ...appRelationshipLinks(a.id, r.name), meta: { paging: { total: 0, limit } }, data: [] };
   }
   return { type: 'apps', id: a.id, attributes, relationships, links: { self: `${PUBLIC_URL}/v1/apps/${a.id}` } };
 }

@@ -1,7 +1,7 @@
 /**
  * Validates response bodies against the vendored OpenAPI document with ajv. The document's schemas
  * get only the adjustments spec/README.md lists (nullable, discriminator, non-string format), plus
- * one: Apple serializes App attributes it has no value for as explicit null (behavior.md B9.2),
+ * one: Apple serializes App attributes it has no value for as explicit null (docs/behavior.md B9.2),
  * so App attributes may be null.
  */
 import { Ajv, type ValidateFunction } from 'ajv';

@@ -16,7 +16,11 @@ export async function activationToken(s: TestServer, invitationId: string): Prom
  * Invites `attributes.email` (with `invitationBody`'s defaults for what is not given) and accepts
  * the invitation; returns the new user's id.
  */
-export async function createUser(s: TestServer, attributes: Record<string, unknown>, relationships?: Record<string, unknown>): Promise<string> {
+export async function createUser(
+  s: TestServer,
+  attributes: Record<string, unknown>,
+  relationships?: Record<string, unknown>,
+): Promise<string> {
   const res = await s.call('POST', '/v1/userInvitations', { body: invitationBody(attributes, relationships) });
   expect(res.status, res.text).toBe(201);
   const result = await s.services.activation.accept(await activationToken(s, res.body.data.id as string));

@@ -2,7 +2,7 @@
  * The activation pages over real HTTP, as a browser without JavaScript uses them: a cookie jar kept
  * from Set-Cookie, forms posted as application/x-www-form-urlencoded, the CSRF value read from the
  * page. Checks status, headers and contents of every page, the CSRF and Origin refusals, and what
- * each answer does to the invitation as the API sees it (behavior.md A6, A14).
+ * each answer does to the invitation as the API sees it (docs/behavior.md A6, A14).
  */
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +27,10 @@ function email(tag: string): string {
 
 /** Creates an invitation through the API; returns its id and the page path from its email. */
 async function invite(s: TestServer, attributes: Record<string, unknown> = {}, relationships?: Record<string, unknown>, token?: string) {
-  const res = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: email('invitee'), ...attributes }, relationships), ...(token ? { token } : {}) });
+  const res = await s.call('POST', '/v1/userInvitations', {
+    body: invitationBody({ email: email('invitee'), ...attributes }, relationships),
+    ...(token ? { token } : {}),
+  });
   expect(res.status, res.text).toBe(201);
   const id: string = res.body.data.id;
   const [mail] = await s.services.outbox.forInvitation(id);
@@ -78,7 +81,11 @@ describe('activation pages', () => {
     it('says who invites whom to which team, with which roles and apps, until when', async () => {
       const weather = await s.createApp('Weather Pro', 'com.example.weather');
       const notes = await s.createApp('Notes & Co', 'com.example.notes');
-      const inv = await invite(s, { firstName: 'Jane', lastName: 'Appleseed', roles: ['DEVELOPER', 'CREATE_APPS'] }, visibleApps(weather, notes));
+      const inv = await invite(
+        s,
+        { firstName: 'Jane', lastName: 'Appleseed', roles: ['DEVELOPER', 'CREATE_APPS'] },
+        visibleApps(weather, notes),
+      );
       const jar = new CookieJar();
       const res = await openPage(s.baseUrl, 'GET', inv.path, { jar });
 
@@ -92,15 +99,21 @@ describe('activation pages', () => {
       expect(t).toContain(`<dt>Username</dt><dd>${inv.email}</dd>`);
       expect(t).toContain('<ul class="chips"><li>Developer</li><li>Create Apps</li></ul>');
       // apps by name, with their bundle ids; user input escaped
-      expect(t).toContain('<ul class="apps"><li>Notes &amp; Co<span class="id">com.example.notes</span></li><li>Weather Pro<span class="id">com.example.weather</span></li></ul>');
+      expect(t).toContain(
+        '<ul class="apps"><li>Notes &amp; Co<span class="id">com.example.notes</span></li><li>Weather Pro<span class="id">com.example.weather</span></li></ul>',
+      );
       // until when: 72 hours after creation, in words and machine-readable
       expect(t).toContain('<time datetime="2026-11-29T10:22:31.000Z">November 29, 2026<span class="when">10:22 AM UTC</span></time>');
       expect(t).toContain('Expires in 3 days');
       // Accept and Decline: two POST forms with relative actions and the same hidden CSRF value
       const token = inv.path.split('/')[2]!;
       const csrf = csrfField(t);
-      expect(t).toContain(`<form method="post" action="${token}/accept"><input type="hidden" name="csrf" value="${csrf}"><button class="btn primary" type="submit">Accept invitation</button></form>`);
-      expect(t).toContain(`<form method="post" action="${token}/decline"><input type="hidden" name="csrf" value="${csrf}"><button class="btn secondary" type="submit">Decline</button></form>`);
+      expect(t).toContain(
+        `<form method="post" action="${token}/accept"><input type="hidden" name="csrf" value="${csrf}"><button class="btn primary" type="submit">Accept invitation</button></form>`,
+      );
+      expect(t).toContain(
+        `<form method="post" action="${token}/decline"><input type="hidden" name="csrf" value="${csrf}"><button class="btn secondary" type="submit">Decline</button></form>`,
+      );
       // the CSRF cookie: the same random value, HttpOnly, SameSite=Strict, only for /activate, Secure on https
       expect(res.headers.getSetCookie()).toEqual([`asc_csrf=${csrf}; Path=/activate; HttpOnly; SameSite=Strict; Secure`]);
       expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -156,7 +169,11 @@ describe('activation pages', () => {
       // and on the confirmation
       const jar = new CookieJar();
       const page = await openPage(s.baseUrl, 'GET', inv.path, { jar });
-      const done = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, { jar, form: { csrf: csrfField(page.text) }, headers: SAME_ORIGIN });
+      const done = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, {
+        jar,
+        form: { csrf: csrfField(page.text) },
+        headers: SAME_ORIGIN,
+      });
       expect(done.status).toBe(200);
       expect(done.text).not.toMatch(/<script|<img/);
       expect(done.text).toContain('Welcome, &lt;script&gt;alert(1)&lt;/script&gt;.');
@@ -189,7 +206,11 @@ describe('activation pages', () => {
       for (const [what, options] of attempts) results.push([what, await openPage(s.baseUrl, 'POST', accept, options)]);
       // bodies a form cannot build from a record: the field twice, and JSON
       const raw = async (type: string, body: string): Promise<PageResponse> => {
-        const res = await fetch(`${s.baseUrl}${accept}`, { method: 'POST', headers: { ...SAME_ORIGIN, 'content-type': type, cookie: jar.header()! }, body });
+        const res = await fetch(`${s.baseUrl}${accept}`, {
+          method: 'POST',
+          headers: { ...SAME_ORIGIN, 'content-type': type, cookie: jar.header()! },
+          body,
+        });
         return { status: res.status, headers: res.headers, text: await res.text() };
       };
       results.push(['the field twice', await raw('application/x-www-form-urlencoded', `csrf=${csrf}&csrf=${csrf}`)]);
@@ -212,14 +233,18 @@ describe('activation pages', () => {
 
     it('creates the user and deletes the invitation, shows the confirmation; the invitation then answers 410 GONE', async () => {
       const app = await s.createApp('Accepted App', 'com.example.accepted');
-      const inv = await invite(s, { firstName: 'Ada', lastName: 'Lovelace', roles: ['APP_MANAGER', 'CREATE_APPS'], provisioningAllowed: false }, visibleApps(app));
+      const inv = await invite(
+        s,
+        { firstName: 'Ada', lastName: 'Lovelace', roles: ['APP_MANAGER', 'CREATE_APPS'], provisioningAllowed: false },
+        visibleApps(app),
+      );
       const { jar, csrf } = await openInvitation(s, inv.path);
 
       const res = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, { jar, form: { csrf }, headers: SAME_ORIGIN });
       expect(res.status).toBe(200);
       expectPageHeaders(res);
       expect(res.text).toContain('<title>You&#39;re now a member of Test Team</title>');
-      expect(res.text).toContain("<h1 id=\"title\">You're now a member of Test Team</h1>");
+      expect(res.text).toContain('<h1 id="title">You\'re now a member of Test Team</h1>');
       expect(res.text).toContain('Welcome, Ada.');
       expect(res.text).toContain(`<dt>Username</dt><dd>${inv.email}</dd>`);
       expect(res.text).toContain('<ul class="chips"><li>App Manager</li><li>Create Apps</li></ul>');
@@ -268,7 +293,11 @@ describe('activation pages', () => {
     it('accepts the form a browser sends from our page: Origin null (the page is no-referrer), same-origin fetch metadata', async () => {
       const inv = await invite(s);
       const { jar, csrf } = await openInvitation(s, inv.path);
-      const res = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, { jar, form: { csrf }, headers: { origin: 'null', 'sec-fetch-site': 'same-origin' } });
+      const res = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, {
+        jar,
+        form: { csrf },
+        headers: { origin: 'null', 'sec-fetch-site': 'same-origin' },
+      });
       expect(res.status).toBe(200);
       expect(await userCount(s, inv.email)).toBe(1);
     });
@@ -298,7 +327,11 @@ describe('activation pages', () => {
 
       const api = await s.call('GET', `/v1/userInvitations/${inv.id}`);
       expect(api.status).toBe(404);
-      expect(api.body.errors[0]).toMatchObject({ status: '404', code: 'NOT_FOUND', detail: `There is no resource of type 'userInvitations' with id '${inv.id}'` });
+      expect(api.body.errors[0]).toMatchObject({
+        status: '404',
+        code: 'NOT_FOUND',
+        detail: `There is no resource of type 'userInvitations' with id '${inv.id}'`,
+      });
       const page = await openPage(s.baseUrl, 'GET', inv.path);
       expect(page.status).toBe(404);
       expect(page.text).toBe(unknownPage.text);
@@ -328,7 +361,14 @@ describe('activation pages', () => {
     });
 
     it('anything else under /activate is the same HTML 404 page; API paths keep their JSON:API 404', async () => {
-      for (const path of ['/activate/short', '/activate/', '/activate', '/activate/a/b/c', `/activate/${'A'.repeat(44)}`, '/activate/%3Cscript%3E']) {
+      for (const path of [
+        '/activate/short',
+        '/activate/',
+        '/activate',
+        '/activate/a/b/c',
+        `/activate/${'A'.repeat(44)}`,
+        '/activate/%3Cscript%3E',
+      ]) {
         const res = await openPage(s.baseUrl, 'GET', path);
         expect(res.status, path).toBe(404);
         expectPageHeaders(res);
@@ -344,7 +384,10 @@ describe('activation pages', () => {
     });
 
     it('forms are parsed only on the pages: the API still answers 415 to a form body', async () => {
-      const res = await s.call('POST', '/v1/userInvitations', { rawBody: 'data=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      const res = await s.call('POST', '/v1/userInvitations', {
+        rawBody: 'data=1',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(res.status).toBe(415);
       expect(res.body.errors[0]).toMatchObject({ status: '415' });
     });
@@ -371,7 +414,11 @@ describe('activation pages', () => {
     it('a body that is not a form: an HTML 415 page, nothing changed', async () => {
       const inv = await invite(s);
       const { jar, csrf } = await openInvitation(s, inv.path);
-      const res = await fetch(`${s.baseUrl}${inv.path}/accept`, { method: 'POST', headers: { 'content-type': 'text/plain', cookie: jar.header()! }, body: `csrf=${csrf}` });
+      const res = await fetch(`${s.baseUrl}${inv.path}/accept`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', cookie: jar.header()! },
+        body: `csrf=${csrf}`,
+      });
       expect(res.status).toBe(415);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
       expect(await res.text()).toContain("This request couldn't be processed");

@@ -73,7 +73,9 @@ describe('GET /v1/apps', () => {
   it.each(['0', '201', '-1', 'abc'])('rejects limit=%s', async (v) => {
     const r = await s.call('GET', `/v1/apps?limit=${v}`);
     expect(r.status).toBe(400);
-    expect(r.body).toEqual({ errors: [invalidParameter('limit', `The value '${v}' is not valid for 'limit'; it must be an integer from 1 to 200`)] });
+    expect(r.body).toEqual({
+      errors: [invalidParameter('limit', `The value '${v}' is not valid for 'limit'; it must be an integer from 1 to 200`)],
+    });
   });
 
   it('rejects a repeated limit and takes 200', async () => {
@@ -101,7 +103,10 @@ describe('GET /v1/apps', () => {
   );
 
   it('equal names are ordered by id ascending under -name too', async () => {
-    const alphas = apps.filter((a) => a.name === 'Alpha').map((a) => a.id).sort();
+    const alphas = apps
+      .filter((a) => a.name === 'Alpha')
+      .map((a) => a.id)
+      .sort();
     expect(alphas).toHaveLength(3);
     const pages = await walk(s, '/v1/apps?sort=-name&limit=2');
     const all = pages.flatMap(ids);
@@ -115,24 +120,32 @@ describe('GET /v1/apps', () => {
     for (const other of ['', '&sort=-name', '&sort=sku']) {
       const bad = await s.call('GET', `/v1/apps?cursor=${cursor}${other}`);
       expect(bad.status).toBe(400);
-      expect(bad.body).toEqual({ errors: [invalidParameter('cursor', `The cursor '${cursor.slice(0, 100)}' is not valid for this request`)] });
+      expect(bad.body).toEqual({
+        errors: [invalidParameter('cursor', `The cursor '${cursor.slice(0, 100)}' is not valid for this request`)],
+      });
     }
     const forged = cursor.slice(0, -1) + (cursor.endsWith('A') ? 'B' : 'A');
     const f = await s.call('GET', `/v1/apps?cursor=${forged}&sort=name`);
     expect(f.status).toBe(400);
     expect(f.body.errors).toEqual([invalidParameter('cursor', expect.any(String))]);
     // a cursor of another collection is no cursor of this one
-    await s.services.invitations.create(readInvitationCreate({
-      data: { type: 'userInvitations', attributes: { email: 'a@example.com', firstName: 'A', lastName: 'A', roles: ['ADMIN'] } },
-    }));
-    await s.services.invitations.create(readInvitationCreate({
-      data: { type: 'userInvitations', attributes: { email: 'b@example.com', firstName: 'B', lastName: 'B', roles: ['ADMIN'] } },
-    }));
+    await s.services.invitations.create(
+      readInvitationCreate({
+        data: { type: 'userInvitations', attributes: { email: 'a@example.com', firstName: 'A', lastName: 'A', roles: ['ADMIN'] } },
+      }),
+    );
+    await s.services.invitations.create(
+      readInvitationCreate({
+        data: { type: 'userInvitations', attributes: { email: 'b@example.com', firstName: 'B', lastName: 'B', roles: ['ADMIN'] } },
+      }),
+    );
     const invitations = await s.call('GET', '/v1/userInvitations?limit=1');
     const foreign = new URL(invitations.body.links.next).searchParams.get('cursor')!;
     const fromInvitations = await s.call('GET', `/v1/apps?cursor=${foreign}`);
     expect(fromInvitations.status).toBe(400);
-    expect(fromInvitations.body).toEqual({ errors: [invalidParameter('cursor', `The cursor '${foreign.slice(0, 100)}' is not valid for this request`)] });
+    expect(fromInvitations.body).toEqual({
+      errors: [invalidParameter('cursor', `The cursor '${foreign.slice(0, 100)}' is not valid for this request`)],
+    });
     const ok = await s.call('GET', `/v1/apps?cursor=${cursor}&sort=name&limit=2`);
     expect(ids(ok)).toEqual(order('name').slice(2, 4));
   });
@@ -192,7 +205,9 @@ describe('GET /v1/apps', () => {
     const r = await s.call('GET', '/v1/apps?filter[appStoreVersions.platform]=WINDOWS');
     expect(r.status).toBe(400);
     expect(r.body).toEqual({
-      errors: [invalidParameter('filter[appStoreVersions.platform]', "'WINDOWS' is not a valid value for 'filter[appStoreVersions.platform]'")],
+      errors: [
+        invalidParameter('filter[appStoreVersions.platform]', "'WINDOWS' is not a valid value for 'filter[appStoreVersions.platform]'"),
+      ],
     });
   });
 
@@ -211,7 +226,9 @@ describe('GET /v1/apps', () => {
   it('fields[apps] trims attributes and relationships', async () => {
     const golf = byName('Golf');
     const r = await s.call('GET', `/v1/apps?filter[name]=Golf&fields[apps]=name,sku`);
-    expect(r.body.data).toEqual([{ type: 'apps', id: golf.id, attributes: { name: 'Golf', sku: golf.sku }, links: { self: `${APPS}/${golf.id}` } }]);
+    expect(r.body.data).toEqual([
+      { type: 'apps', id: golf.id, attributes: { name: 'Golf', sku: golf.sku }, links: { self: `${APPS}/${golf.id}` } },
+    ]);
     const withRel = await s.call('GET', `/v1/apps?filter[name]=Golf&fields[apps]=bundleId,appInfos&include=appInfos`);
     expect(withRel.body.data).toEqual([
       {
@@ -235,7 +252,10 @@ describe('GET /v1/apps', () => {
       ['sort=primaryLocale', invalidParameter('sort', "'primaryLocale' is not a valid sort expression")],
       ['include=visibleApps', invalidParameter('include', "'visibleApps' is not a valid relationship name")],
       ['fields[apps]=colour', invalidParameter('fields[apps]', "'colour' is not a valid field name for 'fields[apps]'")],
-      ['limit[builds]=51', invalidParameter('limit[builds]', "The value '51' is not valid for 'limit[builds]'; it must be an integer from 1 to 50")],
+      [
+        'limit[builds]=51',
+        invalidParameter('limit[builds]', "The value '51' is not valid for 'limit[builds]'; it must be an integer from 1 to 50"),
+      ],
       ['exists[gameCenterEnabledVersions]=yes', invalidParameter('exists[gameCenterEnabledVersions]', expect.any(String))],
     ];
     for (const [q, error] of cases) {

@@ -1,5 +1,5 @@
 /**
- * behavior.md A1 and A2 over real HTTP: every authentication failure is the exact NOT_AUTHORIZED
+ * docs/behavior.md A1 and A2 over real HTTP: every authentication failure is the exact NOT_AUTHORIZED
  * body of B1.7 (no id, no X-Rate-Limit); writes need an ADMIN key, else the FORBIDDEN_ERROR of B1.13.
  */
 import { createPrivateKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
@@ -72,7 +72,15 @@ describe('authentication (A1)', () => {
   it('refuses garbled tokens', async () => {
     const token = await sign(claims());
     const [h, p, sig] = token.split('.') as [string, string, string];
-    for (const garbled of ['abc', 'a.b.c', `${h}.${p}`, `${h}.${p}.`, `${h}.!!!.${sig}`, `${h}.${base64url.encode('not json')}.${sig}`, token.slice(0, -4)]) {
+    for (const garbled of [
+      'abc',
+      'a.b.c',
+      `${h}.${p}`,
+      `${h}.${p}.`,
+      `${h}.!!!.${sig}`,
+      `${h}.${base64url.encode('not json')}.${sig}`,
+      token.slice(0, -4),
+    ]) {
       expectNotAuthorized(await list(garbled));
     }
   });
@@ -166,7 +174,9 @@ describe('authentication (A1)', () => {
 
     it('matches query parameters in any order, raw or encoded, ignoring limit, cursor and sort', async () => {
       const token = await sign(claims({ scope: ['GET /v1/userInvitations?filter[roles]=ADMIN&filter[email]=jane@example.com'] }));
-      const res = await s.call('GET', '/v1/userInvitations?limit=5&filter%5Bemail%5D=jane%40example.com&sort=-email&filter[roles]=ADMIN', { token });
+      const res = await s.call('GET', '/v1/userInvitations?limit=5&filter%5Bemail%5D=jane%40example.com&sort=-email&filter[roles]=ADMIN', {
+        token,
+      });
       expectOk(res);
       expect(res.body.meta.paging.limit).toBe(5);
     });
@@ -240,7 +250,11 @@ describe('authorization (A2)', () => {
     expect(del.body).toStrictEqual(FORBIDDEN);
 
     // the role is checked before the body is read
-    const badBody = await s.call('POST', '/v1/userInvitations', { token, rawBody: '{not json', headers: { 'content-type': 'application/json' } });
+    const badBody = await s.call('POST', '/v1/userInvitations', {
+      token,
+      rawBody: '{not json',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(badBody.status).toBe(403);
     expect(badBody.body).toStrictEqual(FORBIDDEN);
 
@@ -260,7 +274,9 @@ describe('authorization (A2)', () => {
   });
 
   it('authenticates before authorizing: a bad token on a write is 401, not 403', async () => {
-    expectNotAuthorized(await s.call('POST', '/v1/userInvitations', { token: 'garbage', body: invitationBody({ email: 'x@example.com' }) }));
+    expectNotAuthorized(
+      await s.call('POST', '/v1/userInvitations', { token: 'garbage', body: invitationBody({ email: 'x@example.com' }) }),
+    );
     expectNotAuthorized(await s.call('DELETE', `/v1/userInvitations/${invitationId}`, { token: null }));
   });
 });

@@ -11,7 +11,16 @@ import { AUDIENCE } from '../../src/http/auth.js';
 import SQLite from 'better-sqlite3';
 import { sqliteFile } from '../../src/db/database.js';
 import { jsonOutput, runCliProcess } from '../helpers/cli.js';
-import { databaseEnv, invitationBody, PUBLIC_URL, startTestServer, TEST_DIALECT, useTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
+import {
+  databaseEnv,
+  invitationBody,
+  PUBLIC_URL,
+  startTestServer,
+  TEST_DIALECT,
+  useTestServer,
+  visibleApps,
+  type TestServer,
+} from '../helpers/harness.js';
 import { appResource, type AppInfo } from '../helpers/resources.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -77,12 +86,17 @@ describe('pre-rendered apps', () => {
     });
     expect(r.status, r.text).toBe(201);
     const one = await s.call('GET', `/v1/userInvitations/${r.body.data.id}?include=visibleApps`);
-    expect(one.body.included).toEqual([appResource({ id, name: 'Made Here', bundleId: 'com.example.madehere', sku: (await s.services.apps.get(id)).sku })]);
+    expect(one.body.included).toEqual([
+      appResource({ id, name: 'Made Here', bundleId: 'com.example.madehere', sku: (await s.services.apps.get(id)).sku }),
+    ]);
   });
 
   it('an app created by the CLI in another process is found and included at once', async () => {
     await renderings(); // the apps as they are now have been read and rendered
-    const run = await runCliProcess(['apps', 'create', '--name', 'From The CLI', '--bundle-id', 'com.example.cli', '--sku', 'CLI-1', '--json'], databaseEnv(s.config));
+    const run = await runCliProcess(
+      ['apps', 'create', '--name', 'From The CLI', '--bundle-id', 'com.example.cli', '--sku', 'CLI-1', '--json'],
+      databaseEnv(s.config),
+    );
     expect(run.code, run.stderr).toBe(0);
     const created = jsonOutput(run) as { id: string; sku: string };
     const r = await s.call('POST', '/v1/userInvitations', {
@@ -90,13 +104,17 @@ describe('pre-rendered apps', () => {
     });
     expect(r.status, r.text).toBe(201);
     const one = await s.call('GET', `/v1/userInvitations/${r.body.data.id}?include=visibleApps`);
-    expect(one.body.included).toEqual([appResource({ id: created.id, name: 'From The CLI', bundleId: 'com.example.cli', sku: created.sku })]);
+    expect(one.body.included).toEqual([
+      appResource({ id: created.id, name: 'From The CLI', bundleId: 'com.example.cli', sku: created.sku }),
+    ]);
   }, 60_000);
 
   it('a sparse fieldset or an include of the app is rendered for the request, not taken from the cache', async () => {
     await renderings(); // the default rendering is cached now
     const sparse = await s.call('GET', `/v1/userInvitations/${invitation}?include=visibleApps&fields[apps]=name`);
-    expect(sparse.body.included).toEqual([{ type: 'apps', id: app.id, attributes: { name: app.name }, links: { self: `${PUBLIC_URL}/v1/apps/${app.id}` } }]);
+    expect(sparse.body.included).toEqual([
+      { type: 'apps', id: app.id, attributes: { name: app.name }, links: { self: `${PUBLIC_URL}/v1/apps/${app.id}` } },
+    ]);
     const included = await s.call('GET', `/v1/apps?filter[id]=${app.id}&include=betaGroups&limit[betaGroups]=5`);
     expect(included.status, included.text).toBe(200);
     expect(included.body.data).toEqual([appResource(app, { betaGroups: 5 })]);
@@ -145,14 +163,34 @@ describe('meta.paging.total of pending invitations', () => {
 
   /** The activation token of an invitation, from its email's link. */
   async function tokenOf(id: string): Promise<string> {
-    const mail = await s.db.kysely.selectFrom('mail_outbox').select('activation_link').where('invitation_id', '=', id).executeTakeFirstOrThrow();
+    const mail = await s.db.kysely
+      .selectFrom('mail_outbox')
+      .select('activation_link')
+      .where('invitation_id', '=', id)
+      .executeTakeFirstOrThrow();
     return mail.activation_link!.split('/').pop()!;
   }
 
   it('follows accepts, declines and sweeps; the row counter always equals the rows', async () => {
     const counter = async () =>
-      Number((await s.db.kysely.selectFrom('row_counts').select((eb) => eb.fn.sum<number | string>('n').as('n')).where('table_name', '=', 'user_invitations').executeTakeFirstOrThrow()).n);
-    const rows = async () => Number((await s.db.kysely.selectFrom('user_invitations').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
+      Number(
+        (
+          await s.db.kysely
+            .selectFrom('row_counts')
+            .select((eb) => eb.fn.sum<number | string>('n').as('n'))
+            .where('table_name', '=', 'user_invitations')
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const rows = async () =>
+      Number(
+        (
+          await s.db.kysely
+            .selectFrom('user_invitations')
+            .select((eb) => eb.fn.countAll<number | string>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
 
     const ids = [];
     for (let i = 0; i < 6; i++) ids.push(await create(`flow${i}@example.com`));
@@ -267,10 +305,18 @@ describe('rendered invitations', () => {
       expect(one.included.map((a: { id: string }) => a.id)).toEqual([apps[0]]);
       expect(two.included.map((a: { id: string }) => a.id)).toEqual(apps.slice(0, 2));
       expect(pick(none).relationships.visibleApps).toEqual({
-        links: { self: `${PUBLIC_URL}/v1/userInvitations/${third}/relationships/visibleApps`, related: `${PUBLIC_URL}/v1/userInvitations/${third}/visibleApps` },
+        links: {
+          self: `${PUBLIC_URL}/v1/userInvitations/${third}/relationships/visibleApps`,
+          related: `${PUBLIC_URL}/v1/userInvitations/${third}/visibleApps`,
+        },
       });
       expect(none.included).toBeUndefined();
-      expect(pick(sparse)).toEqual({ type: 'userInvitations', id: third, attributes: { email: 'm3@example.com' }, links: { self: `${PUBLIC_URL}/v1/userInvitations/${third}` } });
+      expect(pick(sparse)).toEqual({
+        type: 'userInvitations',
+        id: third,
+        attributes: { email: 'm3@example.com' },
+        links: { self: `${PUBLIC_URL}/v1/userInvitations/${third}` },
+      });
     }
   });
 
@@ -362,7 +408,10 @@ describe('whole responses', () => {
       case 'create': {
         const roles = s.developer ? ['DEVELOPER'] : ['MARKETING'];
         const relationships = s.apps.length > 0 ? visibleApps(...s.apps.map((i) => apps[i]!)) : undefined;
-        const body = invitationBody({ email: `whole${emails++}@example.com`, roles, ...(s.apps.length > 0 ? {} : { allAppsVisible: true }) }, relationships);
+        const body = invitationBody(
+          { email: `whole${emails++}@example.com`, roles, ...(s.apps.length > 0 ? {} : { allAppsVisible: true }) },
+          relationships,
+        );
         const r = await server(s.on).call('POST', '/v1/userInvitations', { body, token: t });
         expect(r.status, r.text).toBe(201);
         ids.push(r.body.data.id as string);
@@ -377,7 +426,11 @@ describe('whole responses', () => {
       case 'accept': {
         if (ids.length === 0) return;
         const id = ids[s.pick % ids.length]!;
-        const mail = await cached.db.kysely.selectFrom('mail_outbox').select('activation_link').where('invitation_id', '=', id).executeTakeFirst();
+        const mail = await cached.db.kysely
+          .selectFrom('mail_outbox')
+          .select('activation_link')
+          .where('invitation_id', '=', id)
+          .executeTakeFirst();
         if (mail?.activation_link) await server(s.on).services.activation.accept(mail.activation_link.split('/').pop()!);
         return;
       }
@@ -423,7 +476,10 @@ describe('whole responses', () => {
     if (keeps()) expect(hitCount()).toBe(hits + 1);
     expect((await list()).body).toEqual(before.body);
     if (keeps()) expect(hitCount()).toBe(hits + 2);
-    const run = await runCliProcess(['apps', 'create', '--name', 'Whole CLI', '--bundle-id', 'com.example.wholecli', '--sku', 'WHOLE-CLI', '--json'], databaseEnv(cached.config));
+    const run = await runCliProcess(
+      ['apps', 'create', '--name', 'Whole CLI', '--bundle-id', 'com.example.wholecli', '--sku', 'WHOLE-CLI', '--json'],
+      databaseEnv(cached.config),
+    );
     expect(run.code, run.stderr).toBe(0);
     const after = await list();
     expect(after.body.data.map((a: { id: string }) => a.id)).toContain((jsonOutput(run) as { id: string }).id);

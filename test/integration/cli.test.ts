@@ -62,7 +62,9 @@ describe('asc-access keys, apps and token', SLOW, () => {
     const file = path.join(dir, 'dev.p8');
     const run = await runCli(['keys', 'create', '--name', 'Developer key', '--role', 'DEVELOPER', '--out', file], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^issuer id: ${admin.issuerId}\nkey id:    [A-Z0-9]{10}\nkey file:  ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    expect(run.stdout).toMatch(
+      new RegExp(`^issuer id: ${admin.issuerId}\nkey id:    [A-Z0-9]{10}\nkey file:  ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`),
+    );
     expect(existsSync(file)).toBe(true);
   });
 
@@ -73,7 +75,13 @@ describe('asc-access keys, apps and token', SLOW, () => {
       issuerId: admin.issuerId,
       keys: [
         { keyId: admin.keyId, name: 'CI key', role: 'ADMIN', createdAt: expect.stringMatching(ISO), revokedAt: null },
-        { keyId: expect.stringMatching(/^[A-Z0-9]{10}$/), name: 'Developer key', role: 'DEVELOPER', createdAt: expect.stringMatching(ISO), revokedAt: null },
+        {
+          keyId: expect.stringMatching(/^[A-Z0-9]{10}$/),
+          name: 'Developer key',
+          role: 'DEVELOPER',
+          createdAt: expect.stringMatching(ISO),
+          revokedAt: null,
+        },
       ],
     });
   });
@@ -83,7 +91,13 @@ describe('asc-access keys, apps and token', SLOW, () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const app = jsonOutput(run);
-    expect(app).toStrictEqual({ id: expect.stringMatching(/^\d+$/), name: 'Cortado', bundleId: 'com.x.y', sku: 'S1', primaryLocale: 'en-US' });
+    expect(app).toStrictEqual({
+      id: expect.stringMatching(/^\d+$/),
+      name: 'Cortado',
+      bundleId: 'com.x.y',
+      sku: 'S1',
+      primaryLocale: 'en-US',
+    });
     appId = app.id;
     const list = await runCli(['apps', 'list', '--json'], env);
     expect(list.code).toBe(0);
@@ -200,7 +214,11 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
     it('a bad bundle id and a duplicate one', async () => {
       await refusal(['apps', 'create', '--name', 'X', '--bundle-id', 'com x', '--sku', 'S9'], 1, "'com x' is not a valid bundle id");
-      await refusal(['apps', 'create', '--name', 'X', '--bundle-id', 'com.x.y', '--sku', 'S9'], 1, "An app with bundle id 'com.x.y' exists already");
+      await refusal(
+        ['apps', 'create', '--name', 'X', '--bundle-id', 'com.x.y', '--sku', 'S9'],
+        1,
+        "An app with bundle id 'com.x.y' exists already",
+      );
     });
 
     it('a key file that is missing or not a private key', async () => {
@@ -212,7 +230,11 @@ describe('asc-access keys, apps and token', SLOW, () => {
     });
 
     it('a token lifetime over 20 minutes, or a file without key id', async () => {
-      await refusal(['token', '--key-file', admin.file, '--key-id', admin.keyId, '--lifetime', '1201'], 2, '--lifetime must be 1 to 1200 seconds');
+      await refusal(
+        ['token', '--key-file', admin.file, '--key-id', admin.keyId, '--lifetime', '1201'],
+        2,
+        '--lifetime must be 1 to 1200 seconds',
+      );
       await refusal(['token', '--key-file', admin.file], 2, '--key-id is required when the file is not named AuthKey_<KEY_ID>.p8');
     });
 
@@ -234,7 +256,11 @@ describe('asc-access keys, apps and token', SLOW, () => {
 });
 
 /** Resolves with the first match of `pattern` in the child's stdout; rejects if it exits first. */
-function waitForStdout(child: ChildProcessWithoutNullStreams, pattern: RegExp, seen: { stdout: string; stderr: string }): Promise<RegExpExecArray> {
+function waitForStdout(
+  child: ChildProcessWithoutNullStreams,
+  pattern: RegExp,
+  seen: { stdout: string; stderr: string },
+): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     const check = () => {
       const m = pattern.exec(seen.stdout);
@@ -244,7 +270,8 @@ function waitForStdout(child: ChildProcessWithoutNullStreams, pattern: RegExp, s
         resolve(m);
       }
     };
-    const early = (code: number | null) => reject(new Error(`exited with ${code} before printing ${pattern}:\n${seen.stdout}\n${seen.stderr}`));
+    const early = (code: number | null) =>
+      reject(new Error(`exited with ${code} before printing ${pattern}:\n${seen.stdout}\n${seen.stderr}`));
     child.stdout.on('data', check);
     child.once('exit', early);
     check();

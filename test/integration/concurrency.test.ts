@@ -1,5 +1,5 @@
 /**
- * Concurrent writes over real HTTP against the real SQLite file (behavior.md A9: the email is
+ * Concurrent writes over real HTTP against the real SQLite file (docs/behavior.md A9: the email is
  * unique among pending invitations and users, enforced so that concurrent creates cannot both win).
  * All requests of a batch are started before any is awaited (Promise.all).
  */
@@ -52,7 +52,9 @@ describe('concurrent invitation writes', () => {
   it('50 simultaneous creates for one email: exactly one 201 and 49 DUPLICATE 409s', async () => {
     const email = 'race@example.com';
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => s.call('POST', '/v1/userInvitations', { body: invitationBody({ email, firstName: `Racer${i}` }) })),
+      Array.from({ length: 50 }, (_, i) =>
+        s.call('POST', '/v1/userInvitations', { body: invitationBody({ email, firstName: `Racer${i}` }) }),
+      ),
     );
     const created = results.filter((r) => r.status === 201);
     const rejected = results.filter((r) => r.status !== 201);
@@ -105,7 +107,12 @@ describe('concurrent invitation writes', () => {
     expect(new Set(all.map((i) => i.id)).size).toBe(all.length);
     const listed = new Set(all.map((i) => i.id));
     for (const id of ids) expect(listed.has(id)).toBe(true);
-    expect(all.filter((i) => i.attributes.email.startsWith('crowd')).map((i) => i.attributes.email).sort()).toEqual(emails);
+    expect(
+      all
+        .filter((i) => i.attributes.email.startsWith('crowd'))
+        .map((i) => i.attributes.email)
+        .sort(),
+    ).toEqual(emails);
   });
 
   it('50 simultaneous deletes of one invitation: exactly one 204, the others 404, then the email is free again', async () => {
@@ -125,7 +132,9 @@ describe('concurrent invitation writes', () => {
 
     // and a fresh race for the freed email has again exactly one winner
     const again = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: i % 2 ? email : email.toUpperCase() }) })),
+      Array.from({ length: 20 }, (_, i) =>
+        s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: i % 2 ? email : email.toUpperCase() }) }),
+      ),
     );
     expect(again.filter((r) => r.status === 201)).toHaveLength(1);
     again.filter((r) => r.status !== 201).forEach(expectDuplicate);
@@ -133,7 +142,9 @@ describe('concurrent invitation writes', () => {
 
   it('creates and deletes interleaved: the list ends exactly at the survivors', async () => {
     const seed = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: `churn${i}@example.com` }) })),
+      Array.from({ length: 30 }, (_, i) =>
+        s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: `churn${i}@example.com` }) }),
+      ),
     );
     expect(seed.every((r) => r.status === 201)).toBe(true);
     const doomed = seed.filter((_, i) => i % 3 === 0).map((r) => r.body.data.id as string);

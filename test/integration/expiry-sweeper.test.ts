@@ -45,8 +45,12 @@ describe('the expiry sweeper', () => {
       expect(res.body.errors[0].detail).toBe(`The invitation '${id}' has expired`);
     }
     // their addresses are free again; the pending one's is not
-    expect((await s.call('POST', '/v1/userInvitations', { token: token.token, body: invitationBody({ email: 'old1@example.com' }) })).status).toBe(201);
-    expect((await s.call('POST', '/v1/userInvitations', { token: token.token, body: invitationBody({ email: 'young@example.com' }) })).status).toBe(409);
+    expect(
+      (await s.call('POST', '/v1/userInvitations', { token: token.token, body: invitationBody({ email: 'old1@example.com' }) })).status,
+    ).toBe(201);
+    expect(
+      (await s.call('POST', '/v1/userInvitations', { token: token.token, body: invitationBody({ email: 'young@example.com' }) })).status,
+    ).toBe(409);
   });
 
   it('sweeps in batches until nothing expired is left', async () => {

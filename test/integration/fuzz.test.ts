@@ -93,7 +93,6 @@ describe('fuzzing the HTTP surface', () => {
     expect(cursors.every((c) => c.length > 0)).toBe(true);
   });
 
-
   // ---- query strings ------------------------------------------------------------------------
 
   const KNOWN_NAMES = [
@@ -178,7 +177,32 @@ describe('fuzzing the HTTP surface', () => {
         return c.slice(0, at) + ch + c.slice(at + 1);
       });
     const value = fc.oneof(
-      fc.constantFrom('', '0', '1', '2', '10', '20', '49', '50', '51', '199', '200', '201', '-1', '+1', '1.5', '1e2', ' 1', '01', '0x10', 'NaN', 'Infinity', 'true', 'false', 'null'),
+      fc.constantFrom(
+        '',
+        '0',
+        '1',
+        '2',
+        '10',
+        '20',
+        '49',
+        '50',
+        '51',
+        '199',
+        '200',
+        '201',
+        '-1',
+        '+1',
+        '1.5',
+        '1e2',
+        ' 1',
+        '01',
+        '0x10',
+        'NaN',
+        'Infinity',
+        'true',
+        'false',
+        'null',
+      ),
       fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }).map(String),
       fc.integer().map(String),
       fc.constantFrom(...ENUMISH),
@@ -189,10 +213,58 @@ describe('fuzzing the HTTP surface', () => {
       fc.string({ unit: 'grapheme', maxLength: 20 }),
       fc.string({ unit: 'binary', maxLength: 20 }),
       fc.string({
-        unit: fc.constantFrom('%', '[', ']', ',', '=', '&', '#', '+', ' ', 'a', '1', '\\', '/', '?', '.', '-', '"', "'", '<', '>', '{', '}', '|', '^', '`', '%2C', '%5B', '%26'),
+        unit: fc.constantFrom(
+          '%',
+          '[',
+          ']',
+          ',',
+          '=',
+          '&',
+          '#',
+          '+',
+          ' ',
+          'a',
+          '1',
+          '\\',
+          '/',
+          '?',
+          '.',
+          '-',
+          '"',
+          "'",
+          '<',
+          '>',
+          '{',
+          '}',
+          '|',
+          '^',
+          '`',
+          '%2C',
+          '%5B',
+          '%26',
+        ),
         maxLength: 14,
       }),
-      fc.constantFrom('%', '%%', '%zz', '%E0%A4%A', '%00', '%FF', '%C0%80', '%ED%A0%80', '%2C', '%252C', 'a%2Cb', ',', ',,', 'a,,b', 'a,', '\u0000', '\u2028', '\uFEFF'),
+      fc.constantFrom(
+        '%',
+        '%%',
+        '%zz',
+        '%E0%A4%A',
+        '%00',
+        '%FF',
+        '%C0%80',
+        '%ED%A0%80',
+        '%2C',
+        '%252C',
+        'a%2Cb',
+        ',',
+        ',,',
+        'a,,b',
+        'a,',
+        '\u0000',
+        '\u2028',
+        '\uFEFF',
+      ),
       fc.integer({ min: 100, max: 2500 }).map((n) => Array.from({ length: n }, (_, i) => String(i)).join(',')),
     );
     const mode = fc.constantFrom('raw', 'encoded', 'mixed');
@@ -232,13 +304,22 @@ describe('fuzzing the HTTP surface', () => {
         return fc.uniqueArray(fc.constantFrom(...emails, 'ADA@EXAMPLE.COM', 'nobody@example.com'), { minLength: 1, maxLength: 3 });
       }
       if (p.name === 'filter[visibleApps]' || p.name === 'filter[id]') {
-        return fc.uniqueArray(fc.oneof(fc.constantFrom(...appIds), fc.bigInt({ min: 0n, max: 10n ** 12n }).map(String)), { minLength: 1, maxLength: 3 });
+        return fc.uniqueArray(fc.oneof(fc.constantFrom(...appIds), fc.bigInt({ min: 0n, max: 10n ** 12n }).map(String)), {
+          minLength: 1,
+          maxLength: 3,
+        });
       }
       return fc.uniqueArray(filterValue, { minLength: 1, maxLength: 3 });
     };
     return fc
       .shuffledSubarray(params, { maxLength: Math.min(5, params.length) })
-      .chain((chosen) => fc.tuple(...chosen.map((p) => fc.tuple(nameForm(p.name), one(p), fc.boolean()).map(([form, values, rawCommas]) => ({ p, form, values, rawCommas })))))
+      .chain((chosen) =>
+        fc.tuple(
+          ...chosen.map((p) =>
+            fc.tuple(nameForm(p.name), one(p), fc.boolean()).map(([form, values, rawCommas]) => ({ p, form, values, rawCommas })),
+          ),
+        ),
+      )
       .map((items) => ({
         pairs: items.map(({ p, values }) => [p.name, values.join(',')] as [string, string]),
         raw: items
@@ -253,7 +334,24 @@ describe('fuzzing the HTTP surface', () => {
       { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).map(safeEncode) },
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }) },
       { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 10n ** 30n }).map(String) },
-      { weight: 1, arbitrary: fc.constantFrom('%zz', '%', '%E0%A4', '%00', '%2F', '..', '.', '%2e%2e', 'null', 'undefined', '0', '-1', 'x'.repeat(1200)) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          '%zz',
+          '%',
+          '%E0%A4',
+          '%00',
+          '%2F',
+          '..',
+          '.',
+          '%2e%2e',
+          'null',
+          'undefined',
+          '0',
+          '-1',
+          'x'.repeat(1200),
+        ),
+      },
     );
   }
 
@@ -277,25 +375,25 @@ describe('fuzzing the HTTP surface', () => {
           queryArbitrary(),
           fc.nat(3),
           async ([template, valid], id, random, mix) => {
-          // the random query alone, or mixed into a valid one (before, after, instead of nothing)
-          const query = [random, `${random}&${valid.raw}`, `${valid.raw}&${random}`, valid.raw][mix]!;
-          const raw = template.replace('{id}', id) + (query !== '' || mix === 0 ? `?${query}` : '');
-          const target = normalized(s.baseUrl, raw);
-          fc.pre(target !== undefined);
-          const r = await s.call('GET', target!);
-          seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
-          expectApiAnswer(r, `GET ${target}`);
-          if (r.status === 200) {
-            const links = r.body.links as { self: string; next?: string };
-            // links are absolute, on the public base URL, and parse as URLs
-            expect(links.self.startsWith(`${PUBLIC_URL}/v1/`), links.self).toBe(true);
-            expect(() => new URL(links.self)).not.toThrow();
-            if (links.next) {
-              const u = new URL(links.next);
-              const next = await s.call('GET', `${u.pathname}${u.search}`);
-              expect(next.status, `next of GET ${target}: ${links.next}`).toBe(200);
+            // the random query alone, or mixed into a valid one (before, after, instead of nothing)
+            const query = [random, `${random}&${valid.raw}`, `${valid.raw}&${random}`, valid.raw][mix]!;
+            const raw = template.replace('{id}', id) + (query !== '' || mix === 0 ? `?${query}` : '');
+            const target = normalized(s.baseUrl, raw);
+            fc.pre(target !== undefined);
+            const r = await s.call('GET', target!);
+            seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+            expectApiAnswer(r, `GET ${target}`);
+            if (r.status === 200) {
+              const links = r.body.links as { self: string; next?: string };
+              // links are absolute, on the public base URL, and parse as URLs
+              expect(links.self.startsWith(`${PUBLIC_URL}/v1/`), links.self).toBe(true);
+              expect(() => new URL(links.self)).not.toThrow();
+              if (links.next) {
+                const u = new URL(links.next);
+                const next = await s.call('GET', `${u.pathname}${u.search}`);
+                expect(next.status, `next of GET ${target}: ${links.next}`).toBe(200);
+              }
             }
-          }
           },
         ),
         { numRuns: RUNS },
@@ -356,26 +454,60 @@ describe('fuzzing the HTTP surface', () => {
     const email = fc.oneof(
       { weight: 4, arbitrary: freshEmail },
       { weight: 2, arbitrary: fc.emailAddress() },
-      { weight: 1, arbitrary: fc.constantFrom(...emails, 'ADA@example.com', 'a@b', '@x.com', 'x@', 'a b@c.de', `${'a'.repeat(250)}@x.com`, '') },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(...emails, 'ADA@example.com', 'a@b', '@x.com', 'x@', 'a b@c.de', `${'a'.repeat(250)}@x.com`, ''),
+      },
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 30 }) },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
     );
     const name = fc.oneof(
       { weight: 4, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }) },
       { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 95, maxLength: 110 }) },
-      { weight: 1, arbitrary: fc.constantFrom('', ' ', '  x  ', '\u0000', 'a\nb', 'tab\t', '\u2028', '\u007f', 'x'.repeat(100), 'x'.repeat(101), '👩‍👩‍👧‍👦'.repeat(30)) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          '',
+          ' ',
+          '  x  ',
+          '\u0000',
+          'a\nb',
+          'tab\t',
+          '\u2028',
+          '\u007f',
+          'x'.repeat(100),
+          'x'.repeat(101),
+          '👩‍👩‍👧‍👦'.repeat(30),
+        ),
+      },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
     );
     const roles = fc.oneof(
       { weight: 4, arbitrary: fc.uniqueArray(fc.constantFrom(...USER_ROLES), { minLength: 1, maxLength: 4 }) },
-      { weight: 1, arbitrary: fc.array(fc.oneof(fc.constantFrom(...USER_ROLES), fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 0 })), { maxLength: 5 }) },
+      {
+        weight: 1,
+        arbitrary: fc.array(fc.oneof(fc.constantFrom(...USER_ROLES), fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 0 })), {
+          maxLength: 5,
+        }),
+      },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
     );
-    const flag = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(true, false, null) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) });
+    const flag = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(true, false, null) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+    );
     const attributes = fc
       .tuple(
         fc.record(
-          { email, firstName: name, lastName: name, roles, allAppsVisible: flag, provisioningAllowed: flag, expirationDate: fc.jsonValue({ maxDepth: 0 }) },
+          {
+            email,
+            firstName: name,
+            lastName: name,
+            roles,
+            allAppsVisible: flag,
+            provisioningAllowed: flag,
+            expirationDate: fc.jsonValue({ maxDepth: 0 }),
+          },
           { requiredKeys: [] },
         ),
         fc.oneof(
@@ -389,7 +521,10 @@ describe('fuzzing the HTTP surface', () => {
       {
         weight: 2,
         arbitrary: fc.record(
-          { type: fc.oneof(fc.constant('apps'), fc.jsonValue({ maxDepth: 0 })), id: fc.oneof(fc.constantFrom(...appIds, '', '0'), fc.jsonValue({ maxDepth: 1 })) },
+          {
+            type: fc.oneof(fc.constant('apps'), fc.jsonValue({ maxDepth: 0 })),
+            id: fc.oneof(fc.constantFrom(...appIds, '', '0'), fc.jsonValue({ maxDepth: 1 })),
+          },
           { requiredKeys: [] },
         ),
       },
@@ -401,7 +536,13 @@ describe('fuzzing the HTTP surface', () => {
         weight: 2,
         arbitrary: fc.record(
           {
-            visibleApps: fc.oneof(fc.record({ data: fc.oneof(fc.array(linkage, { maxLength: 3 }), fc.constant(null), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 1 })),
+            visibleApps: fc.oneof(
+              fc.record(
+                { data: fc.oneof(fc.array(linkage, { maxLength: 3 }), fc.constant(null), fc.jsonValue({ maxDepth: 1 })) },
+                { requiredKeys: [] },
+              ),
+              fc.jsonValue({ maxDepth: 1 }),
+            ),
             users: fc.jsonValue({ maxDepth: 1 }),
           },
           { requiredKeys: [] },
@@ -409,13 +550,22 @@ describe('fuzzing the HTTP surface', () => {
       },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
     );
-    const type = fc.oneof({ weight: 8, arbitrary: fc.constant('userInvitations') }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) });
+    const type = fc.oneof(
+      { weight: 8, arbitrary: fc.constant('userInvitations') },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) },
+    );
     const data = fc.oneof(
       { weight: 6, arbitrary: fc.record({ type, attributes, relationships }, { requiredKeys: ['type', 'attributes'] }) },
       {
         weight: 2,
         arbitrary: fc.record(
-          { type, id: fc.jsonValue({ maxDepth: 0 }), attributes: fc.oneof(attributes, fc.jsonValue({ maxDepth: 1 })), relationships, links: fc.jsonValue({ maxDepth: 1 }) },
+          {
+            type,
+            id: fc.jsonValue({ maxDepth: 0 }),
+            attributes: fc.oneof(attributes, fc.jsonValue({ maxDepth: 1 })),
+            relationships,
+            links: fc.jsonValue({ maxDepth: 1 }),
+          },
           { requiredKeys: [] },
         ),
       },
@@ -423,7 +573,13 @@ describe('fuzzing the HTTP surface', () => {
     );
     return fc.oneof(
       { weight: 8, arbitrary: fc.record({ data }) },
-      { weight: 1, arbitrary: fc.record({ data, included: fc.jsonValue({ maxDepth: 1 }), meta: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ['data'] }) },
+      {
+        weight: 1,
+        arbitrary: fc.record(
+          { data, included: fc.jsonValue({ maxDepth: 1 }), meta: fc.jsonValue({ maxDepth: 1 }) },
+          { requiredKeys: ['data'] },
+        ),
+      },
       { weight: 2, arbitrary: fc.jsonValue() },
     );
   }
@@ -435,7 +591,7 @@ describe('fuzzing the HTTP surface', () => {
     apps: string[];
   }
 
-  /** Documents that satisfy every rule of behavior.md A8-A12, with the outcome they must have. */
+  /** Documents that satisfy every rule of docs/behavior.md A8-A12, with the outcome they must have. */
   function validDocumentArbitrary(): fc.Arbitrary<ValidDocument> {
     let n = 0;
     const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
@@ -443,7 +599,9 @@ describe('fuzzing the HTTP surface', () => {
       const t = v.trim();
       return t.length > 0 && [...t].length <= 100 && !CONTROL.test(t);
     });
-    const localPart = fc.array(fc.stringMatching(/^[a-z0-9!#$%&'*+/=?^_`{|}~-]{1,6}$/), { minLength: 1, maxLength: 3 }).map((ps) => ps.join('.'));
+    const localPart = fc
+      .array(fc.stringMatching(/^[a-z0-9!#$%&'*+/=?^_`{|}~-]{1,6}$/), { minLength: 1, maxLength: 3 })
+      .map((ps) => ps.join('.'));
     const email = fc
       .tuple(localPart, fc.constantFrom('example.com', 'Example.ORG', 'mail.example.co.uk'), fc.boolean())
       .map(([local, domain, upper]) => {
@@ -463,7 +621,7 @@ describe('fuzzing the HTTP surface', () => {
       { roles: ['APP_MANAGER', 'CREATE_APPS', 'GENERATE_INDIVIDUAL_KEYS'], limited: true },
     ];
     const absent = Symbol('absent');
-    const optional = <T,>(...values: T[]) => fc.constantFrom<T | typeof absent>(absent, ...values);
+    const optional = <T>(...values: T[]) => fc.constantFrom<T | typeof absent>(absent, ...values);
     return fc
       .record({
         email,
@@ -492,7 +650,7 @@ describe('fuzzing the HTTP surface', () => {
           if (g.allFlag !== absent && g.allFlag !== false) attributes.allAppsVisible = g.allFlag;
         } else {
           if (g.allFlag !== absent && !(apps.length > 0 && g.allFlag === true)) attributes.allAppsVisible = g.allFlag;
-          allAppsVisible = apps.length > 0 ? false : (g.allFlag === absent || g.allFlag === null ? true : g.allFlag);
+          allAppsVisible = apps.length > 0 ? false : g.allFlag === absent || g.allFlag === null ? true : g.allFlag;
         }
         const doc: ValidDocument['doc'] = { data: { type: 'userInvitations', attributes } };
         if (apps.length > 0 || g.emptyLinkage) {
@@ -504,9 +662,18 @@ describe('fuzzing the HTTP surface', () => {
 
   /** A valid document with one member replaced by a random or near-valid value, or removed. */
   function mutatedDocumentArbitrary(): fc.Arbitrary<unknown> {
-    const attributePaths = ['email', 'firstName', 'lastName', 'roles', 'allAppsVisible', 'provisioningAllowed', 'expirationDate', 'id', 'type', 'visibleApps'].map(
-      (k) => ['data', 'attributes', k],
-    );
+    const attributePaths = [
+      'email',
+      'firstName',
+      'lastName',
+      'roles',
+      'allAppsVisible',
+      'provisioningAllowed',
+      'expirationDate',
+      'id',
+      'type',
+      'visibleApps',
+    ].map((k) => ['data', 'attributes', k]);
     const path = fc.oneof(
       { weight: 4, arbitrary: fc.constantFrom(...attributePaths) },
       { weight: 1, arbitrary: fc.string({ maxLength: 12 }).map((k) => ['data', 'attributes', k]) },
@@ -534,10 +701,42 @@ describe('fuzzing the HTTP surface', () => {
       {
         weight: 3,
         arbitrary: fc.constantFrom<unknown>(
-          '', ' ', null, true, false, 0, -1, 1.5, '1', [], {}, 'x'.repeat(101), ' x ', 'ADMIN', 'apps', 'userInvitations', 'users',
-          ['ADMIN', 'ADMIN'], ['ACCOUNT_HOLDER'], ['ACCESS_TO_REPORTS'], ['CLOUD_MANAGED_DEVELOPER_ID'], ['CLOUD_MANAGED_APP_DISTRIBUTION', 'DEVELOPER'],
-          ['FINANCE', 'DEVELOPER'], ['GENERATE_INDIVIDUAL_KEYS'], ['admin'], 'ada@example.com', 'ADA@EXAMPLE.COM', 'not-an-email', 'a@b', `${'a'.repeat(65)}@example.com`,
-          '2030-01-01T00:00:00Z', [{ type: 'apps', id: '1' }], { data: [] }, { data: null }, { data: {} }, { type: 'apps', id: '1' },
+          '',
+          ' ',
+          null,
+          true,
+          false,
+          0,
+          -1,
+          1.5,
+          '1',
+          [],
+          {},
+          'x'.repeat(101),
+          ' x ',
+          'ADMIN',
+          'apps',
+          'userInvitations',
+          'users',
+          ['ADMIN', 'ADMIN'],
+          ['ACCOUNT_HOLDER'],
+          ['ACCESS_TO_REPORTS'],
+          ['CLOUD_MANAGED_DEVELOPER_ID'],
+          ['CLOUD_MANAGED_APP_DISTRIBUTION', 'DEVELOPER'],
+          ['FINANCE', 'DEVELOPER'],
+          ['GENERATE_INDIVIDUAL_KEYS'],
+          ['admin'],
+          'ada@example.com',
+          'ADA@EXAMPLE.COM',
+          'not-an-email',
+          'a@b',
+          `${'a'.repeat(65)}@example.com`,
+          '2030-01-01T00:00:00Z',
+          [{ type: 'apps', id: '1' }],
+          { data: [] },
+          { data: null },
+          { data: {} },
+          { type: 'apps', id: '1' },
         ),
       },
       { weight: 1, arbitrary: fc.constant(undefined) }, // removes the member
@@ -572,7 +771,10 @@ describe('fuzzing the HTTP surface', () => {
           expect(a.allAppsVisible, what).toBe(v.allAppsVisible);
           expect(a.provisioningAllowed, what).toBe(v.provisioningAllowed);
           const linkage = await s.call('GET', `/v1/userInvitations/${r.body.data.id}/relationships/visibleApps`);
-          expect(linkage.body.data.map((d: { id: string }) => d.id), what).toEqual([...v.apps].sort());
+          expect(
+            linkage.body.data.map((d: { id: string }) => d.id),
+            what,
+          ).toEqual([...v.apps].sort());
         }),
         { numRuns: RUNS },
       );
@@ -585,29 +787,35 @@ describe('fuzzing the HTTP surface', () => {
     async () => {
       const seen = new Map<number, number>();
       await fc.assert(
-        fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: mutatedDocumentArbitrary() }, { weight: 2, arbitrary: documentArbitrary() }), async (doc) => {
-          const r = await s.call('POST', '/v1/userInvitations', { rawBody: JSON.stringify(doc), headers: { 'content-type': 'application/json' } });
-          seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
-          const what = `POST ${JSON.stringify(doc).slice(0, 400)}`;
-          expectApiAnswer(r, what);
-          expect([201, 409, 422], what).toContain(r.status);
-          if (r.status === 409 || r.status === 422) {
-            // A3: errors about the document point into it
-            for (const e of r.body.errors as Array<{ source?: { pointer?: string } }>) {
-              expect(typeof e.source?.pointer, `${what}: ${JSON.stringify(e)}`).toBe('string');
+        fc.asyncProperty(
+          fc.oneof({ weight: 3, arbitrary: mutatedDocumentArbitrary() }, { weight: 2, arbitrary: documentArbitrary() }),
+          async (doc) => {
+            const r = await s.call('POST', '/v1/userInvitations', {
+              rawBody: JSON.stringify(doc),
+              headers: { 'content-type': 'application/json' },
+            });
+            seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+            const what = `POST ${JSON.stringify(doc).slice(0, 400)}`;
+            expectApiAnswer(r, what);
+            expect([201, 409, 422], what).toContain(r.status);
+            if (r.status === 409 || r.status === 422) {
+              // A3: errors about the document point into it
+              for (const e of r.body.errors as Array<{ source?: { pointer?: string } }>) {
+                expect(typeof e.source?.pointer, `${what}: ${JSON.stringify(e)}`).toBe('string');
+              }
             }
-          }
-          if (r.status === 201) {
-            const sent = (doc as { data: { attributes: Record<string, unknown> } }).data.attributes;
-            const inv = r.body.data;
-            expect(inv.attributes.email).toBe(sent.email);
-            expect(inv.attributes.roles).toEqual(sent.roles);
-            expect(r.headers.get('location')).toBe(`${PUBLIC_URL}/v1/userInvitations/${inv.id}`);
-            const back = await s.call('GET', `/v1/userInvitations/${inv.id}`);
-            expect(back.status).toBe(200);
-            expect(back.body.data.attributes).toEqual(inv.attributes);
-          }
-        }),
+            if (r.status === 201) {
+              const sent = (doc as { data: { attributes: Record<string, unknown> } }).data.attributes;
+              const inv = r.body.data;
+              expect(inv.attributes.email).toBe(sent.email);
+              expect(inv.attributes.roles).toEqual(sent.roles);
+              expect(r.headers.get('location')).toBe(`${PUBLIC_URL}/v1/userInvitations/${inv.id}`);
+              const back = await s.call('GET', `/v1/userInvitations/${inv.id}`);
+              expect(back.status).toBe(200);
+              expect(back.body.data.attributes).toEqual(inv.attributes);
+            }
+          },
+        ),
         { numRuns: RUNS },
       );
       expect(seen.get(201) ?? 0).toBeGreaterThan(0);
@@ -620,13 +828,24 @@ describe('fuzzing the HTTP surface', () => {
   // ---- raw bodies and content types ----------------------------------------------------------
 
   const JSON_TYPES = ['application/json', 'application/json; charset=utf-8'];
-  const NON_JSON_TYPES = ['text/plain', 'application/x-www-form-urlencoded', 'application/octet-stream', 'multipart/form-data; boundary=xyz', 'text/html', 'application/xml'];
+  const NON_JSON_TYPES = [
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'application/octet-stream',
+    'multipart/form-data; boundary=xyz',
+    'text/html',
+    'application/xml',
+  ];
 
   /** POST with any bytes and any Content-Type, checked like the harness does. */
   async function rawPost(body: string | Uint8Array, contentType: string | undefined): Promise<ApiResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${s.adminToken}` };
     if (contentType !== undefined) headers['content-type'] = contentType;
-    const res = await fetch(`${s.baseUrl}/v1/userInvitations`, { method: 'POST', headers, body: typeof body === 'string' ? body : Buffer.from(body) });
+    const res = await fetch(`${s.baseUrl}/v1/userInvitations`, {
+      method: 'POST',
+      headers,
+      body: typeof body === 'string' ? body : Buffer.from(body),
+    });
     const text = await res.text();
     const type = res.headers.get('content-type');
     expect(res.headers.get('x-request-id'), 'X-Request-ID').toMatch(/^[0-9a-f-]{36}$/);
@@ -641,13 +860,26 @@ describe('fuzzing the HTTP surface', () => {
   it(
     `POST /v1/userInvitations: raw bodies with random content types get 4xx ErrorResponses (${RUNS} runs)`,
     async () => {
-      const header = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 }).map((t) => t.trim());
+      const header = fc
+        .string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 })
+        .map((t) => t.trim());
       const contentType = fc.oneof(
         { weight: 3, arbitrary: fc.constantFrom(...JSON_TYPES) },
         { weight: 3, arbitrary: fc.constantFrom(...NON_JSON_TYPES) },
         {
           weight: 2,
-          arbitrary: fc.constantFrom('Application/JSON', 'application/json;charset=latin1', 'application/vnd.api+json', 'text/json', '*/*', 'application/json, text/plain', ';', 'application/', 'json', 'application/jsonx'),
+          arbitrary: fc.constantFrom(
+            'Application/JSON',
+            'application/json;charset=latin1',
+            'application/vnd.api+json',
+            'text/json',
+            '*/*',
+            'application/json, text/plain',
+            ';',
+            'application/',
+            'json',
+            'application/jsonx',
+          ),
         },
         { weight: 2, arbitrary: header },
         { weight: 1, arbitrary: fc.constant(undefined) },
@@ -665,7 +897,21 @@ describe('fuzzing the HTTP surface', () => {
         { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }).filter(notJson) },
         {
           weight: 2,
-          arbitrary: fc.constantFrom('{', '{"data":', '{"data":{}', "{'data':{}}", '[1,]', '{"a":1}}', 'undefined', 'NaN', '\uFEFF{"data":{}}', '{"data":{"type":"userInvitations"', 'email=a@b.c&roles=ADMIN', ' ', '\n'),
+          arbitrary: fc.constantFrom(
+            '{',
+            '{"data":',
+            '{"data":{}',
+            "{'data':{}}",
+            '[1,]',
+            '{"a":1}}',
+            'undefined',
+            'NaN',
+            '\uFEFF{"data":{}}',
+            '{"data":{"type":"userInvitations"',
+            'email=a@b.c&roles=ADMIN',
+            ' ',
+            '\n',
+          ),
         },
         { weight: 2, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 64 }) },
       );

@@ -33,7 +33,8 @@ describe('a burst of creates over HTTP', () => {
       attempts.push({ email, body: invitationBody({ email }, i % 10 === 0 ? visibleApps(app) : undefined), expect: 'either' });
     }
     // refused before the write: an invalid address (the trial claim rolls back)
-    for (let i = 0; i < 5; i++) attempts.push({ email: `not an address ${i}`, body: invitationBody({ email: `not an address ${i}` }), expect: 'refused' });
+    for (let i = 0; i < 5; i++)
+      attempts.push({ email: `not an address ${i}`, body: invitationBody({ email: `not an address ${i}` }), expect: 'refused' });
     // refused inside the shared transaction: an unknown app, found after the unit began
     for (let i = 0; i < 5; i++) {
       const email = `unknown.app${i}@example.org`;
@@ -90,7 +91,11 @@ describe('a burst of creates over HTTP', () => {
       const taken = new Set(invitations.map((r) => r.email_key));
       const alone = refusedKeys.filter((e) => !taken.has(e));
       expect(alone).toHaveLength(10);
-      for (const e of alone) expect(claims.some((c) => c.email_key === e), e).toBe(false);
+      for (const e of alone)
+        expect(
+          claims.some((c) => c.email_key === e),
+          e,
+        ).toBe(false);
       expect(outbox.some((r) => alone.includes(r.recipient.toLowerCase()))).toBe(false);
     } finally {
       await check.close();
@@ -175,4 +180,3 @@ describe('a server killed with SIGKILL in the middle of a burst of creates', SLO
     expect(new Set(mail.map((m) => m.invitation_id)).size).toBe(ids.length);
   });
 });
-

@@ -1,10 +1,19 @@
 /**
- * HTTP-level behaviour (behavior.md A5, A7, A18): paths, methods, content negotiation, body limits,
+ * HTTP-level behaviour (docs/behavior.md A5, A7, A18): paths, methods, content negotiation, body limits,
  * the headers every response carries and the hourly rate limit.
  */
 import { describe, expect, it } from 'vitest';
 import { BODY_LIMIT_BYTES } from '../../src/http/responses.js';
-import { apiError, errorBody, methodNotAllowed, pathError, rateLimitExceeded, unexpectedError, unsupportedMediaType, UUID } from '../helpers/api-errors.js';
+import {
+  apiError,
+  errorBody,
+  methodNotAllowed,
+  pathError,
+  rateLimitExceeded,
+  unexpectedError,
+  unsupportedMediaType,
+  UUID,
+} from '../helpers/api-errors.js';
 import { invitationBody, startTestServer, useTestServer, visibleApps, type ApiResponse } from '../helpers/harness.js';
 
 const METHOD_NOT_ALLOWED = errorBody(methodNotAllowed());
@@ -25,7 +34,7 @@ describe('paths, methods and media types (A5)', () => {
     }
   });
 
-  it("answers a trailing slash as Apple does: \"'/v1/apps/' is not a valid URL\"", async () => {
+  it('answers a trailing slash as Apple does: "\'/v1/apps/\' is not a valid URL"', async () => {
     for (const path of ['/v1/apps/', '/v1/userInvitations/']) {
       const res = await s.call('GET', path);
       expect(res.status).toBe(404);
@@ -65,7 +74,13 @@ describe('paths, methods and media types (A5)', () => {
   });
 
   it('accepts */*, application/*, application/json and lists that include JSON', async () => {
-    for (const accept of ['*/*', 'application/*', 'application/json', 'text/html, application/json;q=0.5', 'application/json; charset=utf-8']) {
+    for (const accept of [
+      '*/*',
+      'application/*',
+      'application/json',
+      'text/html, application/json;q=0.5',
+      'application/json; charset=utf-8',
+    ]) {
       const res = await s.call('GET', '/v1/userInvitations', { headers: { accept } });
       expect(res.status, accept).toBe(200);
       expect(res.headers.get('content-type')).toBe('application/json');
@@ -117,7 +132,9 @@ describe('paths, methods and media types (A5)', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(tooLarge.status).toBe(413);
-    expect(tooLarge.body).toStrictEqual(errorBody(apiError('ENTITY_TOO_LARGE', `The request body must not exceed ${BODY_LIMIT_BYTES} bytes`)));
+    expect(tooLarge.body).toStrictEqual(
+      errorBody(apiError('ENTITY_TOO_LARGE', `The request body must not exceed ${BODY_LIMIT_BYTES} bytes`)),
+    );
     // exactly at the limit the body is read, and the over-long name is the problem
     const atLimit = await s.call('POST', '/v1/userInvitations', {
       rawBody: padded(BODY_LIMIT_BYTES),
@@ -308,7 +325,9 @@ describe('bodies written from pre-rendered pieces', () => {
     const apps = [];
     for (let i = 0; i < 3; i++) apps.push(await s.createApp(`Pieces ${i}`));
     for (let i = 0; i < 3; i++) {
-      const r = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: `pieces${i}@example.com`, roles: ['DEVELOPER'] }, visibleApps(...apps.slice(0, i + 1))) });
+      const r = await s.call('POST', '/v1/userInvitations', {
+        body: invitationBody({ email: `pieces${i}@example.com`, roles: ['DEVELOPER'] }, visibleApps(...apps.slice(0, i + 1))),
+      });
       expect(r.status, r.text).toBe(201);
     }
     const path = '/v1/userInvitations?include=visibleApps&limit=3';

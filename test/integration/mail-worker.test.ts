@@ -143,7 +143,11 @@ describe('the outbox', () => {
   it('holds no message for a refused invitation (the transaction rolled back)', async () => {
     await invite('dup@example.com');
     await expect(invite('DUP@example.com')).rejects.toThrow();
-    await expect(services.invitations.create(readInvitationCreate(invitationBody({ email: 'x@example.com' }, { visibleApps: { data: [{ type: 'apps', id: '999' }] } })))).rejects.toThrow();
+    await expect(
+      services.invitations.create(
+        readInvitationCreate(invitationBody({ email: 'x@example.com' }, { visibleApps: { data: [{ type: 'apps', id: '999' }] } })),
+      ),
+    ).rejects.toThrow();
     expect((await rows()).map((r) => r.recipient)).toEqual(['dup@example.com']);
     expect(queued).toBe(1);
   });
@@ -282,7 +286,11 @@ describe('the mail worker', () => {
     await invite('declined@example.com');
     await invite('expires@example.com');
     await w.drain();
-    const link = async (email: string) => (await rows()).find((r) => r.recipient === email)!.activation_link!.split('/').pop()!;
+    const link = async (email: string) =>
+      (await rows())
+        .find((r) => r.recipient === email)!
+        .activation_link!.split('/')
+        .pop()!;
     await services.invitations.cancel(cancelled);
     expect((await services.activation.accept(await link('accepted@example.com'))).state).toBe('accepted');
     expect(await services.activation.decline(await link('declined@example.com'))).toBe('declined');

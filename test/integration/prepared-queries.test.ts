@@ -24,7 +24,10 @@ describe('prepared queries', () => {
   afterEach(() => dropDatabase(config, db));
 
   it('an insert puts every value in its column, for one row and for several, inside a transaction too', async () => {
-    const insert = new PreparedInsert<EmailClaimTable>('email_claims', everyColumn<EmailClaimTable>({ email_key: true, owner_type: true, owner_id: true }));
+    const insert = new PreparedInsert<EmailClaimTable>(
+      'email_claims',
+      everyColumn<EmailClaimTable>({ email_key: true, owner_type: true, owner_id: true }),
+    );
     await insert.execute(db.kysely, [{ email_key: 'a@x.test', owner_type: 'user', owner_id: 'u-a' }]);
     await db.kysely.transaction().execute(async (trx) => {
       await insert.execute(trx, [
@@ -80,7 +83,11 @@ describe('prepared queries', () => {
         return k
           .selectFrom('email_claims')
           .select('owner_id')
-          .where('email_key', 'in', Array.from({ length: count }, (_, i) => arg(i)))
+          .where(
+            'email_key',
+            'in',
+            Array.from({ length: count }, (_, i) => arg(i)),
+          )
           .orderBy('email_key');
       },
       (count) => count,
@@ -103,7 +110,10 @@ describe('prepared queries', () => {
       const count = new PreparedQuery<null, { n: number | string }>(
         (k, arg) => {
           builds++;
-          return k.selectFrom('email_claims').select((eb) => eb.fn.countAll<number>().as('n')).where('owner_id', '=', arg(0));
+          return k
+            .selectFrom('email_claims')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('owner_id', '=', arg(0));
         },
         () => 1,
       );
@@ -117,11 +127,24 @@ describe('prepared queries', () => {
   });
 
   it('refuses a query that inlines an argument, leaves one out, or is given the wrong number', async () => {
-    const inlined = new PreparedQuery<null>((k, arg) => k.selectFrom('email_claims').selectAll().where('email_key', '=', sql.lit(arg(0))), () => 1);
+    const inlined = new PreparedQuery<null>(
+      (k, arg) =>
+        k
+          .selectFrom('email_claims')
+          .selectAll()
+          .where('email_key', '=', sql.lit(arg(0))),
+      () => 1,
+    );
     await expect(inlined.execute(db.kysely, null, ['x'])).rejects.toThrow(/inlines an argument/);
-    const unbound = new PreparedQuery<null>((k, arg) => k.selectFrom('email_claims').selectAll().where('email_key', '=', arg(0)), () => 2);
+    const unbound = new PreparedQuery<null>(
+      (k, arg) => k.selectFrom('email_claims').selectAll().where('email_key', '=', arg(0)),
+      () => 2,
+    );
     await expect(unbound.execute(db.kysely, null, ['x', 'y'])).rejects.toThrow(/does not bind its argument 1/);
-    const fine = new PreparedQuery<null>((k, arg) => k.selectFrom('email_claims').selectAll().where('email_key', '=', arg(0)), () => 1);
+    const fine = new PreparedQuery<null>(
+      (k, arg) => k.selectFrom('email_claims').selectAll().where('email_key', '=', arg(0)),
+      () => 1,
+    );
     await expect(fine.execute(db.kysely, null, [])).rejects.toThrow(/takes 1 arguments, got 0/);
     expect(await claims()).toEqual([]);
   });

@@ -1,6 +1,6 @@
 /**
  * Bodies nested deeply or close to the size limit, on every write operation: each is answered with
- * a 4xx ErrorResponse (the harness checks it against the spec), never a 5xx (behavior.md A3). A body
+ * a 4xx ErrorResponse (the harness checks it against the spec), never a 5xx (docs/behavior.md A3). A body
  * nested more than 64 levels deep, wherever, is refused before it is parsed (400 ENTITY_INVALID).
  */
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * Text and bytes that lie, and bodies built to stall the parser, over a real socket on a real
- * database (behavior.md A3, A9, A10): lone surrogates, bidirectional controls and names that show
+ * database (docs/behavior.md A3, A9, A10): lone surrogates, bidirectional controls and names that show
  * nothing are refused with 409 on the attribute; bytes that are not UTF-8 and bodies nested deeper
  * than 64 levels with 400; what is stored is exactly what is answered.
  */
@@ -38,7 +38,11 @@ describe('text in request bodies (A3, A9, A10)', () => {
   describe('names (A10)', () => {
     it('409 INVALID for a name with an unpaired surrogate, and nothing stored', async () => {
       // JSON.stringify writes a lone surrogate as the escape \ud800, valid JSON text
-      for (const [first, last] of [['\ud800', 'Appleseed'], ['Jane', 'Apple\udc00seed'], ['Ja\udbffne', 'X\ud83d']]) {
+      for (const [first, last] of [
+        ['\ud800', 'Appleseed'],
+        ['Jane', 'Apple\udc00seed'],
+        ['Ja\udbffne', 'X\ud83d'],
+      ]) {
         const address = email('surrogate');
         const res = await post(invitationBody({ email: address, firstName: first, lastName: last }));
         expect(res.status, JSON.stringify([first, last])).toBe(409);

@@ -1,5 +1,5 @@
 /**
- * POST /v1/userInvitations over a real socket on a real SQLite file: request shape (behavior.md A3,
+ * POST /v1/userInvitations over a real socket on a real SQLite file: request shape (docs/behavior.md A3,
  * A5), required and unknown members (A8), email (A9), names (A10), roles (A11), app visibility
  * (A12), dates and ids (A13), the 201 response (A14), the error envelope (A7) and who may write (A2).
  */
@@ -26,7 +26,8 @@ const NOW = Date.parse('2026-11-26T10:22:31.123Z');
 const EXPIRES = '2026-11-29T10:22:31.123+00:00';
 
 const LIMITED_DETAIL = "A user with these roles or with provisioning access can't have app access limited";
-const BASE_ROLES_DETAIL = 'At least one of the roles ADMIN, FINANCE, APP_MANAGER, DEVELOPER, MARKETING, SALES, CUSTOMER_SUPPORT is required';
+const BASE_ROLES_DETAIL =
+  'At least one of the roles ADMIN, FINANCE, APP_MANAGER, DEVELOPER, MARKETING, SALES, CUSTOMER_SUPPORT is required';
 
 const entityInvalid = (detail: string) => apiError('ENTITY_INVALID', detail);
 const invalid = (name: string, detail: string) => entityError('ATTRIBUTE.INVALID', detail, `/data/attributes/${name}`);
@@ -38,7 +39,10 @@ const notAllowed = (name: string) =>
 const unknownRelationship = (name: string) =>
   entityError('RELATIONSHIP.UNKNOWN', `'${name}' is not a relationship on the resource 'userInvitations'`, `/data/relationships/${name}`);
 const unknownApp = (id: string, index: number) =>
-  relationshipInvalid(`/data/relationships/visibleApps/data/${index}`, `'${id}' is not a valid ID for this relationship. There is no app with this id.`);
+  relationshipInvalid(
+    `/data/relationships/visibleApps/data/${index}`,
+    `'${id}' is not a valid ID for this relationship. There is no app with this id.`,
+  );
 
 /** A whole UserInvitation resource as POST and GET render it (without include). */
 const resource = (id: string, e: Omit<ExpectedInvitation, 'expirationDate'>) => invitationResource(id, { ...e, expirationDate: EXPIRES });
@@ -153,21 +157,27 @@ describe('POST /v1/userInvitations', () => {
       const address = email('admin');
       const res = await post(invitationBody({ email: address, roles: ['ADMIN'] }));
       expect(res.status).toBe(201);
-      expect(res.body.data).toEqual(resource(res.body.data.id, { email: address, roles: ['ADMIN'], allAppsVisible: true, provisioningAllowed: true }));
+      expect(res.body.data).toEqual(
+        resource(res.body.data.id, { email: address, roles: ['ADMIN'], allAppsVisible: true, provisioningAllowed: true }),
+      );
     });
 
     it('ADMIN may opt out of provisioning and still sees all apps', async () => {
       const address = email('admin-noprov');
       const res = await post(invitationBody({ email: address, roles: ['ADMIN'], provisioningAllowed: false, allAppsVisible: true }));
       expect(res.status).toBe(201);
-      expect(res.body.data).toEqual(resource(res.body.data.id, { email: address, roles: ['ADMIN'], allAppsVisible: true, provisioningAllowed: false }));
+      expect(res.body.data).toEqual(
+        resource(res.body.data.id, { email: address, roles: ['ADMIN'], allAppsVisible: true, provisioningAllowed: false }),
+      );
     });
 
     it('FINANCE sees all apps without provisioning', async () => {
       const address = email('finance');
       const res = await post(invitationBody({ email: address, roles: ['FINANCE'] }));
       expect(res.status).toBe(201);
-      expect(res.body.data).toEqual(resource(res.body.data.id, { email: address, roles: ['FINANCE'], allAppsVisible: true, provisioningAllowed: false }));
+      expect(res.body.data).toEqual(
+        resource(res.body.data.id, { email: address, roles: ['FINANCE'], allAppsVisible: true, provisioningAllowed: false }),
+      );
     });
 
     it('ACCESS_TO_REPORTS with MARKETING sees all apps, roles kept in the order given', async () => {
@@ -175,7 +185,9 @@ describe('POST /v1/userInvitations', () => {
       const roles = ['ACCESS_TO_REPORTS', 'MARKETING'];
       const res = await post(invitationBody({ email: address, roles }));
       expect(res.status).toBe(201);
-      expect(res.body.data).toEqual(resource(res.body.data.id, { email: address, roles, allAppsVisible: true, provisioningAllowed: false }));
+      expect(res.body.data).toEqual(
+        resource(res.body.data.id, { email: address, roles, allAppsVisible: true, provisioningAllowed: false }),
+      );
     });
 
     it('provisioningAllowed: true makes a DEVELOPER see all apps', async () => {
@@ -187,7 +199,9 @@ describe('POST /v1/userInvitations', () => {
 
     it('null flags and an empty visibleApps.data mean "not given", as fastlane sends them (A12)', async () => {
       const address = email('fastlane');
-      const res = await post(invitationBody({ email: address, allAppsVisible: null, provisioningAllowed: null }, { visibleApps: { data: [] } }));
+      const res = await post(
+        invitationBody({ email: address, allAppsVisible: null, provisioningAllowed: null }, { visibleApps: { data: [] } }),
+      );
       expect(res.status).toBe(201);
       expect(res.body.data).toEqual(resource(res.body.data.id, { email: address, allAppsVisible: true, provisioningAllowed: false }));
 
@@ -196,7 +210,9 @@ describe('POST /v1/userInvitations', () => {
         invitationBody({ email: admin, roles: ['ADMIN'], allAppsVisible: null, provisioningAllowed: null }, { visibleApps: { data: [] } }),
       );
       expect(res2.status).toBe(201);
-      expect(res2.body.data).toEqual(resource(res2.body.data.id, { email: admin, roles: ['ADMIN'], allAppsVisible: true, provisioningAllowed: true }));
+      expect(res2.body.data).toEqual(
+        resource(res2.body.data.id, { email: admin, roles: ['ADMIN'], allAppsVisible: true, provisioningAllowed: true }),
+      );
     });
 
     it('visibleApps limit a DEVELOPER: allAppsVisible defaults to false and the apps are stored', async () => {
@@ -234,19 +250,38 @@ describe('POST /v1/userInvitations', () => {
     });
 
     it('add-ons with a base role they fit (A11)', async () => {
-      const cases: Array<{ roles: string[]; provisioningAllowed?: boolean; expected: { allAppsVisible: boolean; provisioningAllowed: boolean } }> = [
-        { roles: ['CUSTOMER_SUPPORT', 'CREATE_APPS', 'GENERATE_INDIVIDUAL_KEYS'], expected: { allAppsVisible: true, provisioningAllowed: false } },
+      const cases: Array<{
+        roles: string[];
+        provisioningAllowed?: boolean;
+        expected: { allAppsVisible: boolean; provisioningAllowed: boolean };
+      }> = [
+        {
+          roles: ['CUSTOMER_SUPPORT', 'CREATE_APPS', 'GENERATE_INDIVIDUAL_KEYS'],
+          expected: { allAppsVisible: true, provisioningAllowed: false },
+        },
         { roles: ['SALES', 'ACCESS_TO_REPORTS'], expected: { allAppsVisible: true, provisioningAllowed: false } },
         { roles: ['APP_MANAGER', 'ACCESS_TO_REPORTS'], expected: { allAppsVisible: true, provisioningAllowed: false } },
         { roles: ['DEVELOPER', 'ACCESS_TO_REPORTS'], expected: { allAppsVisible: true, provisioningAllowed: false } },
-        { roles: ['DEVELOPER', 'CLOUD_MANAGED_APP_DISTRIBUTION'], provisioningAllowed: true, expected: { allAppsVisible: true, provisioningAllowed: true } },
-        { roles: ['APP_MANAGER', 'CLOUD_MANAGED_APP_DISTRIBUTION'], provisioningAllowed: true, expected: { allAppsVisible: true, provisioningAllowed: true } },
+        {
+          roles: ['DEVELOPER', 'CLOUD_MANAGED_APP_DISTRIBUTION'],
+          provisioningAllowed: true,
+          expected: { allAppsVisible: true, provisioningAllowed: true },
+        },
+        {
+          roles: ['APP_MANAGER', 'CLOUD_MANAGED_APP_DISTRIBUTION'],
+          provisioningAllowed: true,
+          expected: { allAppsVisible: true, provisioningAllowed: true },
+        },
         { roles: ['ADMIN', 'CLOUD_MANAGED_APP_DISTRIBUTION'], expected: { allAppsVisible: true, provisioningAllowed: true } },
         { roles: ['ADMIN', 'CLOUD_MANAGED_DEVELOPER_ID'], expected: { allAppsVisible: true, provisioningAllowed: true } },
       ];
       for (const c of cases) {
         const address = email('addon');
-        const attrs = { email: address, roles: c.roles, ...(c.provisioningAllowed === undefined ? {} : { provisioningAllowed: c.provisioningAllowed }) };
+        const attrs = {
+          email: address,
+          roles: c.roles,
+          ...(c.provisioningAllowed === undefined ? {} : { provisioningAllowed: c.provisioningAllowed }),
+        };
         const res = await post(invitationBody(attrs));
         expect(res.status, c.roles.join('+')).toBe(201);
         expect(res.body.data).toEqual(resource(res.body.data.id, { email: address, roles: c.roles, ...c.expected }));
@@ -311,7 +346,9 @@ describe('POST /v1/userInvitations', () => {
       wrong.data.type = 'users';
       const res2 = await post(wrong);
       expect(res2.status).toBe(422);
-      expect(res2.body).toEqual({ errors: [unprocessable("The type 'users' is not valid here; it must be 'userInvitations'", '/data/type')] });
+      expect(res2.body).toEqual({
+        errors: [unprocessable("The type 'users' is not valid here; it must be 'userInvitations'", '/data/type')],
+      });
     });
 
     it('422 at /data/id for an id in a create', async () => {
@@ -358,7 +395,10 @@ describe('POST /v1/userInvitations', () => {
       const cases: Array<[unknown, Array<[string, string]>]> = [
         [null, [["The relationship must be an object with a 'data' array", '/data/relationships/visibleApps']]],
         [[{ type: 'apps', id: appA }], [["The relationship must be an object with a 'data' array", '/data/relationships/visibleApps']]],
-        [{ data: { type: 'apps', id: appA } }, [["'data' must be an array of resource identifiers", '/data/relationships/visibleApps/data']]],
+        [
+          { data: { type: 'apps', id: appA } },
+          [["'data' must be an array of resource identifiers", '/data/relationships/visibleApps/data']],
+        ],
         [{ data: appA }, [["'data' must be an array of resource identifiers", '/data/relationships/visibleApps/data']]],
         [{ data: [appA] }, [["A resource identifier must be an object with 'type' and 'id'", '/data/relationships/visibleApps/data/0']]],
         [{ data: [{ type: 'users', id: appA }] }, [["The type must be 'apps'", '/data/relationships/visibleApps/data/0/type']]],
@@ -624,7 +664,10 @@ describe('POST /v1/userInvitations', () => {
       const res = await post(invitationBody({ email: 'nobody', roles: ['ACCOUNT_HOLDER'] }));
       expect(res.status).toBe(409);
       expect(res.body).toEqual({
-        errors: [invalid('email', "'nobody' is not a valid email address"), invalid('roles', 'The ACCOUNT_HOLDER role can not be assigned')],
+        errors: [
+          invalid('email', "'nobody' is not a valid email address"),
+          invalid('roles', 'The ACCOUNT_HOLDER role can not be assigned'),
+        ],
       });
     });
   });

@@ -1,6 +1,6 @@
 /**
  * GET and DELETE /v1/userInvitations/{id} over a real socket on a real SQLite file: reading,
- * cancelling, expiry and acceptance (behavior.md A6, A9, A13), the error envelope (A7), the 415 for
+ * cancelling, expiry and acceptance (docs/behavior.md A6, A9, A13), the error envelope (A7), the 415 for
  * a DELETE with a non-JSON body (A5) and who may read and write (A1, A2).
  */
 import { randomUUID } from 'node:crypto';
@@ -31,7 +31,6 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
   let seq = 0;
   const email = (tag: string) => `${tag}.${++seq}@lifecycle.example.com`;
 
-
   async function create(attributes: Record<string, unknown>, relationships?: Record<string, unknown>): Promise<string> {
     const res = await s.call('POST', '/v1/userInvitations', { body: invitationBody(attributes, relationships) });
     expect(res.status, res.text).toBe(201);
@@ -61,7 +60,13 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
       const app = await s.createApp('Readable');
       const id = await create({ email: address, roles: ['MARKETING'] }, visibleApps(app));
       const expected = {
-        data: resource(id, { email: address, createdAt: s.clock.now().getTime(), roles: ['MARKETING'], allAppsVisible: false, provisioningAllowed: false }),
+        data: resource(id, {
+          email: address,
+          createdAt: s.clock.now().getTime(),
+          roles: ['MARKETING'],
+          allAppsVisible: false,
+          provisioningAllowed: false,
+        }),
         links: { self: `${PUBLIC_URL}/v1/userInvitations/${id}` },
       };
       for (const role of ['DEVELOPER', 'CUSTOMER_SUPPORT', 'FINANCE']) {
@@ -72,7 +77,7 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
       }
     });
 
-    it('404 NOT_FOUND with Apple\'s wording for an id that never existed', async () => {
+    it("404 NOT_FOUND with Apple's wording for an id that never existed", async () => {
       for (const id of [randomUUID(), 'not-a-uuid', '12345']) {
         const res = await s.call('GET', `/v1/userInvitations/${id}`);
         expect(res.status, id).toBe(404);
@@ -139,7 +144,13 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
       const again = await s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: upper, roles: ['SALES'] }) });
       expect(again.status).toBe(201);
       expect(again.body.data).toEqual(
-        resource(again.body.data.id, { email: upper, createdAt: s.clock.now().getTime(), roles: ['SALES'], allAppsVisible: true, provisioningAllowed: false }),
+        resource(again.body.data.id, {
+          email: upper,
+          createdAt: s.clock.now().getTime(),
+          roles: ['SALES'],
+          allAppsVisible: true,
+          provisioningAllowed: false,
+        }),
       );
       expect(again.body.data.id).not.toBe(first);
       expect((await s.call('GET', `/v1/userInvitations/${first}`)).status).toBe(404);
@@ -200,7 +211,11 @@ describe('GET and DELETE /v1/userInvitations/{id}', () => {
     it('after a real acceptance: 410 by id, and the email is taken by the new user', async () => {
       const address = email('accept');
       const id = await create({ email: address });
-      const mail = await s.db.kysely.selectFrom('mail_outbox').select('activation_link').where('invitation_id', '=', id).executeTakeFirstOrThrow();
+      const mail = await s.db.kysely
+        .selectFrom('mail_outbox')
+        .select('activation_link')
+        .where('invitation_id', '=', id)
+        .executeTakeFirstOrThrow();
       const token = mail.activation_link!.split('/activate/')[1]!;
       const accepted = await s.services.activation.accept(token);
       expect(accepted.state).toBe('accepted');

@@ -1,6 +1,6 @@
 /**
  * GET /v1/userInvitations (and the query rules of GET /v1/userInvitations/{id}):
- * behavior.md A4 (parameter errors), A15 (limits, links, keyset cursors), A16 (filters, sorts).
+ * docs/behavior.md A4 (parameter errors), A15 (limits, links, keyset cursors), A16 (filters, sorts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatAppleDate } from '../../src/clock.js';
@@ -33,10 +33,9 @@ function cursorOf(link: string): string {
 
 function create(s: TestServer, a: Attrs, apps: string[] = []) {
   return s.services.invitations.create(
-    readInvitationCreate(invitationBody(
-      { firstName: 'Test', roles: ['DEVELOPER'], ...a },
-      apps.length > 0 ? visibleApps(...apps) : undefined,
-    )),
+    readInvitationCreate(
+      invitationBody({ firstName: 'Test', roles: ['DEVELOPER'], ...a }, apps.length > 0 ? visibleApps(...apps) : undefined),
+    ),
   );
 }
 
@@ -230,7 +229,31 @@ describe('GET /v1/userInvitations: following links.next under every sort', () =>
   const rows: Row[] = [];
   // duplicated last names so that ties (and the id tie-breaker) matter; emails in no particular order
   const lastNames = ['Baker', 'Adams', 'Clark', 'Baker', 'adams', 'Diaz', 'Baker', 'Clark', 'Evans', 'Adams', 'Baker', 'Fox', 'Diaz'];
-  const locals = ['mia', 'zoe', 'ava', 'liam', 'noah', 'emma', 'olga', 'kai', 'ivy', 'ben', 'cy', 'tom', 'uma', 'rex', 'dan', 'eli', 'fay', 'gus', 'hal', 'jon', 'pat', 'quin', 'sam'];
+  const locals = [
+    'mia',
+    'zoe',
+    'ava',
+    'liam',
+    'noah',
+    'emma',
+    'olga',
+    'kai',
+    'ivy',
+    'ben',
+    'cy',
+    'tom',
+    'uma',
+    'rex',
+    'dan',
+    'eli',
+    'fay',
+    'gus',
+    'hal',
+    'jon',
+    'pat',
+    'quin',
+    'sam',
+  ];
 
   beforeAll(async () => {
     for (const [i, name] of locals.entries()) {
@@ -257,33 +280,44 @@ describe('GET /v1/userInvitations: following links.next under every sort', () =>
       .map((r) => r.id);
   }
 
-  it.each(['', 'email', '-email', 'lastName', '-lastName', 'lastName,email', 'lastName,-email', '-lastName,email', '-lastName,-email', 'email,lastName'])(
-    "sort='%s' walks every row exactly once in order",
-    async (sort) => {
-      const path = sort === '' ? '/v1/userInvitations?limit=4' : `/v1/userInvitations?sort=${sort}&limit=4`;
-      const w = await walk(s, path);
-      expect(w.ids).toEqual(expectedOrder(sort));
-      expect(new Set(w.ids).size).toBe(rows.length);
-      expect(w.pages).toHaveLength(Math.ceil(rows.length / 4));
-      const encodedSort = encodeURIComponent(sort);
-      w.pages.forEach((p, i) => {
-        expect(p.body.meta).toEqual({ paging: { total: rows.length, limit: 4 } });
-        if (i === 0) expect(p.body.links.self).toBe(`${PUBLIC_URL}${path.replace(sort, encodedSort)}`);
-        else expect(p.body.links.self).toBe(w.pages[i - 1]!.body.links.next);
-        if (i < w.pages.length - 1) {
-          const next = p.body.links.next as string;
-          const sortPart = sort === '' ? '' : `&sort=${encodedSort.replace(/-/g, '\\-')}`;
-          expect(next).toMatch(new RegExp(`^${LIST.replace(/\./g, '\\.')}\\?cursor=[A-Za-z0-9_.-]+${sortPart}&limit=4$`));
-        } else {
-          expect(p.body.links).toEqual({ self: p.body.links.self });
-        }
-      });
-    },
-  );
+  it.each([
+    '',
+    'email',
+    '-email',
+    'lastName',
+    '-lastName',
+    'lastName,email',
+    'lastName,-email',
+    '-lastName,email',
+    '-lastName,-email',
+    'email,lastName',
+  ])("sort='%s' walks every row exactly once in order", async (sort) => {
+    const path = sort === '' ? '/v1/userInvitations?limit=4' : `/v1/userInvitations?sort=${sort}&limit=4`;
+    const w = await walk(s, path);
+    expect(w.ids).toEqual(expectedOrder(sort));
+    expect(new Set(w.ids).size).toBe(rows.length);
+    expect(w.pages).toHaveLength(Math.ceil(rows.length / 4));
+    const encodedSort = encodeURIComponent(sort);
+    w.pages.forEach((p, i) => {
+      expect(p.body.meta).toEqual({ paging: { total: rows.length, limit: 4 } });
+      if (i === 0) expect(p.body.links.self).toBe(`${PUBLIC_URL}${path.replace(sort, encodedSort)}`);
+      else expect(p.body.links.self).toBe(w.pages[i - 1]!.body.links.next);
+      if (i < w.pages.length - 1) {
+        const next = p.body.links.next as string;
+        const sortPart = sort === '' ? '' : `&sort=${encodedSort.replace(/-/g, '\\-')}`;
+        expect(next).toMatch(new RegExp(`^${LIST.replace(/\./g, '\\.')}\\?cursor=[A-Za-z0-9_.-]+${sortPart}&limit=4$`));
+      } else {
+        expect(p.body.links).toEqual({ self: p.body.links.self });
+      }
+    });
+  });
 
   it('breaks ties by id ascending under a descending last name', async () => {
     const w = await walk(s, '/v1/userInvitations?sort=-lastName&limit=2');
-    const bakers = rows.filter((r) => r.lastName === 'Baker').map((r) => r.id).sort();
+    const bakers = rows
+      .filter((r) => r.lastName === 'Baker')
+      .map((r) => r.id)
+      .sort();
     expect(bakers.length).toBeGreaterThan(2);
     const positions = bakers.map((id) => w.ids.indexOf(id));
     expect(positions).toEqual([...positions].sort((a, b) => a - b));
@@ -300,7 +334,9 @@ describe('GET /v1/userInvitations: following links.next under every sort', () =>
       `${LIST}?cursor=${cursor}&limit=3&filter%5Broles%5D=DEVELOPER&sort=email&fields%5BuserInvitations%5D=email`,
     );
     const without = await s.call('GET', '/v1/userInvitations?sort=email&fields[userInvitations]=email');
-    expect(without.body.links.next).toBe(`${LIST}?cursor=${cursorOf(without.body.links.next)}&sort=email&fields%5BuserInvitations%5D=email&limit=20`);
+    expect(without.body.links.next).toBe(
+      `${LIST}?cursor=${cursorOf(without.body.links.next)}&sort=email&fields%5BuserInvitations%5D=email&limit=20`,
+    );
     // a next page keeps the fields and filters of the first request
     const second = await s.call('GET', local(r.body.links.next));
     expect(second.body.data).toHaveLength(3);
@@ -311,7 +347,10 @@ describe('GET /v1/userInvitations: following links.next under every sort', () =>
   it('accepts a percent-encoded cursor name and value', async () => {
     const r = await s.call('GET', '/v1/userInvitations?sort=lastName&limit=5');
     const cursor = cursorOf(r.body.links.next);
-    const encoded = await s.call('GET', `/v1/userInvitations?%63ursor=${encodeURIComponent(cursor).replace(/\./g, '%2E')}&sort=lastName&limit=5`);
+    const encoded = await s.call(
+      'GET',
+      `/v1/userInvitations?%63ursor=${encodeURIComponent(cursor).replace(/\./g, '%2E')}&sort=lastName&limit=5`,
+    );
     expect(encoded.status).toBe(200);
     expect(ids(encoded)).toEqual(expectedOrder('lastName').slice(5, 10));
   });
@@ -496,7 +535,10 @@ describe('GET /v1/userInvitations: filters', () => {
     expect(await list(`filter[visibleApps]=${app1},${app2}`)).toEqual(sorted('alice', 'carol'));
     expect(await list('filter[roles]=DEVELOPER,CREATE_APPS,MARKETING')).toEqual(sorted('alice', 'carol', 'dave'));
     expect(await list('filter[email]=alice@example.com,ALICE@example.com')).toEqual(sorted('alice'));
-    const w = await walk(s, `/v1/userInvitations?filter[visibleApps]=${app1},${app2},${app3}&filter[roles]=DEVELOPER,SALES,MARKETING,CREATE_APPS&limit=1`);
+    const w = await walk(
+      s,
+      `/v1/userInvitations?filter[visibleApps]=${app1},${app2},${app3}&filter[roles]=DEVELOPER,SALES,MARKETING,CREATE_APPS&limit=1`,
+    );
     expect(w.ids).toEqual(sorted('alice', 'carol', 'malice'));
     expect(w.pages.map((p) => p.body.meta.paging.total)).toEqual([3, 3, 3]);
   });
@@ -590,7 +632,9 @@ describe('GET /v1/userInvitations: parameter errors', () => {
   });
 
   it('bad include, fields, sort and role values are INVALID', async () => {
-    expect(await errorsOf('/v1/userInvitations?include=x')).toEqual({ errors: [invalidParameter('include', "'x' is not a valid relationship name")] });
+    expect(await errorsOf('/v1/userInvitations?include=x')).toEqual({
+      errors: [invalidParameter('include', "'x' is not a valid relationship name")],
+    });
     expect(await errorsOf(`/v1/userInvitations/${id}?include=apps`)).toEqual({
       errors: [invalidParameter('include', "'apps' is not a valid relationship name")],
     });
@@ -600,9 +644,15 @@ describe('GET /v1/userInvitations: parameter errors', () => {
     expect(await errorsOf(`/v1/userInvitations/${id}?fields[apps]=colour`)).toEqual({
       errors: [invalidParameter('fields[apps]', "'colour' is not a valid field name for 'fields[apps]'")],
     });
-    expect(await errorsOf('/v1/userInvitations?sort=firstName')).toEqual({ errors: [invalidParameter('sort', "'firstName' is not a valid sort expression")] });
-    expect(await errorsOf('/v1/userInvitations?sort=username')).toEqual({ errors: [invalidParameter('sort', "'username' is not a valid sort expression")] });
-    expect(await errorsOf('/v1/userInvitations?sort=%2Bemail')).toEqual({ errors: [invalidParameter('sort', "'+email' is not a valid sort expression")] });
+    expect(await errorsOf('/v1/userInvitations?sort=firstName')).toEqual({
+      errors: [invalidParameter('sort', "'firstName' is not a valid sort expression")],
+    });
+    expect(await errorsOf('/v1/userInvitations?sort=username')).toEqual({
+      errors: [invalidParameter('sort', "'username' is not a valid sort expression")],
+    });
+    expect(await errorsOf('/v1/userInvitations?sort=%2Bemail')).toEqual({
+      errors: [invalidParameter('sort', "'+email' is not a valid sort expression")],
+    });
     expect(await errorsOf('/v1/userInvitations?filter[roles]=KING')).toEqual({
       errors: [invalidParameter('filter[roles]', "'KING' is not a valid value for 'filter[roles]'")],
     });

@@ -1,5 +1,5 @@
 /**
- * Individual API keys (behavior.md A1, A2, B1.3, B1.11): a key acting as a team user, with that
+ * Individual API keys (docs/behavior.md A1, A2, B1.3, B1.11): a key acting as a team user, with that
  * user's roles as they are at each request, that dies with the user. And the operator commands
  * that make them and the Account Holder (`users create-account-holder`, `keys create
  * --individual-for`, `token` for such a key), run in this process on a real data directory.
@@ -27,7 +27,8 @@ describe('individual keys', () => {
   });
   afterAll(async () => s.close());
 
-  const invite = (token: string, tag: string) => s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: email(tag) }), token });
+  const invite = (token: string, tag: string) =>
+    s.call('POST', '/v1/userInvitations', { body: invitationBody({ email: email(tag) }), token });
 
   it('of an ADMIN user: reads and writes, as that user (the invitation names them)', async () => {
     const id = await createUser(s, { email: email('admin'), firstName: 'Ada', lastName: 'Admin', roles: ['ADMIN'] });
@@ -37,14 +38,25 @@ describe('individual keys', () => {
     expect(list.headers.get('x-rate-limit')).toBe('user-hour-lim:3600;user-hour-rem:3599;');
     const created = await invite(token, 'by-ada');
     expect(created.status, created.text).toBe(201);
-    const row = await s.db.kysely.selectFrom('user_invitations').select('invited_by').where('id', '=', created.body.data.id).executeTakeFirstOrThrow();
+    const row = await s.db.kysely
+      .selectFrom('user_invitations')
+      .select('invited_by')
+      .where('id', '=', created.body.data.id)
+      .executeTakeFirstOrThrow();
     expect(row.invited_by).toBe('Ada Admin');
     const other = await createUser(s, { email: email('other'), roles: ['SALES'] });
-    expect((await s.call('PATCH', `/v1/users/${other}`, { body: { data: { type: 'users', id: other, attributes: { roles: ['MARKETING'] } } }, token })).status).toBe(200);
+    expect(
+      (
+        await s.call('PATCH', `/v1/users/${other}`, {
+          body: { data: { type: 'users', id: other, attributes: { roles: ['MARKETING'] } } },
+          token,
+        })
+      ).status,
+    ).toBe(200);
     expect((await s.call('DELETE', `/v1/users/${other}`, { token })).status).toBe(204);
   });
 
-  it("of other users: reads only; writes are 403 (A2)", async () => {
+  it('of other users: reads only; writes are 403 (A2)', async () => {
     const app = await s.createApp('Limited');
     for (const [roles, apps] of [
       [['DEVELOPER'], [app]],
@@ -82,7 +94,7 @@ describe('individual keys', () => {
     expect(r.body).toEqual({ errors: [forbidden()] });
   });
 
-  it("of the Account Holder: writes", async () => {
+  it('of the Account Holder: writes', async () => {
     const holder = await s.services.users.createAccountHolder({ email: email('holder'), firstName: 'Hal', lastName: 'Holder' });
     const { token } = await individualKey(s, holder.id);
     expect((await invite(token, 'by-holder')).status).toBe(201);
@@ -98,7 +110,10 @@ describe('individual keys', () => {
       ['GET', '/v1/apps'],
       ['POST', '/v1/userInvitations'],
     ] as const) {
-      const r = await s.call(method, path, { token: key.token, ...(method === 'POST' ? { body: invitationBody({ email: email('ghost') }) } : {}) });
+      const r = await s.call(method, path, {
+        token: key.token,
+        ...(method === 'POST' ? { body: invitationBody({ email: email('ghost') }) } : {}),
+      });
       expect(r.status, `${method} ${path}`).toBe(401);
       expect(r.body).toEqual(NOT_AUTHORIZED);
       expect(r.headers.get('x-rate-limit')).toBeNull();
@@ -142,7 +157,10 @@ describe('asc-access users and individual keys', () => {
   afterAll(async () => server.close());
 
   it('users create-account-holder --json creates the Account Holder', async () => {
-    const run = await runCli(['users', 'create-account-holder', '--email', 'Boss@Example.com', '--first-name', 'Bea', '--last-name', 'Boss', '--json'], env);
+    const run = await runCli(
+      ['users', 'create-account-holder', '--email', 'Boss@Example.com', '--first-name', 'Bea', '--last-name', 'Boss', '--json'],
+      env,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     holder = jsonOutput(run);
@@ -158,7 +176,10 @@ describe('asc-access users and individual keys', () => {
   });
 
   it('a second Account Holder, a bad email or missing options are refused clearly', async () => {
-    const second = await runCli(['users', 'create-account-holder', '--email', 'other@example.com', '--first-name', 'O', '--last-name', 'T', '--json'], env);
+    const second = await runCli(
+      ['users', 'create-account-holder', '--email', 'other@example.com', '--first-name', 'O', '--last-name', 'T', '--json'],
+      env,
+    );
     expect(second.code).toBe(1);
     const message = 'The team has an Account Holder already (Boss@Example.com); there can be only one';
     expect(jsonOutput(second)).toStrictEqual({ error: message });
@@ -186,11 +207,17 @@ describe('asc-access users and individual keys', () => {
     expect(createPrivateKey(readFileSync(file, 'utf8')).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
-    const both = await runCli(['keys', 'create', '--individual-for', holder.id, '--role', 'ADMIN', '--name', 'x', '--out', path.join(dir, 'x.p8')], env);
+    const both = await runCli(
+      ['keys', 'create', '--individual-for', holder.id, '--role', 'ADMIN', '--name', 'x', '--out', path.join(dir, 'x.p8')],
+      env,
+    );
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/^asc-access: --role and --individual-for exclude each other/);
 
-    const nobody = await runCli(['keys', 'create', '--individual-for', 'no-such-user', '--name', 'x', '--out', path.join(dir, 'y.p8'), '--json'], env);
+    const nobody = await runCli(
+      ['keys', 'create', '--individual-for', 'no-such-user', '--name', 'x', '--out', path.join(dir, 'y.p8'), '--json'],
+      env,
+    );
     expect(nobody.code).toBe(1);
     expect(jsonOutput(nobody)).toStrictEqual({ error: "there is no user with id 'no-such-user' (see users list)" });
   });
@@ -219,9 +246,15 @@ describe('asc-access users and individual keys', () => {
     const list = await server.call('GET', '/v1/users?filter[roles]=ACCOUNT_HOLDER', { token: out.token });
     expect(list.status, list.text).toBe(200);
     expect(list.body.data.map((d: { id: string }) => d.id)).toEqual([holder.id]);
-    const invited = await server.call('POST', '/v1/userInvitations', { body: invitationBody({ email: 'new@example.com' }), token: out.token });
+    const invited = await server.call('POST', '/v1/userInvitations', {
+      body: invitationBody({ email: 'new@example.com' }),
+      token: out.token,
+    });
     expect(invited.status, invited.text).toBe(201);
-    const taken = await server.call('POST', '/v1/userInvitations', { body: invitationBody({ email: 'boss@example.com' }), token: out.token });
+    const taken = await server.call('POST', '/v1/userInvitations', {
+      body: invitationBody({ email: 'boss@example.com' }),
+      token: out.token,
+    });
     expect(taken.status).toBe(409);
   });
 });

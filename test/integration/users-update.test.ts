@@ -1,11 +1,20 @@
 /**
  * Changing users: PATCH /v1/users/{id} (roles, allAppsVisible, provisioningAllowed, visibleApps;
- * what a request leaves out keeps its value; behavior.md A3, A11, A12, B7.3), the writes of
+ * what a request leaves out keeps its value; docs/behavior.md A3, A11, A12, B7.3), the writes of
  * …/relationships/visibleApps (B7.4), and the Account Holder, whom neither can change (B6.9).
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALL_APPS_DETAIL, apiError, duplicateEmail, entityError, forbidden, notFound, NOT_AUTHORIZED, unprocessable } from '../helpers/api-errors.js';
+import {
+  ALL_APPS_DETAIL,
+  apiError,
+  duplicateEmail,
+  entityError,
+  forbidden,
+  notFound,
+  NOT_AUTHORIZED,
+  unprocessable,
+} from '../helpers/api-errors.js';
 import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
 import { createUser } from '../helpers/users.js';
 
@@ -76,7 +85,12 @@ describe('PATCH /v1/users/{id}', () => {
       },
       links: { self },
     });
-    expect(await state(id)).toEqual({ roles: ['APP_MANAGER', 'CREATE_APPS'], allAppsVisible: false, provisioningAllowed: false, apps: [appA, appB] });
+    expect(await state(id)).toEqual({
+      roles: ['APP_MANAGER', 'CREATE_APPS'],
+      allAppsVisible: false,
+      provisioningAllowed: false,
+      apps: [appA, appB],
+    });
     // the list and the filters see the new roles
     const byRole = await s.call('GET', '/v1/users?filter[roles]=CREATE_APPS');
     expect(byRole.body.data.map((d: { id: string }) => d.id)).toEqual([id]);
@@ -139,7 +153,11 @@ describe('PATCH /v1/users/{id}', () => {
     it('allAppsVisible false or visibleApps for someone who sees all apps (A12)', async () => {
       const admin = await createUser(s, { email: email('admin'), roles: ['ADMIN'] });
       const limited = await createUser(s, { email: email('limited'), roles: ['DEVELOPER'] }, visibleApps(appB));
-      const allApps = entityError('ATTRIBUTE.INVALID', "A user with these roles or with provisioning access can't have app access limited", '/data/attributes/allAppsVisible');
+      const allApps = entityError(
+        'ATTRIBUTE.INVALID',
+        "A user with these roles or with provisioning access can't have app access limited",
+        '/data/attributes/allAppsVisible',
+      );
       const noApps = entityError('RELATIONSHIP.INVALID', ALL_APPS_DETAIL, '/data/relationships/visibleApps');
       const cases: Array<[string, Record<string, unknown> | undefined, Record<string, unknown> | undefined, unknown[]]> = [
         [admin, { allAppsVisible: false }, undefined, [allApps]],
@@ -163,13 +181,29 @@ describe('PATCH /v1/users/{id}', () => {
 
     it('names and username can not be changed; unknown attributes and relationships', async () => {
       const id = await createUser(s, { email: email('names') });
-      const r = await patch(id, { firstName: 'X', lastName: 'Y', username: 'x@y.z', email: 'x@y.z', roles: ['SALES'] }, { apps: linkage(appA) });
+      const r = await patch(
+        id,
+        { firstName: 'X', lastName: 'Y', username: 'x@y.z', email: 'x@y.z', roles: ['SALES'] },
+        { apps: linkage(appA) },
+      );
       expect(r.status).toBe(409);
       expect(r.body).toEqual({
         errors: [
-          entityError('ATTRIBUTE.NOT_ALLOWED', "The attribute 'firstName' can not be included in a 'UPDATE' request", '/data/attributes/firstName'),
-          entityError('ATTRIBUTE.NOT_ALLOWED', "The attribute 'lastName' can not be included in a 'UPDATE' request", '/data/attributes/lastName'),
-          entityError('ATTRIBUTE.NOT_ALLOWED', "The attribute 'username' can not be included in a 'UPDATE' request", '/data/attributes/username'),
+          entityError(
+            'ATTRIBUTE.NOT_ALLOWED',
+            "The attribute 'firstName' can not be included in a 'UPDATE' request",
+            '/data/attributes/firstName',
+          ),
+          entityError(
+            'ATTRIBUTE.NOT_ALLOWED',
+            "The attribute 'lastName' can not be included in a 'UPDATE' request",
+            '/data/attributes/lastName',
+          ),
+          entityError(
+            'ATTRIBUTE.NOT_ALLOWED',
+            "The attribute 'username' can not be included in a 'UPDATE' request",
+            '/data/attributes/username',
+          ),
           entityError('ATTRIBUTE.UNKNOWN', "'email' is not an attribute on the resource 'users'", '/data/attributes/email'),
           entityError('RELATIONSHIP.UNKNOWN', "'apps' is not a relationship on the resource 'users'", '/data/relationships/apps'),
         ],
@@ -185,7 +219,10 @@ describe('PATCH /v1/users/{id}', () => {
         [{ roles: [] }, [roles('At least one role is required')]],
         [{ roles: 'ADMIN' }, [roles("'roles' must be an array of UserRole values")]],
         [{ roles: ['OWNER'] }, [roles("'OWNER' is not a valid role")]],
-        [{ roles: ['CREATE_APPS'] }, [roles('At least one of the roles ADMIN, FINANCE, APP_MANAGER, DEVELOPER, MARKETING, SALES, CUSTOMER_SUPPORT is required')]],
+        [
+          { roles: ['CREATE_APPS'] },
+          [roles('At least one of the roles ADMIN, FINANCE, APP_MANAGER, DEVELOPER, MARKETING, SALES, CUSTOMER_SUPPORT is required')],
+        ],
         [
           { roles: ['DEVELOPER', 'CLOUD_MANAGED_APP_DISTRIBUTION'] },
           [roles('CLOUD_MANAGED_APP_DISTRIBUTION requires access to Certificates, Identifiers & Profiles (provisioningAllowed)')],
@@ -207,7 +244,11 @@ describe('PATCH /v1/users/{id}', () => {
     });
 
     it('provisioning off for a role that needs it points at provisioningAllowed', async () => {
-      const id = await createUser(s, { email: email('cloud'), roles: ['DEVELOPER', 'CLOUD_MANAGED_APP_DISTRIBUTION'], provisioningAllowed: true });
+      const id = await createUser(s, {
+        email: email('cloud'),
+        roles: ['DEVELOPER', 'CLOUD_MANAGED_APP_DISTRIBUTION'],
+        provisioningAllowed: true,
+      });
       const r = await patch(id, { provisioningAllowed: false });
       expect(r.status).toBe(409);
       expect(r.body).toEqual({
@@ -247,7 +288,10 @@ describe('PATCH /v1/users/{id}', () => {
       const cases: Array<[unknown, unknown[]]> = [
         [{}, [unprocessable("The request entity must have a 'data' object", '/data')]],
         [[], [unprocessable("The request entity must be a JSON object with a 'data' member", '')]],
-        [{ data: { type: 'userInvitations', id } }, [unprocessable("The type 'userInvitations' is not valid here; it must be 'users'", '/data/type')]],
+        [
+          { data: { type: 'userInvitations', id } },
+          [unprocessable("The type 'userInvitations' is not valid here; it must be 'users'", '/data/type')],
+        ],
         [{ data: { type: 'users' } }, [unprocessable('The resource object must have an id', '/data/id')]],
         [{ data: { type: 'users', id: other } }, [unprocessable(`The id '${other}' does not match the id '${id}' in the URL`, '/data/id')]],
         [
@@ -257,7 +301,10 @@ describe('PATCH /v1/users/{id}', () => {
             unprocessable("'relationships' must be an object", '/data/relationships'),
           ],
         ],
-        [{ data: { type: 'users', id, relationships: { visibleApps: [] } } }, [unprocessable("The relationship must be an object with a 'data' array", '/data/relationships/visibleApps')]],
+        [
+          { data: { type: 'users', id, relationships: { visibleApps: [] } } },
+          [unprocessable("The relationship must be an object with a 'data' array", '/data/relationships/visibleApps')],
+        ],
         [
           { data: { type: 'users', id, relationships: { visibleApps: { data: [{ type: 'users', id: 'x' }, { type: 'apps' }] } } } },
           [
@@ -376,7 +423,9 @@ describe('POST, PATCH and DELETE /v1/users/{id}/relationships/visibleApps', () =
       const r = await write(method, id, linkage(appB, 'nope'));
       expect(r.status, method).toBe(409);
       expect(r.body).toEqual({
-        errors: [entityError('RELATIONSHIP.INVALID', "'nope' is not a valid ID for this relationship. There is no app with this id.", '/data/1')],
+        errors: [
+          entityError('RELATIONSHIP.INVALID', "'nope' is not a valid ID for this relationship. There is no app with this id.", '/data/1'),
+        ],
       });
     }
     expect(await apps(id)).toEqual([appA]);
@@ -386,7 +435,10 @@ describe('POST, PATCH and DELETE /v1/users/{id}/relationships/visibleApps', () =
     const id = await createUser(s, { email: email('shape'), roles: ['SALES'] }, visibleApps(appA));
     const cases: Array<[unknown, unknown[]]> = [
       [{}, [unprocessable("The request entity must have a 'data' array of resource identifiers", '/data')]],
-      [{ data: { type: 'apps', id: appA } }, [unprocessable("The request entity must have a 'data' array of resource identifiers", '/data')]],
+      [
+        { data: { type: 'apps', id: appA } },
+        [unprocessable("The request entity must have a 'data' array of resource identifiers", '/data')],
+      ],
       [
         { data: [{ type: 'users', id: appA }, { type: 'apps', id: '' }, 'x'] },
         [
@@ -442,7 +494,14 @@ describe('the Account Holder (B6.9)', () => {
         {
           type: 'users',
           id: holder,
-          attributes: { username: 'Owner@Example.com', firstName: 'Olga', lastName: 'Owner', roles: ROLES, allAppsVisible: true, provisioningAllowed: true },
+          attributes: {
+            username: 'Owner@Example.com',
+            firstName: 'Olga',
+            lastName: 'Owner',
+            roles: ROLES,
+            allAppsVisible: true,
+            provisioningAllowed: true,
+          },
           relationships: { visibleApps: { links: { self: `${self}/relationships/visibleApps`, related: `${self}/visibleApps` } } },
           links: { self },
         },
@@ -467,14 +526,30 @@ describe('the Account Holder (B6.9)', () => {
   it("PATCH can't change their roles, limit their apps or take their provisioning away", async () => {
     const app = await s.createApp('Holder');
     const cases: Array<[Record<string, unknown> | undefined, Record<string, unknown> | undefined, unknown[]]> = [
-      [{ roles: ['ADMIN'] }, undefined, [entityError('ATTRIBUTE.INVALID', "The Account Holder's roles can not be changed", '/data/attributes/roles')]],
-      [{ roles: ROLES }, undefined, [entityError('ATTRIBUTE.INVALID', "The Account Holder's roles can not be changed", '/data/attributes/roles')]],
+      [
+        { roles: ['ADMIN'] },
+        undefined,
+        [entityError('ATTRIBUTE.INVALID', "The Account Holder's roles can not be changed", '/data/attributes/roles')],
+      ],
+      [
+        { roles: ROLES },
+        undefined,
+        [entityError('ATTRIBUTE.INVALID', "The Account Holder's roles can not be changed", '/data/attributes/roles')],
+      ],
       [
         { provisioningAllowed: false, allAppsVisible: false },
         undefined,
         [
-          entityError('ATTRIBUTE.INVALID', 'The Account Holder always has access to Certificates, Identifiers & Profiles', '/data/attributes/provisioningAllowed'),
-          entityError('ATTRIBUTE.INVALID', "A user with these roles or with provisioning access can't have app access limited", '/data/attributes/allAppsVisible'),
+          entityError(
+            'ATTRIBUTE.INVALID',
+            'The Account Holder always has access to Certificates, Identifiers & Profiles',
+            '/data/attributes/provisioningAllowed',
+          ),
+          entityError(
+            'ATTRIBUTE.INVALID',
+            "A user with these roles or with provisioning access can't have app access limited",
+            '/data/attributes/allAppsVisible',
+          ),
         ],
       ],
       [undefined, visibleApps(app), [entityError('RELATIONSHIP.INVALID', ALL_APPS_DETAIL, '/data/relationships/visibleApps')]],
@@ -484,7 +559,9 @@ describe('the Account Holder (B6.9)', () => {
       expect(r.status, JSON.stringify(attributes)).toBe(409);
       expect(r.body).toEqual({ errors: expected });
     }
-    const same = await s.call('PATCH', `/v1/users/${holder}`, { body: patchBody(holder, { roles: null, allAppsVisible: true, provisioningAllowed: true }) });
+    const same = await s.call('PATCH', `/v1/users/${holder}`, {
+      body: patchBody(holder, { roles: null, allAppsVisible: true, provisioningAllowed: true }),
+    });
     expect(same.status).toBe(200);
     expect(same.body.data.attributes).toMatchObject({ roles: ROLES, allAppsVisible: true, provisioningAllowed: true });
     const rel = await s.call('POST', `/v1/users/${holder}/relationships/visibleApps`, { body: linkage(app) });
@@ -504,7 +581,14 @@ describe('concurrent writes to one user take turns', () => {
 
   it('PATCHes: every one succeeds, and the roles table agrees with the roles shown', async () => {
     const id = await createUser(s, { email: 'race.patch@example.com', roles: ['DEVELOPER'] });
-    const choices = [['SALES'], ['MARKETING', 'CREATE_APPS'], ['APP_MANAGER'], ['CUSTOMER_SUPPORT'], ['DEVELOPER', 'CREATE_APPS'], ['FINANCE']];
+    const choices = [
+      ['SALES'],
+      ['MARKETING', 'CREATE_APPS'],
+      ['APP_MANAGER'],
+      ['CUSTOMER_SUPPORT'],
+      ['DEVELOPER', 'CREATE_APPS'],
+      ['FINANCE'],
+    ];
     const results = await Promise.all(choices.map((roles) => s.call('PATCH', `/v1/users/${id}`, { body: patchBody(id, { roles }) })));
     expect(results.map((r) => r.status)).toEqual(choices.map(() => 200));
     const final = (await s.call('GET', `/v1/users/${id}`)).body.data.attributes.roles as string[];
@@ -519,7 +603,9 @@ describe('concurrent writes to one user take turns', () => {
     const apps: string[] = [];
     for (let i = 0; i < 6; i++) apps.push(await s.createApp(`Race${i}`));
     const id = await createUser(s, { email: 'race.apps@example.com', roles: ['SALES'] }, visibleApps(apps[0]!));
-    const adds = await Promise.all(apps.map((app) => s.call('POST', `/v1/users/${id}/relationships/visibleApps`, { body: linkage(app, apps[0]!) })));
+    const adds = await Promise.all(
+      apps.map((app) => s.call('POST', `/v1/users/${id}/relationships/visibleApps`, { body: linkage(app, apps[0]!) })),
+    );
     expect(adds.map((r) => r.status)).toEqual(apps.map(() => 204));
     const linked = await s.call('GET', `/v1/users/${id}/relationships/visibleApps`);
     expect(linked.body.data.map((d: { id: string }) => d.id)).toEqual([...apps].sort());

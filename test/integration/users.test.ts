@@ -1,6 +1,6 @@
 /**
  * Reading and removing the team's users over a real socket on a real SQLite file: GET /v1/users
- * (filters, sort, keyset cursors, sparse fieldsets, include=visibleApps; behavior.md A15-A17),
+ * (filters, sort, keyset cursors, sparse fieldsets, include=visibleApps; docs/behavior.md A15-A17),
  * GET and DELETE /v1/users/{id}, GET …/visibleApps and …/relationships/visibleApps, and the email
  * a user holds (A9). Users join as real ones do: invited through the API, then accepted.
  */
@@ -41,7 +41,10 @@ function userResource(id: string, e: Expected, apps?: { ids: string[]; total: nu
       visibleApps: {
         links: { self: `${self}/relationships/visibleApps`, related: `${self}/visibleApps` },
         ...(apps
-          ? { meta: { paging: { total: apps.total, limit: apps.limit ?? 10 } }, data: apps.ids.map((appId) => ({ type: 'apps', id: appId })) }
+          ? {
+              meta: { paging: { total: apps.total, limit: apps.limit ?? 10 } },
+              data: apps.ids.map((appId) => ({ type: 'apps', id: appId })),
+            }
           : {}),
       },
     },
@@ -72,7 +75,8 @@ describe('GET /v1/users', () => {
       provisioningAllowed: false,
     },
   };
-  const resource = (name: keyof typeof u, apps?: { ids: string[]; total: number; limit?: number }) => userResource(u[name], expected[name], apps);
+  const resource = (name: keyof typeof u, apps?: { ids: string[]; total: number; limit?: number }) =>
+    userResource(u[name], expected[name], apps);
   const byId = (...names: Array<keyof typeof u>) => names.map((n) => u[n]).sort();
 
   beforeAll(async () => {
@@ -144,7 +148,10 @@ describe('GET /v1/users', () => {
 
     it('different filters are AND, and the total counts what they match', async () => {
       const a1 = apps[1]!.id;
-      const r = await s.call('GET', `/v1/users?filter[roles]=DEVELOPER,MARKETING,ADMIN&filter[visibleApps]=${a1}&filter[username]=bob@example.com,alice@example.com`);
+      const r = await s.call(
+        'GET',
+        `/v1/users?filter[roles]=DEVELOPER,MARKETING,ADMIN&filter[visibleApps]=${a1}&filter[username]=bob@example.com,alice@example.com`,
+      );
       expect(ids(r)).toEqual([u.bob]);
       expect(r.body.meta).toEqual({ paging: { total: 1, limit: 20 } });
     });
@@ -176,7 +183,9 @@ describe('GET /v1/users', () => {
         expect(pages.flatMap(ids)).toEqual(order);
         const first = pages[0]!.body;
         expect(first.links.self).toBe(`${USERS}?sort=${encodeURIComponent(sort)}&limit=2`);
-        expect(first.links.next).toMatch(new RegExp(`^${USERS}\\?cursor=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+&sort=${encodeURIComponent(sort)}&limit=2$`));
+        expect(first.links.next).toMatch(
+          new RegExp(`^${USERS}\\?cursor=[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+&sort=${encodeURIComponent(sort)}&limit=2$`),
+        );
         expect(first.meta).toEqual({ paging: { total: 5, limit: 2 } });
         expect(pages[2]!.body.links.next).toBeUndefined();
       });
@@ -187,7 +196,9 @@ describe('GET /v1/users', () => {
       expect(pages.flatMap(ids)).toEqual(byId('alice', 'bob', 'carol', 'dave', 'eve'));
       const filtered = await walk(s, '/v1/users?filter[roles]=DEVELOPER,MARKETING,ADMIN&limit=1');
       expect(filtered.flatMap(ids)).toEqual(byId('alice', 'bob', 'carol'));
-      expect(filtered[0]!.body.links.next).toMatch(new RegExp(`^${USERS}\\?cursor=[^&]+&filter%5Broles%5D=DEVELOPER%2CMARKETING%2CADMIN&limit=1$`));
+      expect(filtered[0]!.body.links.next).toMatch(
+        new RegExp(`^${USERS}\\?cursor=[^&]+&filter%5Broles%5D=DEVELOPER%2CMARKETING%2CADMIN&limit=1$`),
+      );
     });
 
     it('a user who joins while the list is paged never makes a user come twice', async () => {
@@ -205,7 +216,12 @@ describe('GET /v1/users', () => {
     it('fields[users] keeps the named attributes; relationships only when named', async () => {
       const r = await s.call('GET', `/v1/users?filter[username]=bob@example.com&fields[users]=username,roles`);
       expect(r.body.data).toEqual([
-        { type: 'users', id: u.bob, attributes: { username: 'bob@example.com', roles: ['MARKETING'] }, links: { self: `${USERS}/${u.bob}` } },
+        {
+          type: 'users',
+          id: u.bob,
+          attributes: { username: 'bob@example.com', roles: ['MARKETING'] },
+          links: { self: `${USERS}/${u.bob}` },
+        },
       ]);
       const rel = await s.call('GET', `/v1/users?filter[username]=bob@example.com&fields[users]=visibleApps`);
       expect(rel.body.data).toEqual([
@@ -238,11 +254,16 @@ describe('GET /v1/users', () => {
 
     it('limit[visibleApps] caps each linkage; fields[apps] trims the included apps', async () => {
       const [a0] = apps.map((a) => a.id) as [string, string];
-      const r = await s.call('GET', '/v1/users?filter[username]=carol@example.com&include=visibleApps&limit[visibleApps]=1&fields[apps]=name');
+      const r = await s.call(
+        'GET',
+        '/v1/users?filter[username]=carol@example.com&include=visibleApps&limit[visibleApps]=1&fields[apps]=name',
+      );
       expect(r.body).toEqual({
         data: [resource('carol', { ids: [a0], total: 2, limit: 1 })],
         included: [{ type: 'apps', id: a0, attributes: { name: apps[0]!.name }, links: { self: `${PUBLIC_URL}/v1/apps/${a0}` } }],
-        links: { self: `${USERS}?filter%5Busername%5D=carol%40example.com&include=visibleApps&limit%5BvisibleApps%5D=1&fields%5Bapps%5D=name` },
+        links: {
+          self: `${USERS}?filter%5Busername%5D=carol%40example.com&include=visibleApps&limit%5BvisibleApps%5D=1&fields%5Bapps%5D=name`,
+        },
         meta: { paging: { total: 1, limit: 20 } },
       });
     });
@@ -256,7 +277,10 @@ describe('GET /v1/users', () => {
       ['include=apps', invalidParameter('include', "'apps' is not a valid relationship name")],
       ['filter[roles]=OWNER', invalidParameter('filter[roles]', "'OWNER' is not a valid value for 'filter[roles]'")],
       ['limit=201', invalidParameter('limit', "The value '201' is not valid for 'limit'; it must be an integer from 1 to 200")],
-      ['limit[visibleApps]=51', invalidParameter('limit[visibleApps]', "The value '51' is not valid for 'limit[visibleApps]'; it must be an integer from 1 to 50")],
+      [
+        'limit[visibleApps]=51',
+        invalidParameter('limit[visibleApps]', "The value '51' is not valid for 'limit[visibleApps]'; it must be an integer from 1 to 50"),
+      ],
       ['cursor=nonsense', invalidParameter('cursor', "The cursor 'nonsense' is not valid for this request")],
       ['fields[userInvitations]=email', illegalParameter('fields[userInvitations]')],
       ['foo=1', illegalParameter('foo')],
@@ -282,7 +306,9 @@ describe('GET /v1/users', () => {
         const r = await s.call('GET', `/v1/users?cursor=${cursor}&${query}`);
         expect(r.status).toBe(400);
         // the detail quotes at most 100 characters of the cursor
-        expect(r.body).toEqual({ errors: [invalidParameter('cursor', `The cursor '${cursor.slice(0, 100)}' is not valid for this request`)] });
+        expect(r.body).toEqual({
+          errors: [invalidParameter('cursor', `The cursor '${cursor.slice(0, 100)}' is not valid for this request`)],
+        });
       }
     });
   });
@@ -353,7 +379,12 @@ describe('GET /v1/users', () => {
       }
       const trimmed = await s.call('GET', `/v1/users/${u.bob}/visibleApps?fields[apps]=bundleId`);
       expect(trimmed.body.data).toEqual([
-        { type: 'apps', id: apps[1]!.id, attributes: { bundleId: apps[1]!.bundleId }, links: { self: `${PUBLIC_URL}/v1/apps/${apps[1]!.id}` } },
+        {
+          type: 'apps',
+          id: apps[1]!.id,
+          attributes: { bundleId: apps[1]!.bundleId },
+          links: { self: `${PUBLIC_URL}/v1/apps/${apps[1]!.id}` },
+        },
       ]);
     });
 
@@ -417,7 +448,9 @@ describe('DELETE /v1/users/{id} and the email a user holds (A9)', () => {
     const second = await createUser(s, { email: 'KIM@example.com', roles: ['MARKETING'] });
     expect(second).not.toBe(first);
     const r = await s.call('GET', '/v1/users?filter[username]=kim@example.com');
-    expect(r.body.data.map((d: { id: string; attributes: { username: string } }) => [d.id, d.attributes.username])).toEqual([[second, 'KIM@example.com']]);
+    expect(r.body.data.map((d: { id: string; attributes: { username: string } }) => [d.id, d.attributes.username])).toEqual([
+      [second, 'KIM@example.com'],
+    ]);
   });
 
   it('404 for an unknown id', async () => {

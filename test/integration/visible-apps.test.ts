@@ -1,6 +1,6 @@
 /**
  * An invitation's visible apps: `include=visibleApps`, `limit[visibleApps]`, sparse fieldsets
- * (behavior.md A17, B4.3-4.4) on GET /v1/userInvitations and GET /v1/userInvitations/{id}, and
+ * (docs/behavior.md A17, B4.3-4.4) on GET /v1/userInvitations and GET /v1/userInvitations/{id}, and
  * the two relationship endpoints GET /v1/userInvitations/{id}/visibleApps and
  * GET /v1/userInvitations/{id}/relationships/visibleApps (A15 paging, A4 parameters, A6 404/410).
  */
@@ -40,12 +40,22 @@ describe('include=visibleApps and sparse fieldsets', () => {
   let expiry = '';
 
   beforeAll(async () => {
-    apps.push(...(await createApps(s, 12, (i) => `App ${String(i).padStart(2, '0')}`, (i) => `com.example.inc${i}`)));
+    apps.push(
+      ...(await createApps(
+        s,
+        12,
+        (i) => `App ${String(i).padStart(2, '0')}`,
+        (i) => `com.example.inc${i}`,
+      )),
+    );
     expiry = new Date(s.clock.now().getTime() + HOURS_72).toISOString().replace('Z', '+00:00');
     // alice and bob share apps[1]; admin sees all apps; many has all twelve
     const post = async (email: string, roles: string[], appIds: string[]) => {
       const r = await s.call('POST', '/v1/userInvitations', {
-        body: invitationBody({ email, firstName: 'F', lastName: email.split('@')[0], roles }, appIds.length ? visibleApps(...appIds) : undefined),
+        body: invitationBody(
+          { email, firstName: 'F', lastName: email.split('@')[0], roles },
+          appIds.length ? visibleApps(...appIds) : undefined,
+        ),
       });
       expect(r.status, r.text).toBe(201);
       return r.body.data.id as string;
@@ -58,7 +68,11 @@ describe('include=visibleApps and sparse fieldsets', () => {
   });
 
   function invitation(id: string, email: string, roles: string[], allAppsVisible: boolean, provisioningAllowed: boolean, rel: object) {
-    return invitationResource(id, { email, firstName: 'F', lastName: email.split('@')[0], expirationDate: expiry, roles, allAppsVisible, provisioningAllowed }, rel);
+    return invitationResource(
+      id,
+      { email, firstName: 'F', lastName: email.split('@')[0], expirationDate: expiry, roles, allAppsVisible, provisioningAllowed },
+      rel,
+    );
   }
 
   it('GET /{id} without include: relationship with links only, no included', async () => {
@@ -126,11 +140,18 @@ describe('include=visibleApps and sparse fieldsets', () => {
   });
 
   it('list with include: each resource carries its linkage; a shared app is included once', async () => {
-    const r = await s.call('GET', `/v1/userInvitations?include=visibleApps&limit[visibleApps]=2&filter[email]=alice@example.com,bob@example.com,admin@example.com`);
+    const r = await s.call(
+      'GET',
+      `/v1/userInvitations?include=visibleApps&limit[visibleApps]=2&filter[email]=alice@example.com,bob@example.com,admin@example.com`,
+    );
     expect(r.status).toBe(200);
     const byId = new Map((r.body.data as Array<{ id: string; relationships: unknown }>).map((d) => [d.id, d.relationships]));
     expect(byId.get(alice)).toEqual({
-      visibleApps: { links: relLinks(alice), meta: { paging: { total: 3, limit: 2 } }, data: [apps[0]!, apps[1]!].map((a) => ({ type: 'apps', id: a.id })) },
+      visibleApps: {
+        links: relLinks(alice),
+        meta: { paging: { total: 3, limit: 2 } },
+        data: [apps[0]!, apps[1]!].map((a) => ({ type: 'apps', id: a.id })),
+      },
     });
     expect(byId.get(bob)).toEqual({
       visibleApps: { links: relLinks(bob), meta: { paging: { total: 1, limit: 2 } }, data: [{ type: 'apps', id: apps[1]!.id }] },
@@ -203,15 +224,27 @@ describe('include=visibleApps and sparse fieldsets', () => {
   it('fields[apps] trims the included apps', async () => {
     const r = await s.call('GET', `/v1/userInvitations/${bob}?include=visibleApps&fields[apps]=name,bundleId`);
     expect(r.body.included).toEqual([
-      { type: 'apps', id: apps[1]!.id, attributes: { name: apps[1]!.name, bundleId: apps[1]!.bundleId }, links: { self: `${PUBLIC_URL}/v1/apps/${apps[1]!.id}` } },
+      {
+        type: 'apps',
+        id: apps[1]!.id,
+        attributes: { name: apps[1]!.name, bundleId: apps[1]!.bundleId },
+        links: { self: `${PUBLIC_URL}/v1/apps/${apps[1]!.id}` },
+      },
     ]);
     // the primary resource is untouched by fields[apps]
     expect(r.body.data.attributes.email).toBe('bob@example.com');
-    const list = await s.call('GET', '/v1/userInvitations?include=visibleApps&fields[apps]=sku&fields[userInvitations]=email&filter[email]=bob@example.com');
+    const list = await s.call(
+      'GET',
+      '/v1/userInvitations?include=visibleApps&fields[apps]=sku&fields[userInvitations]=email&filter[email]=bob@example.com',
+    );
     expect(list.body).toEqual({
       data: [{ type: 'userInvitations', id: bob, attributes: { email: 'bob@example.com' }, links: { self: `${LIST}/${bob}` } }],
-      included: [{ type: 'apps', id: apps[1]!.id, attributes: { sku: apps[1]!.sku }, links: { self: `${PUBLIC_URL}/v1/apps/${apps[1]!.id}` } }],
-      links: { self: `${LIST}?include=visibleApps&fields%5Bapps%5D=sku&fields%5BuserInvitations%5D=email&filter%5Bemail%5D=bob%40example.com` },
+      included: [
+        { type: 'apps', id: apps[1]!.id, attributes: { sku: apps[1]!.sku }, links: { self: `${PUBLIC_URL}/v1/apps/${apps[1]!.id}` } },
+      ],
+      links: {
+        self: `${LIST}?include=visibleApps&fields%5Bapps%5D=sku&fields%5BuserInvitations%5D=email&filter%5Bemail%5D=bob%40example.com`,
+      },
       meta: { paging: { total: 1, limit: 20 } },
     });
   });
@@ -251,10 +284,26 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
   let none = '';
 
   beforeAll(async () => {
-    apps.push(...(await createApps(s, 25, (i) => `Rel ${i}`, (i) => `com.example.rel${i}`)));
-    big = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'big@example.com' }, visibleApps(...apps.map((a) => a.id)))))).id;
-    small = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'small@example.com' }, visibleApps(apps[7]!.id, apps[3]!.id))))).id;
-    none = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'none@example.com', roles: ['FINANCE'] })))).id;
+    apps.push(
+      ...(await createApps(
+        s,
+        25,
+        (i) => `Rel ${i}`,
+        (i) => `com.example.rel${i}`,
+      )),
+    );
+    big = (
+      await s.services.invitations.create(
+        readInvitationCreate(invitationBody({ email: 'big@example.com' }, visibleApps(...apps.map((a) => a.id)))),
+      )
+    ).id;
+    small = (
+      await s.services.invitations.create(
+        readInvitationCreate(invitationBody({ email: 'small@example.com' }, visibleApps(apps[7]!.id, apps[3]!.id))),
+      )
+    ).id;
+    none = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'none@example.com', roles: ['FINANCE'] }))))
+      .id;
   });
 
   it('/visibleApps: whole document, apps by id', async () => {
@@ -322,7 +371,12 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
     expect(r.body.links.next).toMatch(/\?cursor=[^&]+&fields%5Bapps%5D=bundleId&limit=24$/);
     const next = await s.call('GET', local(r.body.links.next));
     expect(next.body.data).toEqual([
-      { type: 'apps', id: apps[24]!.id, attributes: { bundleId: apps[24]!.bundleId }, links: { self: `${PUBLIC_URL}/v1/apps/${apps[24]!.id}` } },
+      {
+        type: 'apps',
+        id: apps[24]!.id,
+        attributes: { bundleId: apps[24]!.bundleId },
+        links: { self: `${PUBLIC_URL}/v1/apps/${apps[24]!.id}` },
+      },
     ]);
   });
 
@@ -330,7 +384,9 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
     for (const v of ['0', '201', '-1', 'abc']) {
       const r = await s.call('GET', `/v1/userInvitations/${small}/${sub}?limit=${v}`);
       expect(r.status).toBe(400);
-      expect(r.body).toEqual({ errors: [invalidParameter('limit', `The value '${v}' is not valid for 'limit'; it must be an integer from 1 to 200`)] });
+      expect(r.body).toEqual({
+        errors: [invalidParameter('limit', `The value '${v}' is not valid for 'limit'; it must be an integer from 1 to 200`)],
+      });
     }
     const twice = await s.call('GET', `/v1/userInvitations/${small}/${sub}?limit=1&limit=2`);
     expect(twice.body).toEqual({ errors: [invalidParameter('limit', "The parameter 'limit' can only be given once")] });
@@ -407,7 +463,9 @@ describe('GET /v1/userInvitations/{id}/visibleApps and /relationships/visibleApp
   });
 
   it('a cancelled invitation is 404 and an expired one 410 on both endpoints', async () => {
-    const cancelled = (await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'cancel@example.com' }, visibleApps(apps[0]!.id))))).id;
+    const cancelled = (
+      await s.services.invitations.create(readInvitationCreate(invitationBody({ email: 'cancel@example.com' }, visibleApps(apps[0]!.id))))
+    ).id;
     expect((await s.call('DELETE', `/v1/userInvitations/${cancelled}`)).status).toBe(204);
     for (const sub of ['visibleApps', 'relationships/visibleApps']) {
       const r = await s.call('GET', `/v1/userInvitations/${cancelled}/${sub}`);

@@ -26,7 +26,12 @@ describe('group commit on PostgreSQL', () => {
       writes.run(async (trx) => (await putClaim(trx, 'pg-ok-3'), 3)),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    const keys = await db.kysely.selectFrom('email_claims').select('email_key').where('email_key', 'like', 'pg-%').orderBy('email_key').execute();
+    const keys = await db.kysely
+      .selectFrom('email_claims')
+      .select('email_key')
+      .where('email_key', 'like', 'pg-%')
+      .orderBy('email_key')
+      .execute();
     expect(keys.map((k) => k.email_key)).toEqual(['pg-ok-1', 'pg-ok-3']);
   });
 });

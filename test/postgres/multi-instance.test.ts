@@ -98,10 +98,17 @@ describe('two instances on one PostgreSQL database', SLOW, () => {
   });
 
   it('one email invited through both at once gives exactly one 201', async () => {
-    const results = await Promise.all([post(a, 'race@example.com'), post(b, 'RACE@example.com'), post(a, 'Race@Example.com'), post(b, 'race@example.com')]);
+    const results = await Promise.all([
+      post(a, 'race@example.com'),
+      post(b, 'RACE@example.com'),
+      post(a, 'Race@Example.com'),
+      post(b, 'race@example.com'),
+    ]);
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([201, 409, 409, 409]);
-    const losers = await Promise.all(results.filter((r) => r.status === 409).map((r) => r.json() as Promise<{ errors: { code: string }[] }>));
+    const losers = await Promise.all(
+      results.filter((r) => r.status === 409).map((r) => r.json() as Promise<{ errors: { code: string }[] }>),
+    );
     for (const l of losers) expect(l.errors[0]!.code).toBe('ENTITY_ERROR.ATTRIBUTE.INVALID.DUPLICATE');
   });
 

@@ -64,7 +64,9 @@ describe('group commit on SQLite', () => {
 
   it('takes at most maxBatch units per transaction; units queued during a flush go into the next one', async () => {
     const small = new GroupCommit(db, { maxBatch: 10 });
-    const seen = await Promise.all(Array.from({ length: 25 }, (_, i) => small.run(async (trx) => (await putClaim(trx, key('b-', i)), onDisk('b-').length))));
+    const seen = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => small.run(async (trx) => (await putClaim(trx, key('b-', i)), onDisk('b-').length))),
+    );
     // three transactions of 10, 10 and 5 units: each saw the earlier ones committed
     expect(seen).toEqual([...Array(10).fill(0), ...Array(10).fill(10), ...Array(5).fill(20)]);
 
@@ -107,9 +109,11 @@ describe('group commit on SQLite', () => {
     const visibleAtResolution: boolean[] = [];
     await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        writes.run((trx) => putClaim(trx, key('e-', i))).then(() => {
-          visibleAtResolution.push(onDisk(key('e-', i)).length === 1);
-        }),
+        writes
+          .run((trx) => putClaim(trx, key('e-', i)))
+          .then(() => {
+            visibleAtResolution.push(onDisk(key('e-', i)).length === 1);
+          }),
       ),
     );
     expect(visibleAtResolution).toHaveLength(50);

@@ -95,11 +95,17 @@ describe('loadConfig', () => {
 
   it('refuses public URLs that are not plain http(s) bases', () => {
     expect(configError({ ASC_PUBLIC_URL: 'ftp://example.com' }).problems).toEqual(["ASC_PUBLIC_URL must use http or https, got 'ftp:'"]);
-    expect(configError({ ASC_PUBLIC_URL: 'https://example.com/?a=1' }).problems).toEqual(['ASC_PUBLIC_URL must not carry a query or fragment']);
-    expect(configError({ ASC_PUBLIC_URL: 'https://example.com/#top' }).problems).toEqual(['ASC_PUBLIC_URL must not carry a query or fragment']);
+    expect(configError({ ASC_PUBLIC_URL: 'https://example.com/?a=1' }).problems).toEqual([
+      'ASC_PUBLIC_URL must not carry a query or fragment',
+    ]);
+    expect(configError({ ASC_PUBLIC_URL: 'https://example.com/#top' }).problems).toEqual([
+      'ASC_PUBLIC_URL must not carry a query or fragment',
+    ]);
   });
 
   it('refuses a database URL that is not PostgreSQL', () => {
-    expect(configError({ ASC_DATABASE_URL: 'mysql://db' }).problems).toEqual(['ASC_DATABASE_URL must start with postgres:// or postgresql://']);
+    expect(configError({ ASC_DATABASE_URL: 'mysql://db' }).problems).toEqual([
+      'ASC_DATABASE_URL must start with postgres:// or postgresql://',
+    ]);
   });
 });

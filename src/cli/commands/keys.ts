@@ -14,7 +14,8 @@ async function withKeyFile<T extends { privateKeyPem: string }>(file: string, cr
   try {
     fd = openSync(file, 'wx', 0o600);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists already (a private key is never overwritten)' : (err as Error).message;
+    const reason =
+      (err as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists already (a private key is never overwritten)' : (err as Error).message;
     throw new CommandError(`cannot write the key file ${file}: ${reason}`);
   }
   try {
@@ -45,7 +46,8 @@ export async function keysCommand(config: Config, args: string[], out: Out): Pro
   await withServices(config, async (s) => {
     const userId = values['individual-for'];
     if (sub === 'create' && userId !== undefined) {
-      if (values.role !== undefined) throw new UsageError("--role and --individual-for exclude each other: an individual key acts with its user's roles");
+      if (values.role !== undefined)
+        throw new UsageError("--role and --individual-for exclude each other: an individual key acts with its user's roles");
       const file = path.resolve(required(values, 'out'));
       const name = required(values, 'name');
       if (!(await s.users.find(userId))) throw new CommandError(`there is no user with id '${userId}' (see users list)`);
@@ -80,7 +82,8 @@ export async function keysCommand(config: Config, args: string[], out: Out): Pro
         ...(k.userId ? { userId: k.userId } : {}),
       }));
       const lines = keys.map(
-        (k) => `${k.keyId}  ${(k.role ?? 'INDIVIDUAL').padEnd(16)} ${k.revokedAt ? 'REVOKED ' : 'active  '} ${k.name}${k.userId ? ` (user ${k.userId})` : ''}`,
+        (k) =>
+          `${k.keyId}  ${(k.role ?? 'INDIVIDUAL').padEnd(16)} ${k.revokedAt ? 'REVOKED ' : 'active  '} ${k.name}${k.userId ? ` (user ${k.userId})` : ''}`,
       );
       out([`issuer id: ${team.issuerId}`, ...lines].join('\n'), { issuerId: team.issuerId, keys });
     } else if (sub === 'revoke') {

@@ -40,7 +40,14 @@ export async function mailCommand(config: Config, args: string[], out: Out): Pro
       if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit must be 1 to 100000');
       const messages = (await s.outbox.list(limit)).map((m) => mailView(m, false));
       const lines = messages.map((m) =>
-        [m.id, String(m.status).padEnd(9), `attempts=${String(m.attempts)}`, m.recipient, JSON.stringify(m.subject), m.activationLink ?? '-'].join('  '),
+        [
+          m.id,
+          String(m.status).padEnd(9),
+          `attempts=${String(m.attempts)}`,
+          m.recipient,
+          JSON.stringify(m.subject),
+          m.activationLink ?? '-',
+        ].join('  '),
       );
       out(lines.length > 0 ? lines.join('\n') : 'the mail log is empty', { messages });
     } else if (sub === 'show') {
@@ -49,7 +56,19 @@ export async function mailCommand(config: Config, args: string[], out: Out): Pro
       const m = await s.outbox.find(id);
       if (!m) throw new CommandError(`there is no message with id '${id}' in the mail log`);
       const view = mailView(m, true);
-      const head = ['id', 'invitationId', 'recipient', 'subject', 'status', 'attempts', 'activationLink', 'createdAt', 'sentAt', 'nextAttemptAt', 'lastError']
+      const head = [
+        'id',
+        'invitationId',
+        'recipient',
+        'subject',
+        'status',
+        'attempts',
+        'activationLink',
+        'createdAt',
+        'sentAt',
+        'nextAttemptAt',
+        'lastError',
+      ]
         .filter((k) => view[k] !== null && view[k] !== undefined)
         .map((k) => `${`${k}:`.padEnd(16)}${String(view[k])}`);
       out([...head, '', String(view.textBody)].join('\n'), view);

@@ -39,7 +39,9 @@ export async function tokenCommand(config: Config, args: string[], out: Out): Pr
   if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > 1200) throw new UsageError('--lifetime must be 1 to 1200 seconds');
   const privateKeyPem = readKeyFile(file);
   // an individual key's token has no issuer but `sub: "user"` (B1.3)
-  const issuerId = await withServices(config, async (s) => ((await s.keys.find(keyId))?.userId ? undefined : (await s.keys.team()).issuerId));
+  const issuerId = await withServices(config, async (s) =>
+    (await s.keys.find(keyId))?.userId ? undefined : (await s.keys.team()).issuerId,
+  );
   const token = await mintToken({ privateKeyPem, keyId, issuerId, lifetimeSeconds: lifetime });
   out(token, { token, keyId, issuerId: issuerId ?? null, expiresIn: lifetime });
 }

@@ -16,7 +16,11 @@ export async function usersCommand(config: Config, args: string[], out: Out): Pr
   });
   await withServices(config, async (s) => {
     if (sub === 'create-account-holder') {
-      const input = { email: required(values, 'email'), firstName: required(values, 'first-name'), lastName: required(values, 'last-name') };
+      const input = {
+        email: required(values, 'email'),
+        firstName: required(values, 'first-name'),
+        lastName: required(values, 'last-name'),
+      };
       // the server's sweeper may not have run: an expired invitation must not keep the email
       await s.invitations.sweepExpired();
       const user = await s.users.createAccountHolder(input);

@@ -18,7 +18,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('user_invitations_id_expires_at').on('user_invitations').columns(['id', 'expires_at']).execute();
   for (const index of SORT_INDEXES) {
     await db.schema.dropIndex(index.name).execute();
-    await db.schema.createIndex(index.name).on('user_invitations').columns([...index.columns, 'expires_at']).execute();
+    await db.schema
+      .createIndex(index.name)
+      .on('user_invitations')
+      .columns([...index.columns, 'expires_at'])
+      .execute();
   }
 }
 
@@ -26,6 +30,10 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropIndex('user_invitations_id_expires_at').execute();
   for (const index of SORT_INDEXES) {
     await db.schema.dropIndex(index.name).execute();
-    await db.schema.createIndex(index.name).on('user_invitations').columns([...index.columns]).execute();
+    await db.schema
+      .createIndex(index.name)
+      .on('user_invitations')
+      .columns([...index.columns])
+      .execute();
   }
 }

@@ -30,7 +30,7 @@ export function registerOperations(
     if (!spec) throw new Error(`operation ${op.key} is not in the vendored spec`);
     templates.push(pathTemplateRegex(spec.path));
     app.route({
-      method: spec.method as 'GET' | 'POST' | 'PATCH' | 'DELETE',
+      method: spec.method,
       url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
       onRequest: admission.guard(spec.path.split('/')[2] ?? '', op.write),
       config: op.reuse ? { reuse: op.reuse } : {},

@@ -9,12 +9,7 @@ export type AppRow = AppTable;
 
 /** The apps of `count` ids, in id order; built once per count (../../db/prepared.ts): creates run it. */
 const appsByIds = new PreparedQuery<number, AppRow>(
-  (db, arg, count) =>
-    db
-      .selectFrom('apps')
-      .selectAll()
-      .where('id', 'in', firstArgs(arg, count))
-      .orderBy('id'),
+  (db, arg, count) => db.selectFrom('apps').selectAll().where('id', 'in', firstArgs(arg, count)).orderBy('id'),
   (count) => count,
 );
 
@@ -64,7 +59,11 @@ export class AppsRepository implements AppReader {
     return this.db.transaction().execute(async (trx) => {
       if (await trx.selectFrom('apps').select('id').where('bundle_id', '=', row.bundle_id).executeTakeFirst()) return 'bundleId';
       if (await trx.selectFrom('apps').select('id').where('sku', '=', row.sku).executeTakeFirst()) return 'sku';
-      const r = await trx.insertInto('apps').values(row).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+      const r = await trx
+        .insertInto('apps')
+        .values(row)
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
       return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'ok' : 'id';
     });
   }

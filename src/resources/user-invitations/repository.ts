@@ -15,11 +15,25 @@ export type InvitationRow = UserInvitationTable;
 const insertInvitation = new PreparedInsert<InvitationRow>(
   'user_invitations',
   everyColumn<InvitationRow>({
-    id: true, email: true, email_key: true, first_name: true, last_name: true, last_name_key: true, roles: true,
-    all_apps_visible: true, provisioning_allowed: true, created_at: true, expires_at: true, token_hash: true, invited_by: true,
+    id: true,
+    email: true,
+    email_key: true,
+    first_name: true,
+    last_name: true,
+    last_name_key: true,
+    roles: true,
+    all_apps_visible: true,
+    provisioning_allowed: true,
+    created_at: true,
+    expires_at: true,
+    token_hash: true,
+    invited_by: true,
   }),
 );
-const insertRoles = new PreparedInsert<UserInvitationRoleTable>('user_invitation_roles', everyColumn<UserInvitationRoleTable>({ invitation_id: true, role: true }));
+const insertRoles = new PreparedInsert<UserInvitationRoleTable>(
+  'user_invitation_roles',
+  everyColumn<UserInvitationRoleTable>({ invitation_id: true, role: true }),
+);
 const insertVisibleApps = new PreparedInsert<UserInvitationVisibleAppTable>(
   'user_invitation_visible_apps',
   everyColumn<UserInvitationVisibleAppTable>({ invitation_id: true, app_id: true }),
@@ -123,7 +137,12 @@ export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> 
   async visibleAppPage(id: string, afterAppId: string | undefined, limit: number): Promise<string[]> {
     let q = this.db.selectFrom('user_invitation_visible_apps').select('app_id').where('invitation_id', '=', id);
     if (afterAppId !== undefined) q = q.where('app_id', '>', afterAppId);
-    return (await q.orderBy('app_id').limit(limit + 1).execute()).map((r) => r.app_id);
+    return (
+      await q
+        .orderBy('app_id')
+        .limit(limit + 1)
+        .execute()
+    ).map((r) => r.app_id);
   }
 
   async visibleAppCount(id: string): Promise<number> {
@@ -167,8 +186,15 @@ export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> 
     await insertInvitation.execute(trx, [row]);
     await addToRowCount(trx, 'user_invitations', 1);
     const roles = JSON.parse(row.roles) as string[];
-    await insertRoles.execute(trx, roles.map((role) => ({ invitation_id: row.id, role })));
-    if (appIds.length > 0) await insertVisibleApps.execute(trx, appIds.map((app_id) => ({ invitation_id: row.id, app_id })));
+    await insertRoles.execute(
+      trx,
+      roles.map((role) => ({ invitation_id: row.id, role })),
+    );
+    if (appIds.length > 0)
+      await insertVisibleApps.execute(
+        trx,
+        appIds.map((app_id) => ({ invitation_id: row.id, app_id })),
+      );
   }
 
   async findById(db: Executor, id: string): Promise<InvitationRow | undefined> {

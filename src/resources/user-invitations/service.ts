@@ -1,5 +1,5 @@
 /**
- * Apple's rules for user invitations (behavior.md A6, A8-A14). Holds no SQL and no HTTP: it takes
+ * Apple's rules for user invitations (docs/behavior.md A6, A8-A14). Holds no SQL and no HTTP: it takes
  * validated query values and typed request input (./request.ts reads the body) and returns domain
  * objects or throws ApiErrors.
  */
@@ -95,8 +95,11 @@ export class InvitationsService {
     private readonly onMailQueued: () => void = () => {},
     appReads: AppReader = apps,
   ) {
-    this.reads = new VisibleAppsReads(repo, async (ids) => (await appReads.findByIds(ids)).map(toApp), toInvitation, () =>
-      this.clock.now().toISOString(),
+    this.reads = new VisibleAppsReads(
+      repo,
+      async (ids) => (await appReads.findByIds(ids)).map(toApp),
+      toInvitation,
+      () => this.clock.now().toISOString(),
     );
   }
 
@@ -116,7 +119,12 @@ export class InvitationsService {
         // a flag that is not a flag leaves no access to work out; the roles' own rules still apply
         checkRoles(a.roles, problems);
       } else {
-        const given = { roles: a.roles, allAppsVisible: a.allAppsVisible, provisioningAllowed: a.provisioningAllowed, visibleAppIds: appIds };
+        const given = {
+          roles: a.roles,
+          allAppsVisible: a.allAppsVisible,
+          provisioningAllowed: a.provisioningAllowed,
+          visibleAppIds: appIds,
+        };
         access = resolveAccess(given, problems);
       }
     }
@@ -127,7 +135,9 @@ export class InvitationsService {
         await this.repo.transaction(async (trx) => {
           await this.checkApps(trx, appIds, problems);
           if (email && !(await this.claim(trx, email.toLowerCase(), randomUUID(), this.clock.now()))) {
-            problems.push(errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`));
+            problems.push(
+              errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`),
+            );
           }
           throw new ApiErrors(problems);
         });
@@ -161,7 +171,9 @@ export class InvitationsService {
     await this.repo.write(async (trx) => {
       const appRows = await this.checkApps(trx, appIds, problems);
       if (!(await this.claim(trx, row.email_key, row.id, now))) {
-        problems.push(errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`));
+        problems.push(
+          errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`),
+        );
       }
       if (problems.length > 0) throw new ApiErrors(problems);
       await this.repo.insert(trx, row, access.visibleAppIds);

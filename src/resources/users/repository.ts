@@ -9,7 +9,7 @@ import { slicesFrom, type VisibleAppsQueries, type VisibleAppsSlice } from '../.
 
 export type UserRow = UserTable;
 
-/** What an update may change (behavior.md B7.3): roles and flags, never names or username. */
+/** What an update may change (docs/behavior.md B7.3): roles and flags, never names or username. */
 export type UserAccessColumns = Pick<UserRow, 'roles' | 'all_apps_visible' | 'provisioning_allowed'>;
 
 const fromUsers = (db: Executor) => db.selectFrom('users as m');

@@ -1,4 +1,4 @@
-/** Users to Apple's `User` resource (behavior.md B7.2). */
+/** Users to Apple's `User` resource (docs/behavior.md B7.2). */
 import type { Resource } from '../../jsonapi/document.js';
 import { visibleAppsRelationship, type VisibleAppsSlice } from '../../jsonapi/include.js';
 import type { User } from './service.js';

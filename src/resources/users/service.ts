@@ -1,5 +1,5 @@
 /**
- * Apple's rules for the team's users (behavior.md A2, A11, A12, B7): reading them, changing their
+ * Apple's rules for the team's users (docs/behavior.md A2, A11, A12, B7): reading them, changing their
  * roles and app visibility, removing them; and the Account Holder, whom the operator creates.
  * Everyone else joins by accepting an invitation (../user-invitations/activation.ts). Holds no SQL
  * and no HTTP.
@@ -153,7 +153,9 @@ export class UsersService {
           roles = undefined;
         }
         if (a.provisioningAllowed === false) {
-          problems.push(errors.attributeInvalid('provisioningAllowed', 'The Account Holder always has access to Certificates, Identifiers & Profiles'));
+          problems.push(
+            errors.attributeInvalid('provisioningAllowed', 'The Account Holder always has access to Certificates, Identifiers & Profiles'),
+          );
         }
       }
       let access: Access | undefined;

@@ -1,4 +1,4 @@
-/** resolveAccess on an update (`current` given) and checkVisibleAppSet: behavior.md A11, A12, B7.3. */
+/** resolveAccess on an update (`current` given) and checkVisibleAppSet: docs/behavior.md A11, A12, B7.3. */
 import { describe, expect, it } from 'vitest';
 import { checkVisibleAppSet, resolveAccess, type Access, type AccessInput } from '../../../src/domain/access.js';
 import type { ApiError } from '../../../src/errors/api-error.js';
@@ -22,8 +22,18 @@ describe('resolveAccess with the current access (an update)', () => {
   });
 
   it('keeps provisioningAllowed when the roles become ADMIN, but shows all apps and drops the visible ones', () => {
-    expect(update(limited, { roles: ['ADMIN'] }).access).toEqual({ roles: ['ADMIN'], allAppsVisible: true, provisioningAllowed: false, visibleAppIds: [] });
-    expect(update(limited, { provisioningAllowed: true }).access).toEqual({ ...limited, allAppsVisible: true, provisioningAllowed: true, visibleAppIds: [] });
+    expect(update(limited, { roles: ['ADMIN'] }).access).toEqual({
+      roles: ['ADMIN'],
+      allAppsVisible: true,
+      provisioningAllowed: false,
+      visibleAppIds: [],
+    });
+    expect(update(limited, { provisioningAllowed: true }).access).toEqual({
+      ...limited,
+      allAppsVisible: true,
+      provisioningAllowed: true,
+      visibleAppIds: [],
+    });
   });
 
   it('visible apps replace the set and limit access; allAppsVisible true clears it', () => {
@@ -40,18 +50,29 @@ describe('resolveAccess with the current access (an update)', () => {
         ['ENTITY_ERROR.RELATIONSHIP.INVALID', '/data/relationships/visibleApps'],
       ],
     });
-    expect(update(limited, { allAppsVisible: true, visibleAppIds: ['1'] }).problems).toEqual([['ENTITY_ERROR.RELATIONSHIP.INVALID', '/data/relationships/visibleApps']]);
+    expect(update(limited, { allAppsVisible: true, visibleAppIds: ['1'] }).problems).toEqual([
+      ['ENTITY_ERROR.RELATIONSHIP.INVALID', '/data/relationships/visibleApps'],
+    ]);
   });
 
   it('validates given roles only: current roles are taken as they are', () => {
     const holder: Access = { roles: ['ACCOUNT_HOLDER', 'ADMIN'], allAppsVisible: true, provisioningAllowed: true, visibleAppIds: [] };
     expect(update(holder, {})).toEqual({ access: holder, problems: [] });
-    expect(update(limited, { roles: ['ACCOUNT_HOLDER', 'ADMIN'] }).problems).toEqual([['ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/roles']]);
+    expect(update(limited, { roles: ['ACCOUNT_HOLDER', 'ADMIN'] }).problems).toEqual([
+      ['ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/roles'],
+    ]);
   });
 
   it('blames provisioningAllowed when the kept roles need it', () => {
-    const cloud: Access = { roles: ['DEVELOPER', 'CLOUD_MANAGED_APP_DISTRIBUTION'], allAppsVisible: true, provisioningAllowed: true, visibleAppIds: [] };
-    expect(update(cloud, { provisioningAllowed: false }).problems).toEqual([['ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/provisioningAllowed']]);
+    const cloud: Access = {
+      roles: ['DEVELOPER', 'CLOUD_MANAGED_APP_DISTRIBUTION'],
+      allAppsVisible: true,
+      provisioningAllowed: true,
+      visibleAppIds: [],
+    };
+    expect(update(cloud, { provisioningAllowed: false }).problems).toEqual([
+      ['ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/provisioningAllowed'],
+    ]);
     expect(update(cloud, { roles: ['DEVELOPER', 'CLOUD_MANAGED_APP_DISTRIBUTION'], provisioningAllowed: false }).problems).toEqual([
       ['ENTITY_ERROR.ATTRIBUTE.INVALID', '/data/attributes/roles'],
     ]);

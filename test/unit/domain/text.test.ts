@@ -1,5 +1,5 @@
 /**
- * src/domain/text.ts: text that shows what it holds (behavior.md A10).
+ * src/domain/text.ts: text that shows what it holds (docs/behavior.md A10).
  */
 import { describe, expect, it } from 'vitest';
 import { hasBidiControl, hasLoneSurrogate, hasVisibleCharacter } from '../../../src/domain/text.js';

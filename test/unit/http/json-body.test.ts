@@ -1,5 +1,5 @@
 /**
- * src/http/json-body.ts: the API's JSON request bodies from raw bytes (behavior.md A3): UTF-8 only,
+ * src/http/json-body.ts: the API's JSON request bodies from raw bytes (docs/behavior.md A3): UTF-8 only,
  * not empty, nested at most MAX_JSON_DEPTH levels, valid JSON; every refusal a 400 ENTITY_INVALID.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * src/http/request-body.ts: ajv's findings on the write operations' bodies, as Apple's errors
- * (behavior.md A3, A8). Each row names the ajv keyword it exercises.
+ * (docs/behavior.md A3, A8). Each row names the ajv keyword it exercises.
  */
 import { describe, expect, it } from 'vitest';
 import { ApiErrors, type ApiError } from '../../../src/errors/api-error.js';

@@ -40,7 +40,9 @@ describe('linkTo', () => {
 
 describe('nextLink', () => {
   it('puts cursor first and appends limit when the request had none', () => {
-    expect(nextLink(BASE, '/v1/apps', [['sort', 'name']], 'CUR.sor', 20)).toBe('https://asc.example.test/v1/apps?cursor=CUR.sor&sort=name&limit=20');
+    expect(nextLink(BASE, '/v1/apps', [['sort', 'name']], 'CUR.sor', 20)).toBe(
+      'https://asc.example.test/v1/apps?cursor=CUR.sor&sort=name&limit=20',
+    );
   });
 
   it("keeps the request's limit in place and replaces an old cursor", () => {

@@ -124,10 +124,20 @@ describe('parseQuery', () => {
 
   it('refuses a parameter the endpoint does not take with PARAMETER_ERROR.ILLEGAL', () => {
     expect(problems('foo=1')).toEqual([
-      { status: 400, code: 'PARAMETER_ERROR.ILLEGAL', detail: "The parameter 'foo' can not be used with this request", source: { parameter: 'foo' } },
+      {
+        status: 400,
+        code: 'PARAMETER_ERROR.ILLEGAL',
+        detail: "The parameter 'foo' can not be used with this request",
+        source: { parameter: 'foo' },
+      },
     ]);
     expect(problems('limit=5', single)).toEqual([
-      { status: 400, code: 'PARAMETER_ERROR.ILLEGAL', detail: "The parameter 'limit' can not be used with this request", source: { parameter: 'limit' } },
+      {
+        status: 400,
+        code: 'PARAMETER_ERROR.ILLEGAL',
+        detail: "The parameter 'limit' can not be used with this request",
+        source: { parameter: 'limit' },
+      },
     ]);
   });
 
@@ -180,13 +190,23 @@ describe('parseQuery', () => {
     expect(problems('cursor=a&cursor=b')).toEqual([invalid('cursor', "The parameter 'cursor' can only be given once")]);
     expect(problems('cursor=')).toEqual([invalid('cursor', "The parameter 'cursor' must not be empty")]);
     expect(problems('cursor=abc', single)).toEqual([
-      { status: 400, code: 'PARAMETER_ERROR.ILLEGAL', detail: "The parameter 'cursor' can not be used with this request", source: { parameter: 'cursor' } },
+      {
+        status: 400,
+        code: 'PARAMETER_ERROR.ILLEGAL',
+        detail: "The parameter 'cursor' can not be used with this request",
+        source: { parameter: 'cursor' },
+      },
     ]);
   });
 
   it('reports every problem of a query at once, in request order', () => {
     expect(problems('foo=1&limit=0&include=x')).toEqual([
-      { status: 400, code: 'PARAMETER_ERROR.ILLEGAL', detail: "The parameter 'foo' can not be used with this request", source: { parameter: 'foo' } },
+      {
+        status: 400,
+        code: 'PARAMETER_ERROR.ILLEGAL',
+        detail: "The parameter 'foo' can not be used with this request",
+        source: { parameter: 'foo' },
+      },
       invalid('limit', "The value '0' is not valid for 'limit'; it must be an integer from 1 to 200"),
       invalid('include', "'x' is not a valid relationship name"),
     ]);

@@ -61,7 +61,14 @@ describe('renderInvitationMail', () => {
         'If you were not expecting this invitation, you can ignore this email or decline it at the link above.',
       ].join('\n'),
     );
-    for (const part of ['Acme Studios', 'Dear Jane Appleseed,', 'Developer, App Manager, Access to Reports', 'Notes, Weather', '2026-11-29 10:22 UTC', 'by Ops Key']) {
+    for (const part of [
+      'Acme Studios',
+      'Dear Jane Appleseed,',
+      'Developer, App Manager, Access to Reports',
+      'Notes, Weather',
+      '2026-11-29 10:22 UTC',
+      'by Ops Key',
+    ]) {
       expect(m.html).toContain(part);
     }
     expect(m.html).toContain(`<a href="${LINK}"`);
@@ -94,7 +101,7 @@ describe('renderInvitationMail', () => {
     expect(m.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(m.html).toContain('<title>You&#39;re invited to join R&amp;D &quot;Labs&quot; on App Store Connect</title>');
     // the text alternative is plain text: as given
-    expect(m.text).toContain('Dear <script>alert(1)</script> O\'Neil & Co,');
+    expect(m.text).toContain("Dear <script>alert(1)</script> O'Neil & Co,");
   });
 
   it('keeps the subject on one line whatever the team name holds', () => {

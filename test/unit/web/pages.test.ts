@@ -67,7 +67,9 @@ describe('CSRF helpers', () => {
   });
 
   it('the cookie is HttpOnly and SameSite=Strict, Secure on request', () => {
-    expect(csrfCookieHeader('v', { path: '/activate', secure: true })).toBe('asc_csrf=v; Path=/activate; HttpOnly; SameSite=Strict; Secure');
+    expect(csrfCookieHeader('v', { path: '/activate', secure: true })).toBe(
+      'asc_csrf=v; Path=/activate; HttpOnly; SameSite=Strict; Secure',
+    );
     expect(csrfCookieHeader('v', { path: '/p/activate', secure: false })).toBe('asc_csrf=v; Path=/p/activate; HttpOnly; SameSite=Strict');
   });
 });
