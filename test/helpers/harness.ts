@@ -4,6 +4,7 @@
  * PostgreSQL database at ASC_TEST_PG_URL — and talks to it over a real socket. Every JSON response is checked against the vendored spec and for the headers
  * every response must carry (docs/behavior.md A18).
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,12 +26,18 @@ export const PUBLIC_URL = 'https://asc.example.test';
 export const TEST_DIALECT: 'sqlite' | 'postgres' = process.env.ASC_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
 export const TEST_PG_URL = process.env.ASC_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-/** One schema per data directory, so a restart on the same directory finds the same data. */
+/**
+ * One schema per data directory, so a restart on the same directory finds the same data. Named
+ * from the whole path: two temporary folders may share their last part (`…/data`), and a schema
+ * named after that alone would be shared by tests running at the same time.
+ */
 export function schemaFor(dataDir: string): string {
-  return `t_${path
+  const base = path
     .basename(dataDir)
     .replace(/[^A-Za-z0-9]/g, '_')
-    .toLowerCase()}`;
+    .toLowerCase()
+    .slice(0, 30);
+  return `t_${base}_${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12)}`;
 }
 
 /**
