@@ -14,6 +14,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // a variable read by a closure made before its one assignment stays `let`
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {

@@ -1,6 +1,7 @@
 /**
- * Two projects run the suite: `sqlite` (everything) and `postgres` (the integration and end-to-end
- * tests again, each test server on a fresh schema of ASC_TEST_PG_URL). DIALECTS=sqlite or
+ * Three projects run the suite: `sqlite` (everything), `sqlite-cache-off` (the cache-sensitive
+ * files again with the read caches off) and `postgres` (the integration and end-to-end tests
+ * again, each test server on a fresh schema of ASC_TEST_PG_URL). DIALECTS=sqlite or
  * DIALECTS=postgres picks one. Where PostgreSQL cannot be reached, its run is skipped with the
  * reason printed — except under CI=true, where a missing PostgreSQL fails the run.
  */
@@ -36,6 +37,22 @@ export default defineConfig(async () => {
         include: ['test/**/*.test.ts'],
         exclude: ['test/postgres/**'],
         env: { ASC_TEST_DIALECT: 'sqlite' },
+      },
+    });
+    // The read caches sit behind one switch (src/http/read-cache/): the differential cache test and
+    // the read-heavy files run again with every cache off, so both ways stay correct.
+    projects.push({
+      test: {
+        ...shared,
+        name: 'sqlite-cache-off',
+        include: [
+          'test/integration/caches.test.ts',
+          'test/integration/user-invitations-list.test.ts',
+          'test/integration/users.test.ts',
+          'test/integration/apps.test.ts',
+          'test/integration/visible-apps.test.ts',
+        ],
+        env: { ASC_TEST_DIALECT: 'sqlite', ASC_TEST_READ_CACHE: 'off' },
       },
     });
   }

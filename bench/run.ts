@@ -259,7 +259,7 @@ async function runMainServer(
   const atStart = server.memory();
   if (atStart) result.memory.serverAtStart = atStart;
   const posts = { n: 0 };
-  let scenarios: Scenario[] = [];
+  let scenarios: Scenario[];
   try {
     result.captured = await expectStatus(server.url, { method: 'GET', path: INCLUDE_PATH, headers: await headers() }, 200);
     let deepCursor: string | undefined;

@@ -151,10 +151,11 @@ function tail(file: string): string {
 
 async function waitForHealth(url: string, child: ChildProcess, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let exited: number | null = null;
-  child.once('exit', (code) => (exited = code ?? -1));
+  // set by the listener; an object, so that the loop below reads what the listener wrote
+  const state: { exited: number | null } = { exited: null };
+  child.once('exit', (code) => (state.exited = code ?? -1));
   while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`${url}: the process exited (${exited}) before it was ready\n${tail(logFile)}`);
+    if (state.exited !== null) throw new Error(`${url}: the process exited (${state.exited}) before it was ready\n${tail(logFile)}`);
     try {
       const res = await fetch(`${url}/healthz`);
       await res.arrayBuffer();

@@ -110,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (/[\r\n]/.test(mailFrom) || !/@/.test(mailFrom))
     problems.push(`ASC_MAIL_FROM must be one email address, optionally with a display name`);
   const teamName = env.ASC_TEAM_NAME?.trim() || 'My Team';
-  if (/[\u0000-\u001f\u007f]/.test(teamName) || teamName.length > 100)
+  if (/\p{Cc}/u.test(teamName) || teamName.length > 100)
     problems.push('ASC_TEAM_NAME must be at most 100 characters without control characters');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({

@@ -29,7 +29,7 @@ export function backgroundJobs(app: FastifyInstance, options: JobOptions): MailW
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = () =>
-    Promise.all([services.invitations.sweepExpired(), options.alsoOnSweep?.()]).catch((err: unknown) =>
+    void Promise.all([services.invitations.sweepExpired(), options.alsoOnSweep?.()]).catch((err: unknown) =>
       app.log.error({ err }, 'expiry sweep failed'),
     );
   app.addHook('onReady', async () => {

@@ -50,7 +50,7 @@ function build(): void {
 }
 
 export default function setup(): void {
-  let built = 0;
+  let built: number;
   try {
     built = statSync(ENTRY).mtimeMs;
   } catch {

@@ -165,7 +165,7 @@ class OwnSchemaIntrospector implements DatabaseIntrospector {
 }
 
 class OwnSchemaPostgresDialect extends PostgresDialect {
-  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+  override createIntrospector(db: Parameters<PostgresDialect['createIntrospector']>[0]): DatabaseIntrospector {
     return new OwnSchemaIntrospector(db);
   }
 }

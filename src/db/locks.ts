@@ -1,8 +1,8 @@
 /** Cross-instance coordination that only PostgreSQL needs (one SQLite file has one server). */
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql } from 'kysely';
 import type { Executor } from './schema.js';
 
-export function isPostgres(db: Kysely<any>): boolean {
+export function isPostgres(db: Executor): boolean {
   return db.getExecutor().adapter instanceof PostgresAdapter;
 }
 

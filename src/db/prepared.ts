@@ -80,7 +80,7 @@ export class PreparedQuery<Shape, R = unknown> {
     if (args.length !== arity) throw new Error(`a prepared query takes ${arity} arguments, got ${args.length}`);
     const adapter = db.getExecutor().adapter;
     let byShape = this.compiled.get(adapter);
-    if (!byShape) this.compiled.set(adapter, (byShape = new Map()));
+    if (!byShape) this.compiled.set(adapter, (byShape = new Map<unknown, Compiled<R>>()));
     const key = this.key(shape);
     let compiled = byShape.get(key);
     if (!compiled) {
@@ -100,7 +100,7 @@ export class PreparedInsert<Row> {
   private readonly query: PreparedQuery<number>;
 
   constructor(
-    table: keyof Database & string,
+    table: keyof Database,
     private readonly columns: readonly (keyof Row & string)[],
   ) {
     this.query = new PreparedQuery(
@@ -108,9 +108,7 @@ export class PreparedInsert<Row> {
         db
           .insertInto(table)
           .values(
-            Array.from({ length: rows }, (_, r) =>
-              Object.fromEntries(columns.map((column, c) => [column, arg(r * columns.length + c)])),
-            ),
+            Array.from({ length: rows }, (_, r) => Object.fromEntries(columns.map((column, c) => [column, arg(r * columns.length + c)]))),
           ),
       (rows) => rows * columns.length,
     );

@@ -22,7 +22,38 @@ import { ApiErrors, type ApiError } from '../errors/api-error.js';
 import { errors } from '../errors/catalogue.js';
 import { loadSpecDocument, toJsonSchema, type JsonSchema, type OpenApiDocument } from '../spec/openapi.js';
 
-type Schema = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * A node of a request schema, as far as this module reads and adjusts it. A member schema may be
+ * `false` (JSON Schema's "nothing is valid here"), which adjustResourceDocument() uses.
+ */
+interface Schema {
+  type?: string | string[];
+  properties?: Record<string, Schema | false>;
+  items?: Schema;
+  required?: string[];
+  enum?: unknown[];
+  $ref?: string;
+  format?: string;
+  minLength?: number;
+  additionalProperties?: boolean;
+}
+
+/** The schema of `name` under `schema`'s properties; the spec's request schemas all have them. */
+function propertySchema(schema: Schema, name: string): Schema {
+  const found = schema.properties?.[name];
+  if (!found) throw new Error(`the request schema has no member '${name}'`);
+  return found;
+}
+
+/** The member schemas of an object schema, leaving out the ones that refuse every value. */
+function propertySchemas(schema: Schema): Record<string, Schema> {
+  return Object.fromEntries(Object.entries(schema.properties ?? {}).filter((e): e is [string, Schema] => e[1] !== false));
+}
+
+/** The operation object of the spec, as far as its request body goes. */
+interface SpecOperation {
+  requestBody?: { content?: Record<string, { schema?: { $ref?: string } } | undefined> };
+}
 
 /** A JSON:API resource document (create or update) or a linkage document (relationship writes). */
 interface BodyValidator {
@@ -62,13 +93,13 @@ export function quoted(value: unknown, as: 'json' | 'string' = 'json'): string {
  * - a relationship's `data` may be null, meaning no apps (fastlane sends it, A12).
  */
 function adjustResourceDocument(schema: Schema, operation: 'CREATE' | 'UPDATE'): void {
-  const data = schema.properties.data as Schema;
-  data.properties.attributes.additionalProperties = false;
-  data.properties.relationships.additionalProperties = false;
-  if (operation === 'CREATE') data.properties.id = false;
-  else data.properties.id.minLength = 1;
-  for (const relationship of Object.values(data.properties.relationships.properties ?? {}) as Schema[]) {
-    const linkage = relationship.properties.data as Schema;
+  const data = propertySchema(schema, 'data');
+  propertySchema(data, 'attributes').additionalProperties = false;
+  propertySchema(data, 'relationships').additionalProperties = false;
+  if (operation === 'CREATE') data.properties = { ...data.properties, id: false };
+  else propertySchema(data, 'id').minLength = 1;
+  for (const relationship of Object.values(propertySchemas(propertySchema(data, 'relationships')))) {
+    const linkage = propertySchema(relationship, 'data');
     linkage.type = ['array', 'null'];
     adjustLinkageItems(linkage);
   }
@@ -76,7 +107,8 @@ function adjustResourceDocument(schema: Schema, operation: 'CREATE' | 'UPDATE'):
 
 /** A resource identifier's id is a non-empty string (A3); the spec takes any string. */
 function adjustLinkageItems(linkage: Schema): void {
-  linkage.items.properties.id.minLength = 1;
+  if (!linkage.items) throw new Error('a linkage schema has no items');
+  propertySchema(linkage.items, 'id').minLength = 1;
 }
 
 function compileAll(doc: OpenApiDocument): Map<string, BodyValidator> {
@@ -84,7 +116,7 @@ function compileAll(doc: OpenApiDocument): Map<string, BodyValidator> {
   const requests: Array<[key: string, schemaName: string, method: string]> = [];
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [method, op] of Object.entries(item)) {
-      const ref = (op as Schema).requestBody?.content?.['application/json']?.schema?.$ref;
+      const ref = (op as SpecOperation).requestBody?.content?.['application/json']?.schema?.$ref;
       if (typeof ref === 'string') requests.push([`${method.toUpperCase()} ${path}`, ref.replace('#/components/schemas/', ''), method]);
     }
   }
@@ -92,7 +124,7 @@ function compileAll(doc: OpenApiDocument): Map<string, BodyValidator> {
   const adjusted = new Map<string, Omit<BodyValidator, 'validate'>>();
   for (const [key, name, method] of requests) {
     const schema = definitions[name] as Schema;
-    const kind = schema.properties.data.type === 'array' ? 'linkage' : 'resource';
+    const kind = propertySchema(schema, 'data').type === 'array' ? 'linkage' : 'resource';
     const operation = method === 'post' ? 'CREATE' : 'UPDATE';
     const seen = adjusted.get(name);
     if (seen) {
@@ -100,7 +132,7 @@ function compileAll(doc: OpenApiDocument): Map<string, BodyValidator> {
       continue;
     }
     if (kind === 'resource') adjustResourceDocument(schema, operation);
-    else adjustLinkageItems(schema.properties.data as Schema);
+    else adjustLinkageItems(propertySchema(schema, 'data'));
     adjusted.set(name, { kind, schema, operation });
   }
 
@@ -175,7 +207,7 @@ class LinkageProblems {
 }
 
 function linkageItemType(linkage: Schema): string {
-  return String(linkage.items.properties.type.enum[0]);
+  return String(propertySchema(linkage.items ?? {}, 'type').enum?.[0]);
 }
 
 /**
@@ -185,7 +217,7 @@ function linkageItemType(linkage: Schema): string {
 export function readLinkageDocument(operation: string, body: unknown): string[] {
   const v = validatorFor(operation, 'linkage');
   if (v.validate(body)) return (body as { data: Array<{ id: string }> }).data.map((item) => item.id);
-  const problems = new LinkageProblems(linkageItemType(v.schema.properties.data as Schema));
+  const problems = new LinkageProblems(linkageItemType(propertySchema(v.schema, 'data')));
   for (const e of v.validate.errors ?? []) {
     const [first, ...rest] = subject(e);
     if (first === 'data' && rest.length > 0) problems.add('/data', rest);
@@ -290,11 +322,11 @@ export class ResourceDocument {
  */
 export function readResourceDocument(operation: string, body: unknown, options: ResourceReadOptions = {}): ResourceDocument {
   const v = validatorFor(operation, 'resource');
-  const dataSchema = v.schema.properties.data as Schema;
-  const type = String(dataSchema.properties.type.enum[0]);
-  const attributeSchemas = (dataSchema.properties.attributes.properties ?? {}) as Record<string, Schema>;
-  const requiredAttributes = new Set<string>(dataSchema.properties.attributes.required ?? []);
-  const relationshipSchemas = (dataSchema.properties.relationships.properties ?? {}) as Record<string, Schema>;
+  const dataSchema = propertySchema(v.schema, 'data');
+  const type = String(propertySchema(dataSchema, 'type').enum?.[0]);
+  const attributeSchemas = propertySchemas(propertySchema(dataSchema, 'attributes'));
+  const requiredAttributes = new Set<string>(propertySchema(dataSchema, 'attributes').required ?? []);
+  const relationshipSchemas = propertySchemas(propertySchema(dataSchema, 'relationships'));
   const notAllowed = new Set(options.notAllowed ?? []);
 
   const valid = v.validate(body);
@@ -331,7 +363,7 @@ export function readResourceDocument(operation: string, body: unknown, options: 
         relationshipMembers.push(errors.relationshipUnknown(name, type));
         continue;
       }
-      const linkageSchema = relationshipSchemas[name]?.properties?.data as Schema | undefined;
+      const linkageSchema = relationshipSchemas[name]?.properties?.data || undefined;
       if (linkageSchema) {
         const base = `/data/relationships/${escapeSegment(name)}`;
         let problems = linkages.get(name);
@@ -346,7 +378,7 @@ export function readResourceDocument(operation: string, body: unknown, options: 
   }
 
   // past the loop, the body is an object with a `data` object: anything else threw above
-  const data = (body as Schema).data as Schema;
+  const data = (body as { data: { id?: unknown; attributes?: Record<string, unknown>; relationships?: Record<string, unknown> } }).data;
   if (options.pathId !== undefined && !shape.has('/data/id') && typeof data.id === 'string' && data.id !== options.pathId) {
     shape.set(
       '/data/id',
@@ -358,12 +390,7 @@ export function readResourceDocument(operation: string, body: unknown, options: 
   const linkageProblems = Object.keys(relationshipSchemas).flatMap((name) => linkages.get(name)?.list() ?? []);
   if (linkageProblems.length > 0) throw new ApiErrors(linkageProblems);
 
-  const doc = new ResourceDocument(
-    attributeSchemas,
-    (data.attributes ?? {}) as Schema,
-    (data.relationships ?? {}) as Schema,
-    valueProblems,
-  );
+  const doc = new ResourceDocument(attributeSchemas, data.attributes ?? {}, data.relationships ?? {}, valueProblems);
   doc.problems.push(...members, ...relationshipMembers);
   for (const name of Object.keys(attributeSchemas)) if (missing.has(name)) doc.problems.push(errors.attributeRequired(name));
   return doc;

@@ -30,7 +30,8 @@ interface RawOperation {
 
 export interface OpenApiDocument {
   info: { version: string; title: string };
-  paths: Record<string, Record<string, RawOperation | unknown>>;
+  /** operations, and the other members a path item may have */
+  paths: Record<string, Record<string, unknown>>;
   components: { schemas: Record<string, JsonSchema> };
 }
 
@@ -132,7 +133,7 @@ export function toJsonSchema(node: unknown): unknown {
   }
   if (src.nullable === true) {
     if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null];
+    if (Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...(out.enum as unknown[]), null];
     if (out.$ref !== undefined) return { anyOf: [{ $ref: out.$ref }, { type: 'null' }] };
   }
   return out;

@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type ApiResponse } from '../helpers/harness.js';
 import { USER_ROLES } from '../../src/domain/roles.js';
+import { hasBidiControl, hasLoneSurrogate, hasVisibleCharacter } from '../../src/domain/text.js';
 import { loadOperations } from '../../src/spec/openapi.js';
 import { responseErrors } from '../helpers/spec-validator.js';
 
@@ -594,10 +595,13 @@ describe('fuzzing the HTTP surface', () => {
   /** Documents that satisfy every rule of docs/behavior.md A8-A12, with the outcome they must have. */
   function validDocumentArbitrary(): fc.Arbitrary<ValidDocument> {
     let n = 0;
-    const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+    // every rule of checkName (src/domain/names.ts) on the trimmed name
+    const CONTROL = /[\p{Cc}\u2028\u2029]/u;
     const name = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((v) => {
       const t = v.trim();
-      return t.length > 0 && [...t].length <= 100 && !CONTROL.test(t);
+      return (
+        t.length > 0 && [...t].length <= 100 && !CONTROL.test(t) && !hasLoneSurrogate(t) && !hasBidiControl(t) && hasVisibleCharacter(t)
+      );
     });
     const localPart = fc
       .array(fc.stringMatching(/^[a-z0-9!#$%&'*+/=?^_`{|}~-]{1,6}$/), { minLength: 1, maxLength: 3 })

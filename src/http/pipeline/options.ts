@@ -23,7 +23,7 @@ export function fastifyOptions(config: Pick<Config, 'logLevel'>): FastifyServerO
       reply.header('x-request-id', request.id);
       const unroutable = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
       if (!unroutable) request.log.error({ err }, 'unexpected router error');
-      return sendErrors(reply, [unroutable ? errors.pathError(splitTarget(request.raw.url).path) : errors.unexpected()]);
+      void sendErrors(reply, [unroutable ? errors.pathError(splitTarget(request.raw.url).path) : errors.unexpected()]);
     },
   };
 }

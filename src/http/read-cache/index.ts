@@ -18,6 +18,7 @@
  * - user invitations rendered as JSON (./member-json.ts): an invitation never changes once written.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import fp from 'fastify-plugin';
 import type { Clock } from '../../clock.js';
 import type { KeyLookup } from '../../keys/service.js';
 import type { AppReader, AppRow } from '../../resources/apps/repository.js';
@@ -103,9 +104,8 @@ export class ReadCache {
         if (reuse && !(route.handler as { [WRAPPED]?: true })[WRAPPED]) route.handler = reusing(route.handler, reuse, responses, clock);
       });
     };
-    // like fastify-plugin: the hooks apply to the routes of the instance it is registered on
-    (plugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
-    return plugin;
+    // not encapsulated: the hooks apply to the routes of the instance it is registered on
+    return fp(plugin, { name: 'asc-access-read-cache' });
   }
 }
 

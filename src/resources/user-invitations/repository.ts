@@ -58,9 +58,10 @@ export const INVITATION_LIST: ListDefinition<ReturnType<typeof fromInvitations>>
     {
       param: 'filter[roles]',
       where: (q, values) =>
-        q.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('user_invitation_roles as r')
+        q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('user_invitation_roles as r')
               .select(sql.lit(1).as('one'))
               .whereRef('r.invitation_id', '=', 'm.id')
               .where('r.role', 'in', values),
@@ -71,9 +72,10 @@ export const INVITATION_LIST: ListDefinition<ReturnType<typeof fromInvitations>>
       // invitations that list one of these apps explicitly (those for all apps list none)
       param: 'filter[visibleApps]',
       where: (q, values) =>
-        q.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('user_invitation_visible_apps as v')
+        q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('user_invitation_visible_apps as v')
               .select(sql.lit(1).as('one'))
               .whereRef('v.invitation_id', '=', 'm.id')
               .where('v.app_id', 'in', values),

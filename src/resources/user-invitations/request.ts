@@ -21,5 +21,5 @@ export function readInvitationCreate(body: unknown): RequestInput<InvitationCrea
   const allAppsVisible = doc.value<boolean>('allAppsVisible');
   const provisioningAllowed = doc.value<boolean>('provisioningAllowed');
   const values = { email, firstName, lastName, roles, allAppsVisible, provisioningAllowed, visibleAppIds: doc.linkage('visibleApps') };
-  return { values, problems: doc.problems, refused: doc.refused as ReadonlySet<keyof InvitationCreateInput & string> };
+  return { values, problems: doc.problems, refused: doc.refused as ReadonlySet<keyof InvitationCreateInput> };
 }

@@ -23,9 +23,9 @@ export const USER_LIST: ListDefinition<ReturnType<typeof fromUsers>> = {
     {
       param: 'filter[roles]',
       where: (q, values) =>
-        q.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('user_roles as r').select(sql.lit(1).as('one')).whereRef('r.user_id', '=', 'm.id').where('r.role', 'in', values),
+        q.where((eb) =>
+          eb.exists(
+            eb.selectFrom('user_roles as r').select(sql.lit(1).as('one')).whereRef('r.user_id', '=', 'm.id').where('r.role', 'in', values),
           ),
         ),
     },
@@ -33,9 +33,10 @@ export const USER_LIST: ListDefinition<ReturnType<typeof fromUsers>> = {
       // users that list one of these apps explicitly (users who see all apps list none)
       param: 'filter[visibleApps]',
       where: (q, values) =>
-        q.where(({ exists, selectFrom }) =>
-          exists(
-            selectFrom('user_visible_apps as v')
+        q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('user_visible_apps as v')
               .select(sql.lit(1).as('one'))
               .whereRef('v.user_id', '=', 'm.id')
               .where('v.app_id', 'in', values),

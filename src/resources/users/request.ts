@@ -15,7 +15,7 @@ export function readUserUpdate(body: unknown, pathId: string): RequestInput<User
   const allAppsVisible = doc.value<boolean>('allAppsVisible');
   const provisioningAllowed = doc.value<boolean>('provisioningAllowed');
   const values = { roles, allAppsVisible, provisioningAllowed, visibleAppIds: doc.linkage('visibleApps') };
-  return { values, problems: doc.problems, refused: doc.refused as ReadonlySet<keyof UserUpdateInput & string> };
+  return { values, problems: doc.problems, refused: doc.refused as ReadonlySet<keyof UserUpdateInput> };
 }
 
 /** The app ids of a visibleApps linkage document; `method` is POST, PATCH or DELETE. */
