@@ -3,6 +3,7 @@
  * (src/server.ts does), so tests can boot it on a real database and talk to it.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './container.js';
@@ -36,6 +37,8 @@ export interface BuildOptions {
   mailWorker?: MailWorkerOptions;
   /** how often expired invitations are turned into tombstones (default one minute) */
   sweepIntervalMs?: number;
+  /** where the server's log goes (default stdout) */
+  logStream?: DestinationStream;
 }
 
 export interface BuiltApp {
@@ -70,7 +73,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     clock,
   );
 
-  const app = Fastify(fastifyOptions(config));
+  const app = Fastify(fastifyOptions(config, options.logStream));
   apiBasics(app);
   if (cache) await app.register(cache.plugin());
 
