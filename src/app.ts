@@ -9,6 +9,7 @@ import type { Config } from './config.js';
 import { createServices, type Services } from './container.js';
 import type { Db } from './db/database.js';
 import { Authenticator } from './http/auth.js';
+import { AuthFailureLimiter } from './http/auth-failures.js';
 import { Admission } from './http/pipeline/admission.js';
 import { apiNotFound, registerOperations } from './http/pipeline/dispatch.js';
 import { apiBasics } from './http/pipeline/errors.js';
@@ -71,6 +72,8 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     authenticator,
     options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour),
     clock,
+    // per instance, in memory: an address flooding bad tokens is refused by the instance it floods
+    new AuthFailureLimiter({ limit: config.authFailureLimit }),
   );
 
   const app = Fastify(fastifyOptions(config, options.logStream));

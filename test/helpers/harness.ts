@@ -88,6 +88,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     mailFrom: 'Test Team <no-reply@asc.example.test>',
     teamName: 'Test Team',
     shutdownTimeoutMs: 10_000,
+    // off: many tests send refused tokens by the dozen from 127.0.0.1; test/integration/auth-failures.test.ts turns it on
+    authFailureLimit: 0,
+    trustProxy: false,
     ...overrides,
   };
 }

@@ -8,11 +8,13 @@ import { BODY_LIMIT_BYTES, clientErrorHandler, sendErrors, splitTarget } from '.
 import { redactingLoggerOptions } from './log-redaction.js';
 
 /** `logStream`: where the log goes (default stdout). */
-export function fastifyOptions(config: Pick<Config, 'logLevel'>, logStream?: DestinationStream): FastifyServerOptions {
+export function fastifyOptions(config: Pick<Config, 'logLevel' | 'trustProxy'>, logStream?: DestinationStream): FastifyServerOptions {
   return {
     // tokens never reach the log: activation links and bearer tokens are redacted (log-redaction.ts)
     logger: { level: config.logLevel, ...redactingLoggerOptions(), ...(logStream ? { stream: logStream } : {}) },
     genReqId: () => randomUUID(),
+    // request.ip: the socket's peer, or the client X-Forwarded-For names when the peer is a trusted proxy
+    trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: {
       maxParamLength: 1000,
