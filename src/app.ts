@@ -3,11 +3,13 @@
  * (src/server.ts does), so tests can boot it on a real database and talk to it.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './container.js';
 import type { Db } from './db/database.js';
 import { Authenticator } from './http/auth.js';
+import { AuthFailureLimiter } from './http/auth-failures.js';
 import { Admission } from './http/pipeline/admission.js';
 import { apiNotFound, registerOperations } from './http/pipeline/dispatch.js';
 import { apiBasics } from './http/pipeline/errors.js';
@@ -36,6 +38,8 @@ export interface BuildOptions {
   mailWorker?: MailWorkerOptions;
   /** how often expired invitations are turned into tombstones (default one minute) */
   sweepIntervalMs?: number;
+  /** where the server's log goes (default stdout) */
+  logStream?: DestinationStream;
 }
 
 export interface BuiltApp {
@@ -68,9 +72,11 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     authenticator,
     options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour),
     clock,
+    // per instance, in memory: an address flooding bad tokens is refused by the instance it floods
+    new AuthFailureLimiter({ limit: config.authFailureLimit }),
   );
 
-  const app = Fastify(fastifyOptions(config));
+  const app = Fastify(fastifyOptions(config, options.logStream));
   apiBasics(app);
   if (cache) await app.register(cache.plugin());
 

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp, type Services } from '../../src/app.js';
 import type { ReadCache } from '../../src/http/read-cache/index.js';
@@ -87,6 +88,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     mailFrom: 'Test Team <no-reply@asc.example.test>',
     teamName: 'Test Team',
     shutdownTimeoutMs: 10_000,
+    // off: many tests send refused tokens by the dozen from 127.0.0.1; test/integration/auth-failures.test.ts turns it on
+    authFailureLimit: 0,
+    trustProxy: false,
     ...overrides,
   };
 }
@@ -148,6 +152,8 @@ export interface StartOptions {
   mailWorker?: MailWorkerOptions;
   /** how often the server's expiry sweeper runs (default one minute) */
   sweepIntervalMs?: number;
+  /** where the server's log goes (testConfig's level is silent: set config.logLevel too) */
+  logStream?: DestinationStream;
   /** close() leaves the data directory, so that a second server can start on it (a restart) */
   keepDataDir?: boolean;
 }
@@ -165,6 +171,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
+    ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });

@@ -26,6 +26,8 @@ describe('loadConfig', () => {
       responseCacheMb: 16,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      authFailureLimit: 30,
+      trustProxy: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -43,6 +45,8 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'warn',
         ASC_DATABASE_URL: 'postgres://u@db/asc',
         ASC_SHUTDOWN_TIMEOUT_MS: '2500',
+        ASC_AUTH_FAILURE_LIMIT: '0',
+        ASC_TRUST_PROXY: ' 10.0.0.1, 192.168.0.0/16,::1 ,loopback',
       }),
     ).toMatchObject({
       dataDir: '/var/lib/asc',
@@ -55,7 +59,18 @@ describe('loadConfig', () => {
       responseCacheMb: 0,
       logLevel: 'warn',
       shutdownTimeoutMs: 2500,
+      authFailureLimit: 0,
+      trustProxy: ['10.0.0.1', '192.168.0.0/16', '::1', 'loopback'],
     });
+  });
+
+  it('refuses a trusted proxy that is not an address, a CIDR range or a name, and a hop count', () => {
+    expect(loadConfig({ ASC_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
+    expect(loadConfig({ ASC_TRUST_PROXY: 'fd00::/8' }).trustProxy).toEqual(['fd00::/8']);
+    for (const bad of ['1', 'true', '10.0.0.0/33', 'proxy.example', '10.0.0.1/8/8', '10.0.0.1,,10.0.0.2']) {
+      expect(() => loadConfig({ ASC_TRUST_PROXY: bad }), bad).toThrow(/ASC_TRUST_PROXY must be off or the proxies' addresses/);
+    }
+    expect(() => loadConfig({ ASC_AUTH_FAILURE_LIMIT: '-1' })).toThrow(/ASC_AUTH_FAILURE_LIMIT must be a whole number/);
   });
 
   it('refuses a read cache setting other than on or off', () => {
