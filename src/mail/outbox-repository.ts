@@ -4,6 +4,7 @@ import type { GroupCommit } from '../db/group-commit.js';
 import { isPostgres } from '../db/locks.js';
 import { everyColumn, PreparedInsert } from '../db/prepared.js';
 import type { Database, Executor, MailOutboxTable, MailStatus } from '../db/schema.js';
+import { templateDataWithoutLink } from './templates.js';
 
 export type OutboxRow = MailOutboxTable;
 
@@ -119,13 +120,18 @@ export class OutboxRepository {
   /**
    * Delivered: the claim ends with it. The status is set even if the invitation went meanwhile (the
    * mail did go out). A write unit, so under load it shares the commit of concurrent creates.
+   *
+   * A message sent over SMTP loses its activation link in the same update: from then on only the
+   * recipient's mailbox holds it, and the database keeps no token in clear (the invitation keeps
+   * its SHA-256). A message 'logged' keeps it: without SMTP the mail log is the mailbox.
    */
-  async markDelivered(id: string, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
+  async markDelivered(m: Pick<OutboxRow, 'id' | 'template_data'>, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
+    const forget = status === 'sent' ? { activation_link: null, template_data: templateDataWithoutLink(m.template_data) } : {};
     await this.writes.run((trx) =>
       trx
         .updateTable('mail_outbox')
-        .set({ status, sent_at: at, attempts, claimed_until: null, last_error: null })
-        .where('id', '=', id)
+        .set({ status, sent_at: at, attempts, claimed_until: null, last_error: null, ...forget })
+        .where('id', '=', m.id)
         .execute(),
     );
   }

@@ -180,7 +180,7 @@ export class MailWorker {
       this.log.warn({ mailId: m.id, attempts, retryAt: next, err }, 'mail delivery failed; will retry');
       return false;
     }
-    await this.outbox.markDelivered(m.id, this.transport.kind, this.clock.now().toISOString(), attempts);
+    await this.outbox.markDelivered(m, this.transport.kind, this.clock.now().toISOString(), attempts);
     return true;
   }
 
