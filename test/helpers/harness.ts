@@ -4,7 +4,7 @@
  * PostgreSQL database at ASC_TEST_PG_URL — and talks to it over a real socket. Every JSON response is checked against the vendored spec and for the headers
  * every response must carry (docs/behavior.md A18).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,6 +87,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     mailFrom: 'Test Team <no-reply@asc.example.test>',
     teamName: 'Test Team',
     shutdownTimeoutMs: 10_000,
+    // one of its own per server: two test servers on one database are two instances (a restart that
+    // is to take back its earlier run's mail claims passes the same id)
+    instanceId: `test-${randomUUID()}`,
     ...overrides,
   };
 }

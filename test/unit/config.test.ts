@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -26,6 +27,7 @@ describe('loadConfig', () => {
       responseCacheMb: 16,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      instanceId: `${hostname()}:8080`,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -43,6 +45,7 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'warn',
         ASC_DATABASE_URL: 'postgres://u@db/asc',
         ASC_SHUTDOWN_TIMEOUT_MS: '2500',
+        ASC_INSTANCE_ID: ' eu-1 ',
       }),
     ).toMatchObject({
       dataDir: '/var/lib/asc',
@@ -55,7 +58,15 @@ describe('loadConfig', () => {
       responseCacheMb: 0,
       logLevel: 'warn',
       shutdownTimeoutMs: 2500,
+      instanceId: 'eu-1',
     });
+  });
+
+  it('names the instance after the host and the port unless ASC_INSTANCE_ID says otherwise', () => {
+    expect(loadConfig({ PORT: '9001' }).instanceId).toBe(`${hostname()}:9001`);
+    expect(configError({ ASC_INSTANCE_ID: 'a\u0007b' }).problems).toEqual([
+      'ASC_INSTANCE_ID must be at most 200 characters without control characters',
+    ]);
   });
 
   it('refuses a read cache setting other than on or off', () => {
