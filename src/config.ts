@@ -2,6 +2,7 @@
  * The only reader of process.env. Everything else receives a frozen, validated Config.
  */
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -42,6 +43,13 @@ export interface Config {
    * or `loopback`, `linklocal`, `uniquelocal`); false: the socket's peer is the client.
    */
   readonly trustProxy: false | readonly string[];
+  /**
+   * This instance's name, the same across its restarts (ASC_INSTANCE_ID; default `<hostname>:<PORT>`).
+   * Its mail claims carry it, so that a restart takes back at once what its earlier run had claimed
+   * when it died, and never what another instance holds. Instances sharing a PostgreSQL database
+   * need distinct ids (on one host: distinct ports or ASC_INSTANCE_ID).
+   */
+  readonly instanceId: string;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -147,6 +155,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const teamName = env.ASC_TEAM_NAME?.trim() || 'My Team';
   if (/\p{Cc}/u.test(teamName) || teamName.length > 100)
     problems.push('ASC_TEAM_NAME must be at most 100 characters without control characters');
+  const instanceId = env.ASC_INSTANCE_ID?.trim() || `${hostname()}:${port}`;
+  if (/\p{Cc}/u.test(instanceId) || instanceId.length > 200)
+    problems.push('ASC_INSTANCE_ID must be at most 200 characters without control characters');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     dataDir,
@@ -164,5 +175,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs,
     authFailureLimit,
     trustProxy,
+    instanceId,
   });
 }

@@ -4,7 +4,7 @@
  * PostgreSQL database at ASC_TEST_PG_URL — and talks to it over a real socket. Every JSON response is checked against the vendored spec and for the headers
  * every response must carry (docs/behavior.md A18).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -91,6 +91,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // off: many tests send refused tokens by the dozen from 127.0.0.1; test/integration/auth-failures.test.ts turns it on
     authFailureLimit: 0,
     trustProxy: false,
+    // one of its own per server: two test servers on one database are two instances (a restart that
+    // is to take back its earlier run's mail claims passes the same id)
+    instanceId: `test-${randomUUID()}`,
     ...overrides,
   };
 }
