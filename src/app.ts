@@ -36,6 +36,8 @@ export interface BuildOptions {
   mailWorker?: MailWorkerOptions;
   /** how often expired invitations are turned into tombstones (default one minute) */
   sweepIntervalMs?: number;
+  /** where log lines go (default stdout) */
+  logStream?: { write(line: string): void };
 }
 
 export interface BuiltApp {
@@ -70,8 +72,8 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     clock,
   );
 
-  const app = Fastify(fastifyOptions(config));
-  apiBasics(app);
+  const app = Fastify(fastifyOptions(config, options.logStream));
+  const incidents = apiBasics(app);
   if (cache) await app.register(cache.plugin());
 
   const deps = {
@@ -99,12 +101,14 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     teamName: config.teamName,
     publicUrl: config.publicUrl,
     clock,
+    incidents,
   });
 
   worker = backgroundJobs(app, {
     config,
     services,
     clock,
+    incidents,
     ...(sharedLimiter ? { alsoOnSweep: () => sharedLimiter.prune(clock.now().getTime()) } : {}),
     ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),

@@ -10,6 +10,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
+import { isStorageUnavailable, type StorageIncidents } from '../db/storage-errors.js';
 import type { OutboxRepository, OutboxRow } from './outbox-repository.js';
 import type { MailTransport } from './transport.js';
 
@@ -25,6 +26,8 @@ export interface MailWorkerOptions {
   /** how often to look for due messages when nothing wakes the worker */
   pollMs?: number;
   batch?: number;
+  /** where a pass that fails on storage (disk full, database unreachable) is reported instead of the log */
+  incidents?: StorageIncidents;
 }
 
 type State = 'idle' | 'started' | 'stopping' | 'stopped';
@@ -35,6 +38,7 @@ export class MailWorker {
   private readonly maxBackoffMs: number;
   private readonly pollMs: number;
   private readonly batch: number;
+  private readonly incidents: StorageIncidents | undefined;
   private state: State = 'idle';
   private timer: NodeJS.Timeout | undefined;
   /** the tail of the queue of passes; every pass starts after the one before has ended */
@@ -55,6 +59,7 @@ export class MailWorker {
     this.maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
     this.pollMs = options.pollMs ?? 1_000;
     this.batch = options.batch ?? 20;
+    this.incidents = options.incidents;
   }
 
   /** Starts delivering in the background: a pass now, then one per poll interval or wake(). */
@@ -73,7 +78,10 @@ export class MailWorker {
       this.wakeQueued = false;
       return this.pass();
     })
-      .catch((err: unknown) => this.log.error({ err }, 'mail worker pass failed'))
+      .catch((err: unknown) => {
+        if (this.incidents && isStorageUnavailable(err)) this.incidents.failed(err, this.log, false);
+        else this.log.error({ err }, 'mail worker pass failed');
+      })
       .finally(() => {
         // a wake that came during the pass has queued the next one, which schedules the poll
         if (!this.wakeQueued) this.schedulePoll();

@@ -150,6 +150,8 @@ export interface StartOptions {
   sweepIntervalMs?: number;
   /** close() leaves the data directory, so that a second server can start on it (a restart) */
   keepDataDir?: boolean;
+  /** where the server's log lines go (default stdout) */
+  logStream?: { write(line: string): void };
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
@@ -165,6 +167,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
+    ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });

@@ -5,9 +5,9 @@ import type { Config } from '../../config.js';
 import { errors } from '../../errors/catalogue.js';
 import { BODY_LIMIT_BYTES, clientErrorHandler, sendErrors, splitTarget } from '../responses.js';
 
-export function fastifyOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions {
+export function fastifyOptions(config: Pick<Config, 'logLevel'>, logStream?: { write(line: string): void }): FastifyServerOptions {
   return {
-    logger: { level: config.logLevel },
+    logger: logStream ? { level: config.logLevel, stream: logStream } : { level: config.logLevel },
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: {
