@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './container.js';
 import type { Db } from './db/database.js';
+import type { StorageIncidents } from './db/storage-errors.js';
 import { Authenticator } from './http/auth.js';
 import { Admission } from './http/pipeline/admission.js';
 import { apiNotFound, registerOperations } from './http/pipeline/dispatch.js';
@@ -46,6 +47,8 @@ export interface BuiltApp {
   mailWorker: MailWorker;
   /** the read caches, when they are on (Config.readCache) */
   cache: ReadCache | undefined;
+  /** the storage incidents of this app: errors of the database seen outside any request go there too */
+  incidents: StorageIncidents;
 }
 
 export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
@@ -113,5 +116,5 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
   });
-  return { app, services, mailWorker: worker, cache };
+  return { app, services, mailWorker: worker, cache, incidents };
 }

@@ -214,6 +214,10 @@ function openPostgres(url: string, onError: (err: Error) => void): Db {
   const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', onError);
+  // Nor may one in use: pg emits 'error' on the client as well as failing its query, and the pool
+  // listens only while the client is idle. The query's caller hears of it; the pool drops the client
+  // when it is released, as it is no longer queryable.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const kysely = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }
