@@ -6,6 +6,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activationPath, openPage } from '../helpers/pages.js';
 import {
   invitationBody,
   schemaFor,
@@ -103,7 +104,15 @@ describe('PostgreSQL connection lost and restored', () => {
     expect(before.status).toBe(201);
     acknowledged.push((before.body as { data: { id: string } }).data.id);
 
+    const [mail] = await server.services.outbox.forInvitation(acknowledged[0]!);
+    const page = activationPath(mail!.activation_link!);
+
     proxy.cutOff();
+    // the activation page a person opens from the email: a 503 page, not the 500 one
+    const pageDuring = await openPage(server.baseUrl, 'GET', page);
+    expect(pageDuring.status).toBe(503);
+    expect(pageDuring.headers.get('retry-after')).toMatch(/^[1-9][0-9]*$/);
+    expect(pageDuring.headers.get('content-type')).toMatch(/^text\/html/);
     const during: ApiResponse[] = [];
     for (let round = 0; round < 5; round++) {
       during.push(...(await Promise.all([create(), create(), server.call('GET', '/v1/userInvitations', { unchecked: true })])));
@@ -126,8 +135,9 @@ describe('PostgreSQL connection lost and restored', () => {
     expect(after.status, after.text).toBe(201);
     acknowledged.push((after.body as { data: { id: string } }).data.id);
     expect(logs.filter((l) => l.msg.startsWith('database available again')).map((l) => l.msg)).toEqual([
-      `database available again after ${during.length} failed requests`,
+      `database available again after ${during.length + 1} failed requests`,
     ]);
+    expect((await openPage(server.baseUrl, 'GET', page)).status).toBe(200);
     for (const id of acknowledged) expect((await server.call('GET', `/v1/userInvitations/${id}`)).status, id).toBe(200);
   });
 });
