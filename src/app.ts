@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './container.js';
 import type { Db } from './db/database.js';
+import type { StorageIncidents } from './db/storage-errors.js';
 import { Authenticator } from './http/auth.js';
 import { AuthFailureLimiter } from './http/auth-failures.js';
 import { Admission } from './http/pipeline/admission.js';
@@ -48,6 +49,8 @@ export interface BuiltApp {
   mailWorker: MailWorker;
   /** the read caches, when they are on (Config.readCache) */
   cache: ReadCache | undefined;
+  /** the storage incidents of this app: errors of the database seen outside any request go there too */
+  incidents: StorageIncidents;
 }
 
 export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
@@ -77,7 +80,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   );
 
   const app = Fastify(fastifyOptions(config, options.logStream));
-  apiBasics(app);
+  const incidents = apiBasics(app);
   if (cache) await app.register(cache.plugin());
 
   const deps = {
@@ -105,15 +108,17 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     teamName: config.teamName,
     publicUrl: config.publicUrl,
     clock,
+    incidents,
   });
 
   worker = backgroundJobs(app, {
     config,
     services,
     clock,
+    incidents,
     ...(sharedLimiter ? { alsoOnSweep: () => sharedLimiter.prune(clock.now().getTime()) } : {}),
     ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
   });
-  return { app, services, mailWorker: worker, cache };
+  return { app, services, mailWorker: worker, cache, incidents };
 }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Services } from './container.js';
+import { isStorageUnavailable, type StorageIncidents } from './db/storage-errors.js';
 import { LogTransport, SmtpTransport } from './mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
 
@@ -19,19 +20,26 @@ export interface JobOptions {
   mailWorker?: MailWorkerOptions;
   /** how often expired invitations are turned into tombstones (default one minute) */
   sweepIntervalMs?: number;
+  /** the app's storage incidents: background work failing on storage is reported there, not logged each time */
+  incidents: StorageIncidents;
 }
 
 /** Adds the jobs to `app`'s life cycle; returns the mail worker (tests drain it). */
 export function backgroundJobs(app: FastifyInstance, options: JobOptions): MailWorker {
   const { config, services, clock } = options;
   const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log);
-  const worker = new MailWorker(services.outbox, transport, clock, app.log, { instanceId: config.instanceId, ...options.mailWorker });
+  const worker = new MailWorker(services.outbox, transport, clock, app.log, {
+    instanceId: config.instanceId,
+    incidents: options.incidents,
+    ...options.mailWorker,
+  });
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = () =>
-    void Promise.all([services.invitations.sweepExpired(), options.alsoOnSweep?.()]).catch((err: unknown) =>
-      app.log.error({ err }, 'expiry sweep failed'),
-    );
+    void Promise.all([services.invitations.sweepExpired(), options.alsoOnSweep?.()]).catch((err: unknown) => {
+      if (isStorageUnavailable(err)) options.incidents.failed(err, app.log, false);
+      else app.log.error({ err }, 'expiry sweep failed');
+    });
   app.addHook('onReady', async () => {
     app.log.info({ mail: transport.description }, 'invitation emails go to %s', transport.description);
     worker.start();

@@ -15,6 +15,7 @@ import { buildApp, type Services } from './app.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { ensurePrivateDirectory, openDatabase, type Db } from './db/database.js';
+import { isStorageUnavailable, type StorageIncidents } from './db/storage-errors.js';
 import { errorResponse } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { BODY_LIMIT_BYTES } from './http/responses.js';
@@ -139,13 +140,17 @@ class RequestGate {
 
 export async function startServer(config: Config, options: { clock?: Clock; print?: (s: string) => void } = {}): Promise<RunningServer> {
   let app: FastifyInstance | undefined;
+  let incidents: StorageIncidents | undefined;
   const db = await openDatabase(config, (err) => {
-    if (app) app.log.error({ err }, 'an idle PostgreSQL connection failed');
+    // PostgreSQL gone: every idle connection of the pool fails at once; one line for the incident
+    if (app && incidents && isStorageUnavailable(err)) incidents.failed(err, app.log, false);
+    else if (app) app.log.error({ err }, 'an idle PostgreSQL connection failed');
     else process.stderr.write(`asc-access: an idle PostgreSQL connection failed: ${err.message}\n`);
   });
   try {
     const built = await buildApp({ config, db, ...(options.clock ? { clock: options.clock } : {}) });
     app = built.app;
+    incidents = built.incidents;
     const gate = new RequestGate(app.server);
     const first = await bootstrapFirstKey(built.services, config);
     const address = await app.listen({ host: config.host, port: config.port });

@@ -4,6 +4,8 @@
  * `run` is the whole CLI; src/cli/main.ts calls it with the process's streams and environment.
  */
 import { ConfigError, loadConfig } from '../config.js';
+import { DatabaseUnavailableError } from '../db/database.js';
+import { isStorageUnavailable } from '../db/storage-errors.js';
 import { KeyError } from '../keys/service.js';
 import { AppInputError } from '../resources/apps/service.js';
 import { UserInputError } from '../resources/users/service.js';
@@ -88,7 +90,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     // node:util parseArgs refuses unknown or malformed options: a usage error like our own
     const code = (caught as { code?: unknown } | null)?.code;
     const err = typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_') ? new UsageError((caught as Error).message) : caught;
-    const known = [UsageError, CommandError, ConfigError, KeyError, AppInputError, UserInputError].some((type) => err instanceof type);
+    // a database that cannot be opened or written (disk full, unreachable) is the operator's to fix: one line, no stack
+    const known =
+      [UsageError, CommandError, ConfigError, KeyError, AppInputError, UserInputError, DatabaseUnavailableError].some(
+        (type) => err instanceof type,
+      ) || isStorageUnavailable(err);
     const message = err instanceof Error ? err.message : String(err);
     if (json) io.stdout.write(`${JSON.stringify({ error: message })}\n`);
     io.stderr.write(`asc-access: ${message}\n${err instanceof UsageError ? `\n${USAGE}\n` : ''}`);

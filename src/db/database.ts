@@ -10,16 +10,21 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  SqliteDriver,
   sql,
+  type DatabaseConnection,
+  type Driver,
   type DatabaseIntrospector,
   type DatabaseMetadata,
   type SchemaMetadata,
   type SqliteDatabase,
+  type SqliteDialectConfig,
   type TableMetadata,
 } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { Checkpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
+import { isStorageUnavailable, storageCause } from './storage-errors.js';
 import { migrationProvider } from './migrations/index.js';
 import type { Database } from './schema.js';
 
@@ -92,7 +97,7 @@ function openSqlite(file: string): Db {
   // checkpoints run in a worker thread (./checkpointer.ts); this connection only as a fallback
   database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const checkpointer = new Checkpointer(file);
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const kysely = new Kysely<Database>({ dialect: new OwnSqliteDialect({ database: withStatementCache(database) }, database) });
   // run directly, not through Kysely: they need no connection of their own, as they read no table.
   // Two plain statements cost less than one select over the pragma's table-valued function (2.5
   // against 3.8 us unloaded); total_changes() needs no read transaction, data_version does.
@@ -109,6 +114,37 @@ function openSqlite(file: string): Db {
       await kysely.destroy();
     },
   };
+}
+
+/**
+ * On some errors (disk full, I/O error) SQLite rolls the whole transaction back itself; Kysely's
+ * rollback that follows would then fail with "cannot rollback - no transaction is active" and be
+ * thrown instead of the error that caused it. Here it is skipped when no transaction is open.
+ */
+class OwnSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly database: SQLite.Database,
+  ) {
+    super(config);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.database.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+class OwnSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly config: SqliteDialectConfig,
+    private readonly database: SQLite.Database,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new OwnSqliteDriver(this.config, this.database);
+  }
 }
 
 /** How many prepared statements one SQLite database keeps. */
@@ -182,6 +218,10 @@ function openPostgres(url: string, onError: (err: Error) => void): Db {
   const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', onError);
+  // Nor may one in use: pg emits 'error' on the client as well as failing its query, and the pool
+  // listens only while the client is idle. The query's caller hears of it; the pool drops the client
+  // when it is released, as it is no longer queryable.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const kysely = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }
@@ -218,7 +258,7 @@ export async function migrateToLatest(db: Db): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`);
+    throw new Error(`Database migration failed${failed ? ` at ${failed.migrationName}` : ''}: ${String(error)}`, { cause: error });
   }
 }
 
@@ -235,12 +275,34 @@ export async function openDatabase(
   config: Pick<Config, 'dataDir' | 'databaseUrl'>,
   onError: (err: Error) => void = reportPoolError,
 ): Promise<Db> {
-  const db = config.databaseUrl ? openPostgres(config.databaseUrl, onError) : openSqlite(sqliteFile(config));
+  let db: Db;
+  try {
+    db = config.databaseUrl ? openPostgres(config.databaseUrl, onError) : openSqlite(sqliteFile(config));
+  } catch (err) {
+    throw unavailable(err, config);
+  }
   try {
     await migrateToLatest(db);
   } catch (err) {
-    await db.close();
-    throw err;
+    await db.close().catch(() => undefined);
+    throw unavailable(err, config);
   }
   return db;
+}
+
+/**
+ * The database could not be opened: its files cannot be created or written (disk full, a path
+ * that is not a directory, no permission) or PostgreSQL cannot be reached. The CLI reports it as
+ * one line, without a stack trace: it is the operator's to fix, not a bug.
+ */
+export class DatabaseUnavailableError extends Error {
+  override readonly name = 'DatabaseUnavailableError';
+}
+
+/** `err` as a DatabaseUnavailableError when it is one of storage (or of the file system); as is otherwise. */
+function unavailable(err: unknown, config: Pick<Config, 'dataDir' | 'databaseUrl'>): unknown {
+  const fileSystem = err instanceof Error && typeof (err as { syscall?: unknown }).syscall === 'string' && !config.databaseUrl;
+  if (!isStorageUnavailable(err) && !fileSystem) return err;
+  const where = config.databaseUrl ? 'the PostgreSQL database of ASC_DATABASE_URL' : `the database in ${config.dataDir}`;
+  return new DatabaseUnavailableError(`cannot open ${where}: ${storageCause(err)}`, { cause: err });
 }

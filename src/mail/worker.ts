@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
+import { isStorageUnavailable, type StorageIncidents } from '../db/storage-errors.js';
 import type { ClaimOwner, OutboxRepository, OutboxRow } from './outbox-repository.js';
 import type { MailTransport } from './transport.js';
 
@@ -31,6 +32,8 @@ export interface MailWorkerOptions {
    * it, and start() releases the claims of its earlier boots (OutboxRepository.releaseEarlierBoots).
    */
   instanceId?: string;
+  /** where a pass that fails on storage (disk full, database unreachable) is reported instead of the log */
+  incidents?: StorageIncidents;
 }
 
 type State = 'idle' | 'started' | 'stopping' | 'stopped';
@@ -43,6 +46,7 @@ export class MailWorker {
   private readonly batch: number;
   /** this worker's claims: its instance, and a boot id of its own */
   readonly owner: ClaimOwner;
+  private readonly incidents: StorageIncidents | undefined;
   private state: State = 'idle';
   private timer: NodeJS.Timeout | undefined;
   /** the tail of the queue of passes; every pass starts after the one before has ended */
@@ -64,6 +68,7 @@ export class MailWorker {
     this.pollMs = options.pollMs ?? 1_000;
     this.batch = options.batch ?? 20;
     this.owner = { instance: options.instanceId ?? 'local', boot: randomUUID() };
+    this.incidents = options.incidents;
   }
 
   /**
@@ -94,7 +99,10 @@ export class MailWorker {
       this.wakeQueued = false;
       return this.pass();
     })
-      .catch((err: unknown) => this.log.error({ err }, 'mail worker pass failed'))
+      .catch((err: unknown) => {
+        if (this.incidents && isStorageUnavailable(err)) this.incidents.failed(err, this.log, false);
+        else this.log.error({ err }, 'mail worker pass failed');
+      })
       .finally(() => {
         // a wake that came during the pass has queued the next one, which schedules the poll
         if (!this.wakeQueued) this.schedulePoll();

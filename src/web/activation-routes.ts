@@ -10,6 +10,7 @@
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
+import { isStorageUnavailable, STORAGE_RETRY_AFTER_SECONDS, type StorageIncidents } from '../db/storage-errors.js';
 import { ApiError } from '../errors/api-error.js';
 import type { App } from '../domain/app.js';
 import type { ActivationService } from '../resources/user-invitations/activation.js';
@@ -23,6 +24,8 @@ export interface ActivationPagesOptions {
   /** the configured public URL: its origin is the only one forms are accepted from */
   publicUrl: string;
   clock: Clock;
+  /** the app's storage incidents: a database unavailable for now gives a 503 page, logged once per incident */
+  incidents: StorageIncidents;
 }
 
 /** Forms carry one short field; anything bigger is not ours. */
@@ -52,7 +55,7 @@ function appViews(apps: readonly App[]): AppView[] {
 }
 
 export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async (app, opts) => {
-  const { activation, teamName, clock } = opts;
+  const { activation, teamName, clock, incidents } = opts;
   const publicUrl = new URL(opts.publicUrl);
   const expectedOrigin = publicUrl.origin;
   const headers = publicUrl.protocol === 'https:' ? SECURE_PAGE_HEADERS : PAGE_HEADERS;
@@ -72,6 +75,11 @@ export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async
 
   // Fastify's request errors (413, 415, bad form) and the inherited JSON parser's ApiErrors (400)
   app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    if (isStorageUnavailable(err)) {
+      incidents.failed(err, request.log);
+      reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
+      return sendPage(reply, 503, errorPage(teamName, 503));
+    }
     const code = err instanceof ApiError ? err.status : err.statusCode;
     const status = typeof code === 'number' && code >= 400 && code < 500 ? code : 500;
     if (status === 500) request.log.error({ err }, 'activation page failed');

@@ -141,4 +141,23 @@ describe('group commit on SQLite', () => {
     await writes.run((trx) => putClaim(trx, 'f-after'));
     expect(onDisk('f-')).toEqual(['f-after']);
   });
+
+  it('on a full disk, a unit that cannot write rejects with SQLITE_FULL (never "cannot rollback"), only acknowledged units are in the file', async () => {
+    const pages = (await sql<{ page_count: number }>`pragma page_count`.execute(db.kysely)).rows[0]!.page_count;
+    await sql.raw(`pragma max_page_count = ${pages + 2}`).execute(db.kysely);
+    const big = (i: number) => `${key('d-', i)}-${'x'.repeat(1500)}`;
+    const attempt = async (n: number, start: number) =>
+      Promise.allSettled(Array.from({ length: n }, (_, i) => writes.run((trx) => putClaim(trx, big(start + i)).then(() => start + i))));
+    // batches of many units, then a unit alone in its transaction
+    const results = [...(await attempt(40, 0)), ...(await attempt(40, 40)), ...(await attempt(1, 80))];
+    const reasons = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as Error);
+    expect(reasons.length).toBeGreaterThan(40);
+    for (const reason of reasons) expect(reason).toMatchObject({ code: 'SQLITE_FULL', message: 'database or disk is full' });
+    const acknowledged = results.filter((r) => r.status === 'fulfilled').map((r) => big((r as PromiseFulfilledResult<number>).value));
+    expect(onDisk('d-')).toEqual(acknowledged.sort());
+
+    await sql`pragma max_page_count = 1073741823`.execute(db.kysely);
+    await writes.run((trx) => putClaim(trx, 'd-zz-after'));
+    expect(onDisk('d-zz')).toEqual(['d-zz-after']);
+  });
 });
