@@ -6,6 +6,7 @@
  * the invitation row before the email claim (src/resources/user-invitations/repository.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/clock.js';
 import { invitationBody, PUBLIC_URL, useTestServer, type TestServer } from '../helpers/harness.js';
 import { activationPath, CookieJar, csrfField, openPage } from '../helpers/pages.js';
 
@@ -17,7 +18,7 @@ async function invite(s: TestServer, email: string) {
   expect(res.status, res.text).toBe(201);
   const id: string = res.body.data.id;
   const [mail] = await s.services.outbox.forInvitation(id);
-  return { id, path: activationPath(mail!.activation_link!) };
+  return { id, path: activationPath(mail!.activation_link!), expiresAt: Date.parse(res.body.data.attributes.expirationDate as string) };
 }
 
 async function usersNamed(s: TestServer, username: string): Promise<number> {
@@ -79,5 +80,50 @@ describe('accept against cancel', () => {
     expect(serverErrors, `${serverErrors.length} of ${ROUNDS} rounds gave a 5xx`).toEqual([]);
     expect(accepted + cancelled).toBe(ROUNDS);
     // a deadlock costs PostgreSQL's deadlock_timeout (1 s) to detect: without the lock order, rounds take seconds
+  }, 120_000);
+});
+
+describe('accept against the expiry sweeper', () => {
+  const start = Date.parse('2026-03-02T09:00:00.000Z');
+  // the server's own sweeper stays out of the way: the test runs the sweep itself
+  const s = useTestServer({ clock: new ManualClock(start), sweepIntervalMs: 3_600_000 });
+
+  it(`${ROUNDS} rounds at the instant of expiry: the accept or the sweep wins, never an error`, async () => {
+    const failures: string[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const email = `sweep.race.${round}@example.com`;
+      const inv = await invite(s, email);
+      const token = inv.path.slice('/activate/'.length);
+      // The clock decides who may win, deterministically: accept() and sweepExpired() read it before
+      // their first await, so the accept sees the invitation pending one millisecond before it
+      // expires and the sweep sees it expired. The database decides who comes first.
+      s.clock.set(inv.expiresAt - 1);
+      const accepting = s.services.activation.accept(token);
+      s.clock.advance(1);
+      const sweeping = s.services.invitations.sweepExpired();
+      const [accept, sweep] = await Promise.allSettled([accepting, sweeping]);
+      // back to the start, where the harness's admin token is valid; every round's invitation is gone by now
+      s.clock.set(start);
+      if (accept.status === 'rejected' || sweep.status === 'rejected') {
+        const reason = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? String(r.reason) : 'ok');
+        failures.push(`round ${round}: accept ${reason(accept)}, sweep ${reason(sweep)}`);
+        continue;
+      }
+
+      const after = await s.call('GET', `/v1/userInvitations/${inv.id}`);
+      expect(after.status).toBe(410);
+      if (accept.value.state === 'accepted') {
+        expect(sweep.value).toBe(0);
+        expect(await usersNamed(s, email)).toBe(1);
+        expect(after.body.errors[0].detail).toBe(`The invitation '${inv.id}' was accepted`);
+      } else {
+        // the sweep buried it first: the accept finds the token gone
+        expect(accept.value.state).toBe('unknown');
+        expect(sweep.value).toBe(1);
+        expect(await usersNamed(s, email)).toBe(0);
+        expect(after.body.errors[0].detail).toBe(`The invitation '${inv.id}' has expired`);
+      }
+    }
+    expect(failures, `${failures.length} of ${ROUNDS} rounds failed`).toEqual([]);
   }, 120_000);
 });
