@@ -286,15 +286,17 @@ export class InvitationsService {
     let swept = 0;
     for (;;) {
       const now = this.clock.now().toISOString();
-      const n = await this.repo.transaction(async (trx) => {
+      const { found, buried } = await this.repo.transaction(async (trx) => {
         // one instance sweeps at a time; the others skip this round
-        if (!(await this.repo.takeSweeperTurn(trx))) return 0;
+        if (!(await this.repo.takeSweeperTurn(trx))) return { found: 0, buried: 0 };
+        // the whole batch locked first, then each one's claim (the lock order in ./repository.ts)
         const rows = await this.repo.expired(trx, now, batch);
-        for (const row of rows) await this.repo.bury(trx, row, 'expired', now);
-        return rows.length;
+        let n = 0;
+        for (const row of rows) if (await this.repo.bury(trx, row, 'expired', now)) n++;
+        return { found: rows.length, buried: n };
       });
-      swept += n;
-      if (n < batch) return swept;
+      swept += buried;
+      if (found < batch) return swept;
     }
   }
 }
