@@ -3,11 +3,13 @@
  * (src/server.ts does), so tests can boot it on a real database and talk to it.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './container.js';
 import type { Db } from './db/database.js';
 import { Authenticator } from './http/auth.js';
+import { AuthFailureLimiter } from './http/auth-failures.js';
 import { Admission } from './http/pipeline/admission.js';
 import { apiNotFound, registerOperations } from './http/pipeline/dispatch.js';
 import { apiBasics } from './http/pipeline/errors.js';
@@ -36,6 +38,8 @@ export interface BuildOptions {
   mailWorker?: MailWorkerOptions;
   /** how often expired invitations are turned into tombstones (default one minute) */
   sweepIntervalMs?: number;
+  /** where the server's log goes (default stdout) */
+  logStream?: DestinationStream;
 }
 
 export interface BuiltApp {
@@ -51,7 +55,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const clock = options.clock ?? systemClock;
   const cache = config.readCache ? new ReadCache({ version: db.version, clock, responseCacheMb: config.responseCacheMb }) : undefined;
   let worker: MailWorker | undefined;
-  const app = Fastify(fastifyOptions(config));
+  const app = Fastify(fastifyOptions(config, options.logStream));
   const services = createServices(db, clock, config, () => worker?.wake(), cache, app.log);
 
   // individual keys act with their user's roles as they are now, and stop when the user is gone (A2)
@@ -69,6 +73,8 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     authenticator,
     options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour),
     clock,
+    // per instance, in memory: an address flooding bad tokens is refused by the instance it floods
+    new AuthFailureLimiter({ limit: config.authFailureLimit }),
   );
 
   apiBasics(app);

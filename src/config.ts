@@ -1,6 +1,8 @@
 /**
  * The only reader of process.env. Everything else receives a frozen, validated Config.
  */
+import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -31,6 +33,23 @@ export interface Config {
    * open after it are closed.
    */
   readonly shutdownTimeoutMs: number;
+  /**
+   * Failed authentications a client address may have per minute before its requests are refused
+   * with 429 until the minute has passed (src/http/auth-failures.ts); 0: no limit.
+   */
+  readonly authFailureLimit: number;
+  /**
+   * Fastify's trustProxy: the proxies whose X-Forwarded-For names the client (addresses, CIDR ranges,
+   * or `loopback`, `linklocal`, `uniquelocal`); false: the socket's peer is the client.
+   */
+  readonly trustProxy: false | readonly string[];
+  /**
+   * This instance's name, the same across its restarts (ASC_INSTANCE_ID; default `<hostname>:<PORT>`).
+   * Its mail claims carry it, so that a restart takes back at once what its earlier run had claimed
+   * when it died, and never what another instance holds. Instances sharing a PostgreSQL database
+   * need distinct ids (on one host: distinct ports or ASC_INSTANCE_ID).
+   */
+  readonly instanceId: string;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -73,6 +92,28 @@ export function normalizePublicUrl(raw: string, problems: string[]): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * ASC_TRUST_PROXY: unset or `off`, or a comma-separated list of addresses, CIDR ranges and the names
+ * loopback, linklocal, uniquelocal. A hop count is refused: it cannot tell a proxy from a client that
+ * sends its own X-Forwarded-For (Fastify trusts no X-Forwarded-For given one).
+ */
+export function parseTrustProxy(raw: string | undefined, problems: string[]): false | readonly string[] {
+  const text = raw?.trim() ?? '';
+  if (text === '' || text.toLowerCase() === 'off') return false;
+  const entries = text.split(',').map((e) => e.trim());
+  for (const e of entries) {
+    const [address, bits, extra] = e.split('/');
+    const family = isIP(address ?? '');
+    const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!(PROXY_NAMES.has(e) || (family !== 0 && validBits && extra === undefined))) {
+      problems.push(`ASC_TRUST_PROXY must be off or the proxies' addresses or CIDR ranges separated by commas, got '${e}'`);
+    }
+  }
+  return Object.freeze(entries);
+}
+
 /** Reads and validates the environment once; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
@@ -82,6 +123,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const rateLimitPerHour = parseInteger(env.ASC_RATE_LIMIT_PER_HOUR ?? '3600', 'ASC_RATE_LIMIT_PER_HOUR', 1, 1_000_000_000, problems);
   const responseCacheMb = parseInteger(env.ASC_RESPONSE_CACHE_MB ?? '16', 'ASC_RESPONSE_CACHE_MB', 0, 4096, problems);
   const shutdownTimeoutMs = parseInteger(env.ASC_SHUTDOWN_TIMEOUT_MS ?? '10000', 'ASC_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000, problems);
+  const authFailureLimit = parseInteger(env.ASC_AUTH_FAILURE_LIMIT ?? '30', 'ASC_AUTH_FAILURE_LIMIT', 0, 1_000_000, problems);
+  const trustProxy = parseTrustProxy(env.ASC_TRUST_PROXY, problems);
   const readCacheSetting = env.ASC_READ_CACHE?.trim().toLowerCase() || 'on';
   if (readCacheSetting !== 'on' && readCacheSetting !== 'off') {
     problems.push(`ASC_READ_CACHE must be on or off, got '${env.ASC_READ_CACHE}'`);
@@ -112,6 +155,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const teamName = env.ASC_TEAM_NAME?.trim() || 'My Team';
   if (/\p{Cc}/u.test(teamName) || teamName.length > 100)
     problems.push('ASC_TEAM_NAME must be at most 100 characters without control characters');
+  const instanceId = env.ASC_INSTANCE_ID?.trim() || `${hostname()}:${port}`;
+  if (/\p{Cc}/u.test(instanceId) || instanceId.length > 200)
+    problems.push('ASC_INSTANCE_ID must be at most 200 characters without control characters');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     dataDir,
@@ -127,5 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom,
     teamName,
     shutdownTimeoutMs,
+    authFailureLimit,
+    trustProxy,
+    instanceId,
   });
 }

@@ -11,7 +11,7 @@ import { LogTransport, SmtpTransport } from './mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
 
 export interface JobOptions {
-  config: Pick<Config, 'smtpUrl' | 'mailFrom'>;
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'instanceId'>;
   services: Services;
   clock: Clock;
   /** run with each sweep (the shared rate limiter's pruning), if any */
@@ -25,7 +25,7 @@ export interface JobOptions {
 export function backgroundJobs(app: FastifyInstance, options: JobOptions): MailWorker {
   const { config, services, clock } = options;
   const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log);
-  const worker = new MailWorker(services.outbox, transport, clock, app.log, options.mailWorker);
+  const worker = new MailWorker(services.outbox, transport, clock, app.log, { instanceId: config.instanceId, ...options.mailWorker });
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = () =>

@@ -127,6 +127,9 @@ export interface MailOutboxTable {
   next_attempt_at: string;
   /** a worker that claimed the message owns it until then */
   claimed_until: string | null;
+  /** who made the last claim: the instance (Config.instanceId) and its boot (migration 009) */
+  claimed_by_instance: string | null;
+  claimed_by_boot: string | null;
   last_error: string | null;
   created_at: string;
   sent_at: string | null;

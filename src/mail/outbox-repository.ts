@@ -4,13 +4,25 @@ import type { GroupCommit } from '../db/group-commit.js';
 import { isPostgres } from '../db/locks.js';
 import { everyColumn, PreparedInsert } from '../db/prepared.js';
 import type { Database, Executor, MailOutboxTable, MailStatus } from '../db/schema.js';
+import { templateDataWithoutLink } from './templates.js';
 
 export type OutboxRow = MailOutboxTable;
+/** A message as it is written: nobody has claimed it yet. */
+export type NewOutboxRow = Omit<OutboxRow, 'claimed_by_instance' | 'claimed_by_boot'>;
+
+/**
+ * Who holds a claim (migration 009): the instance, the same across its restarts (Config.instanceId),
+ * and its boot, new at every start of the process.
+ */
+export interface ClaimOwner {
+  instance: string;
+  boot: string;
+}
 
 /** Built once (../db/prepared.ts): every create writes its message. */
-const insertMessage = new PreparedInsert<OutboxRow>(
+const insertMessage = new PreparedInsert<NewOutboxRow>(
   'mail_outbox',
-  everyColumn<OutboxRow>({
+  everyColumn<NewOutboxRow>({
     id: true,
     invitation_id: true,
     recipient: true,
@@ -35,7 +47,7 @@ export class OutboxRepository {
     private readonly writes: GroupCommit,
   ) {}
 
-  async insert(trx: Executor, row: OutboxRow): Promise<void> {
+  async insert(trx: Executor, row: NewOutboxRow): Promise<void> {
     await insertMessage.execute(trx, [row]);
   }
 
@@ -53,8 +65,8 @@ export class OutboxRepository {
   }
 
   /**
-   * Claims up to `limit` due messages until `until`: pending, due, and not claimed by a live worker
-   * (a claim that ran out belongs to a worker that died). The candidates are chosen and claimed in
+   * Claims up to `limit` due messages for `owner` until `until`: pending, due, and not claimed by a
+   * live worker (a claim that ran out belongs to a worker that died; see also releaseEarlierBoots). The candidates are chosen and claimed in
    * one transaction in which no other writer can take them (below), so two workers never both own
    * a message. Candidates whose invitation is no
    * longer pending (accepted, declined, cancelled or expired by `now`) are dropped ('cancelled')
@@ -66,7 +78,7 @@ export class OutboxRepository {
    * locked FOR UPDATE SKIP LOCKED: concurrent workers take disjoint batches and cannot deadlock on
    * each other's rows, and no one changes a locked row before this transaction ends.
    */
-  async claimDue(now: string, until: string, limit: number): Promise<{ claimed: OutboxRow[]; dropped: number }> {
+  async claimDue(now: string, until: string, limit: number, owner: ClaimOwner): Promise<{ claimed: OutboxRow[]; dropped: number }> {
     return this.writes.run(async (trx) => {
       let select = trx
         .selectFrom('mail_outbox')
@@ -101,6 +113,8 @@ export class OutboxRepository {
           return {
             status: eb.case().when(stale).then(sql.lit<MailStatus>('cancelled')).else(eb.ref('status')).end(),
             claimed_until: eb.case().when(stale).then(sql.lit(null)).else(until).end(),
+            claimed_by_instance: owner.instance,
+            claimed_by_boot: owner.boot,
           };
         })
         // by id alone: the candidates are still pending and unclaimed (see above). With the status
@@ -119,13 +133,18 @@ export class OutboxRepository {
   /**
    * Delivered: the claim ends with it. The status is set even if the invitation went meanwhile (the
    * mail did go out). A write unit, so under load it shares the commit of concurrent creates.
+   *
+   * A message sent over SMTP loses its activation link in the same update: from then on only the
+   * recipient's mailbox holds it, and the database keeps no token in clear (the invitation keeps
+   * its SHA-256). A message 'logged' keeps it: without SMTP the mail log is the mailbox.
    */
-  async markDelivered(id: string, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
+  async markDelivered(m: Pick<OutboxRow, 'id' | 'template_data'>, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
+    const forget = status === 'sent' ? { activation_link: null, template_data: templateDataWithoutLink(m.template_data) } : {};
     await this.writes.run((trx) =>
       trx
         .updateTable('mail_outbox')
-        .set({ status, sent_at: at, attempts, claimed_until: null, last_error: null })
-        .where('id', '=', id)
+        .set({ status, sent_at: at, attempts, claimed_until: null, last_error: null, ...forget })
+        .where('id', '=', m.id)
         .execute(),
     );
   }
@@ -148,6 +167,26 @@ export class OutboxRepository {
       .where('invitation_id', '=', invitationId)
       .where('status', '=', 'pending')
       .execute();
+  }
+
+  /**
+   * At start-up: releases the claims that earlier boots of this instance left behind when they died
+   * (kill -9, power loss, a crash), so that their messages go out now rather than when the claims
+   * run out. On SQLite one file has one server, so every claim in it is this instance's. On
+   * PostgreSQL only claims naming this instance with another boot are released: another instance's
+   * claims are its own business, live or not (they run out as before if it is gone for good).
+   * A message whose delivery was under way when its boot died may already have arrived: it is sent
+   * again with the same Message-ID (at least once, docs/parity.md). Returns how many were released.
+   */
+  async releaseEarlierBoots(owner: ClaimOwner): Promise<number> {
+    let update = this.db
+      .updateTable('mail_outbox')
+      .set({ claimed_until: null })
+      .where('status', '=', 'pending')
+      .where('claimed_until', 'is not', null);
+    if (isPostgres(this.db)) update = update.where('claimed_by_instance', '=', owner.instance).where('claimed_by_boot', '<>', owner.boot);
+    const result = await update.executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   /** Hands claimed messages back (a worker that stops), so that the next worker need not wait for the claims to run out. */

@@ -56,12 +56,25 @@ export function storedMail(m: InvitationMailInput): Pick<MailOutboxTable, 'subje
   return { subject: invitationSubject(m.teamName), text_body: '', html_body: '', template_data: mailTemplateData(m) };
 }
 
-/** A message of the outbox as it is sent and shown: rendered from its data. */
+/** What a message sent over SMTP shows where its activation link was. */
+export const LINK_NOT_KEPT = '(not kept after delivery)';
+
+/**
+ * The data of a message once it went out over SMTP: without its activation link, which only the
+ * recipient's mailbox keeps from then on (the invitation itself keeps only the token's SHA-256).
+ */
+export function templateDataWithoutLink(templateData: string | null): string | null {
+  if (templateData === null) return null;
+  const { link: _link, ...rest } = JSON.parse(templateData) as Record<string, unknown>;
+  return JSON.stringify(rest);
+}
+
+/** A message of the outbox as it is sent and shown: rendered from its data (a sent one without its link). */
 export function renderOutboxMail(row: Pick<MailOutboxTable, 'template_data'>): RenderedMail {
   // every message is written with its data (migration 008 came before any release)
   if (row.template_data === null) throw new Error('an outbox message has no template data');
-  const data = JSON.parse(row.template_data) as Omit<InvitationMailInput, 'expiresAt'> & { expiresAt: string };
-  return renderInvitationMail({ ...data, expiresAt: new Date(data.expiresAt) });
+  const data = JSON.parse(row.template_data) as Omit<InvitationMailInput, 'expiresAt' | 'link'> & { expiresAt: string; link?: string };
+  return renderInvitationMail({ ...data, link: data.link ?? LINK_NOT_KEPT, expiresAt: new Date(data.expiresAt) });
 }
 
 export function renderInvitationMail(m: InvitationMailInput): RenderedMail {

@@ -8,9 +8,10 @@
  * is sent twice only if the process dies after the mail server accepted it and before it was
  * marked sent (docs/parity.md); every outbox row has its own Message-ID, so a receiver can tell.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
-import type { OutboxRepository, OutboxRow } from './outbox-repository.js';
+import type { ClaimOwner, OutboxRepository, OutboxRow } from './outbox-repository.js';
 import type { MailTransport } from './transport.js';
 
 export interface MailWorkerOptions {
@@ -25,6 +26,11 @@ export interface MailWorkerOptions {
   /** how often to look for due messages when nothing wakes the worker */
   pollMs?: number;
   batch?: number;
+  /**
+   * The instance this worker runs in (Config.instanceId), stable across restarts: its claims name
+   * it, and start() releases the claims of its earlier boots (OutboxRepository.releaseEarlierBoots).
+   */
+  instanceId?: string;
 }
 
 type State = 'idle' | 'started' | 'stopping' | 'stopped';
@@ -35,6 +41,8 @@ export class MailWorker {
   private readonly maxBackoffMs: number;
   private readonly pollMs: number;
   private readonly batch: number;
+  /** this worker's claims: its instance, and a boot id of its own */
+  readonly owner: ClaimOwner;
   private state: State = 'idle';
   private timer: NodeJS.Timeout | undefined;
   /** the tail of the queue of passes; every pass starts after the one before has ended */
@@ -55,12 +63,25 @@ export class MailWorker {
     this.maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
     this.pollMs = options.pollMs ?? 1_000;
     this.batch = options.batch ?? 20;
+    this.owner = { instance: options.instanceId ?? 'local', boot: randomUUID() };
   }
 
-  /** Starts delivering in the background: a pass now, then one per poll interval or wake(). */
+  /**
+   * Starts delivering in the background: first the claims that earlier boots of this instance left
+   * behind (a kill -9 during delivery) are released, then a pass now, then one per poll interval or
+   * wake().
+   */
   start(): void {
     if (this.state !== 'idle') return;
     this.state = 'started';
+    void this.enqueue(async () => {
+      const released = await this.outbox.releaseEarlierBoots(this.owner);
+      this.log.info(
+        { instance: this.owner.instance, boot: this.owner.boot, released },
+        'mail worker started; %d messages claimed by an earlier run of this instance go out now',
+        released,
+      );
+    }).catch((err: unknown) => this.log.error({ err }, 'could not release the mail claimed by an earlier run'));
     this.wake();
   }
 
@@ -138,6 +159,7 @@ export class MailWorker {
         now.toISOString(),
         new Date(now.getTime() + this.claimMs).toISOString(),
         this.batch,
+        this.owner,
       );
       if (dropped > 0) this.log.info({ dropped }, 'mail for invitations that are no longer pending was dropped');
       if (claimed.length === 0) {
@@ -180,7 +202,7 @@ export class MailWorker {
       this.log.warn({ mailId: m.id, attempts, retryAt: next, err }, 'mail delivery failed; will retry');
       return false;
     }
-    await this.outbox.markDelivered(m.id, this.transport.kind, this.clock.now().toISOString(), attempts);
+    await this.outbox.markDelivered(m, this.transport.kind, this.clock.now().toISOString(), attempts);
     return true;
   }
 

@@ -4,11 +4,12 @@
  * PostgreSQL database at ASC_TEST_PG_URL — and talks to it over a real socket. Every JSON response is checked against the vendored spec and for the headers
  * every response must carry (docs/behavior.md A18).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { buildApp, type Services } from '../../src/app.js';
 import type { ReadCache } from '../../src/http/read-cache/index.js';
@@ -87,6 +88,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     mailFrom: 'Test Team <no-reply@asc.example.test>',
     teamName: 'Test Team',
     shutdownTimeoutMs: 10_000,
+    // off: many tests send refused tokens by the dozen from 127.0.0.1; test/integration/auth-failures.test.ts turns it on
+    authFailureLimit: 0,
+    trustProxy: false,
+    // one of its own per server: two test servers on one database are two instances (a restart that
+    // is to take back its earlier run's mail claims passes the same id)
+    instanceId: `test-${randomUUID()}`,
     ...overrides,
   };
 }
@@ -148,6 +155,8 @@ export interface StartOptions {
   mailWorker?: MailWorkerOptions;
   /** how often the server's expiry sweeper runs (default one minute) */
   sweepIntervalMs?: number;
+  /** where the server's log goes (testConfig's level is silent: set config.logLevel too) */
+  logStream?: DestinationStream;
   /** close() leaves the data directory, so that a second server can start on it (a restart) */
   keepDataDir?: boolean;
 }
@@ -165,6 +174,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
     ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
+    ...(options.logStream ? { logStream: options.logStream } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });

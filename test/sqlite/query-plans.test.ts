@@ -88,7 +88,10 @@ describe('query plans on SQLite', () => {
       });
     }
     captured.length = 0;
-    const { claimed } = await outbox.claimDue(new Date(Date.now() + 1000).toISOString(), new Date(Date.now() + 60_000).toISOString(), 20);
+    const { claimed } = await outbox.claimDue(new Date(Date.now() + 1000).toISOString(), new Date(Date.now() + 60_000).toISOString(), 20, {
+      instance: 'plans',
+      boot: 'b1',
+    });
     expect(claimed).toHaveLength(20);
     const update = captured.find((c) => c.sql.startsWith('update "mail_outbox"'))!;
     const plan = raw

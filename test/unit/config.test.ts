@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
@@ -26,6 +27,9 @@ describe('loadConfig', () => {
       responseCacheMb: 16,
       logLevel: 'info',
       shutdownTimeoutMs: 10_000,
+      authFailureLimit: 30,
+      trustProxy: false,
+      instanceId: `${hostname()}:8080`,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -43,6 +47,9 @@ describe('loadConfig', () => {
         LOG_LEVEL: 'warn',
         ASC_DATABASE_URL: 'postgres://u@db/asc',
         ASC_SHUTDOWN_TIMEOUT_MS: '2500',
+        ASC_AUTH_FAILURE_LIMIT: '0',
+        ASC_TRUST_PROXY: ' 10.0.0.1, 192.168.0.0/16,::1 ,loopback',
+        ASC_INSTANCE_ID: ' eu-1 ',
       }),
     ).toMatchObject({
       dataDir: '/var/lib/asc',
@@ -55,7 +62,26 @@ describe('loadConfig', () => {
       responseCacheMb: 0,
       logLevel: 'warn',
       shutdownTimeoutMs: 2500,
+      authFailureLimit: 0,
+      trustProxy: ['10.0.0.1', '192.168.0.0/16', '::1', 'loopback'],
+      instanceId: 'eu-1',
     });
+  });
+
+  it('refuses a trusted proxy that is not an address, a CIDR range or a name, and a hop count', () => {
+    expect(loadConfig({ ASC_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
+    expect(loadConfig({ ASC_TRUST_PROXY: 'fd00::/8' }).trustProxy).toEqual(['fd00::/8']);
+    for (const bad of ['1', 'true', '10.0.0.0/33', 'proxy.example', '10.0.0.1/8/8', '10.0.0.1,,10.0.0.2']) {
+      expect(() => loadConfig({ ASC_TRUST_PROXY: bad }), bad).toThrow(/ASC_TRUST_PROXY must be off or the proxies' addresses/);
+    }
+    expect(() => loadConfig({ ASC_AUTH_FAILURE_LIMIT: '-1' })).toThrow(/ASC_AUTH_FAILURE_LIMIT must be a whole number/);
+  });
+
+  it('names the instance after the host and the port unless ASC_INSTANCE_ID says otherwise', () => {
+    expect(loadConfig({ PORT: '9001' }).instanceId).toBe(`${hostname()}:9001`);
+    expect(configError({ ASC_INSTANCE_ID: 'a\u0007b' }).problems).toEqual([
+      'ASC_INSTANCE_ID must be at most 200 characters without control characters',
+    ]);
   });
 
   it('refuses a read cache setting other than on or off', () => {

@@ -2,8 +2,17 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../../config.js';
 import type { OutboxRow } from '../../mail/outbox-repository.js';
-import { renderOutboxMail } from '../../mail/templates.js';
+import { LINK_NOT_KEPT, renderOutboxMail } from '../../mail/templates.js';
 import { CommandError, UsageError, withServices, type Out } from '../command.js';
+
+/**
+ * What the text output shows for a message's link: the link, or for a message sent over SMTP a note
+ * that it was not kept (OutboxRepository.markDelivered). A message 'logged' keeps its link: without
+ * SMTP the mail log is the mailbox.
+ */
+function linkText(m: OutboxRow): string | null {
+  return m.activation_link ?? (m.status === 'sent' && m.invitation_id !== null ? LINK_NOT_KEPT : null);
+}
 
 /** The mail log's view of an outbox row (the text and HTML bodies only with `full`). */
 function mailView(m: OutboxRow, full: boolean): Record<string, unknown> {
@@ -38,16 +47,10 @@ export async function mailCommand(config: Config, args: string[], out: Out): Pro
     if (sub === 'list') {
       const limit = values.limit === undefined ? 100 : Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError('--limit must be 1 to 100000');
-      const messages = (await s.outbox.list(limit)).map((m) => mailView(m, false));
-      const lines = messages.map((m) =>
-        [
-          m.id,
-          String(m.status).padEnd(9),
-          `attempts=${String(m.attempts)}`,
-          m.recipient,
-          JSON.stringify(m.subject),
-          m.activationLink ?? '-',
-        ].join('  '),
+      const rows = await s.outbox.list(limit);
+      const messages = rows.map((m) => mailView(m, false));
+      const lines = rows.map((m) =>
+        [m.id, m.status.padEnd(9), `attempts=${String(m.attempts)}`, m.recipient, JSON.stringify(m.subject), linkText(m) ?? '-'].join('  '),
       );
       out(lines.length > 0 ? lines.join('\n') : 'the mail log is empty', { messages });
     } else if (sub === 'show') {
@@ -56,6 +59,7 @@ export async function mailCommand(config: Config, args: string[], out: Out): Pro
       const m = await s.outbox.find(id);
       if (!m) throw new CommandError(`there is no message with id '${id}' in the mail log`);
       const view = mailView(m, true);
+      const shown: Record<string, unknown> = { ...view, activationLink: linkText(m) };
       const head = [
         'id',
         'invitationId',
@@ -69,8 +73,8 @@ export async function mailCommand(config: Config, args: string[], out: Out): Pro
         'nextAttemptAt',
         'lastError',
       ]
-        .filter((k) => view[k] !== null && view[k] !== undefined)
-        .map((k) => `${`${k}:`.padEnd(16)}${String(view[k])}`);
+        .filter((k) => shown[k] !== null && shown[k] !== undefined)
+        .map((k) => `${`${k}:`.padEnd(16)}${String(shown[k])}`);
       out([...head, '', String(view.textBody)].join('\n'), view);
     } else {
       throw new UsageError(`unknown mail command '${sub ?? ''}'`);

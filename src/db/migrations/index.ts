@@ -8,6 +8,7 @@ import * as m005 from './005-row-counts.js';
 import * as m006 from './006-covering-list-indexes.js';
 import * as m007 from './007-mail-by-invitation.js';
 import * as m008 from './008-mail-template-data.js';
+import * as m009 from './009-mail-claim-owner.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -24,6 +25,7 @@ const migrations: Record<string, DialectMigration> = {
   '006-covering-list-indexes': m006,
   '007-mail-by-invitation': m007,
   '008-mail-template-data': m008,
+  '009-mail-claim-owner': m009,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

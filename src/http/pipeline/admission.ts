@@ -5,8 +5,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import Negotiator from 'negotiator';
 import type { Clock } from '../../clock.js';
+import { ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
 import { type Authenticator, mayWrite, type Principal } from '../auth.js';
+import { AuthFailureLimiter } from '../auth-failures.js';
 import { rateLimitHeader, type RateLimiter } from '../rate-limit.js';
 import { splitTarget } from '../responses.js';
 
@@ -29,17 +31,33 @@ export class Admission {
     private readonly authenticator: Authenticator,
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
+    /** failed authentications per client address (request.ip); off unless given */
+    private readonly failures: AuthFailureLimiter = new AuthFailureLimiter({ limit: 0 }),
   ) {}
 
   /**
    * Authenticates the request and counts it against its key's hourly quota, setting X-Rate-Limit
    * (every response to a request with a valid key carries it, A18). Throws 401 or 429.
+   *
+   * An address that has failed to authenticate too often is refused with the same 429 (and
+   * `Retry-After`) before its token is read: neither verified nor counted against any key's quota.
    */
   async admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    const principal = await this.authenticator.authenticate(request.headers.authorization, {
-      method: request.method,
-      ...splitTarget(request.raw.url),
-    });
+    const wait = this.failures.blockedFor(request.ip, this.clock.now().getTime());
+    if (wait !== undefined) {
+      reply.header('retry-after', String(wait));
+      throw errors.rateLimitExceeded();
+    }
+    let principal: Principal;
+    try {
+      principal = await this.authenticator.authenticate(request.headers.authorization, {
+        method: request.method,
+        ...splitTarget(request.raw.url),
+      });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.failures.fail(request.ip, this.clock.now().getTime());
+      throw err;
+    }
     const decision = await this.limiter.hit(principal.keyId, this.clock.now().getTime());
     reply.header('x-rate-limit', rateLimitHeader(decision));
     if (!decision.allowed) throw errors.rateLimitExceeded();

@@ -1,14 +1,20 @@
 /** The Fastify instance's own settings: logging, request ids, limits, router, and errors before any route. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyServerOptions } from 'fastify';
+import type { DestinationStream } from 'pino';
 import type { Config } from '../../config.js';
 import { errors } from '../../errors/catalogue.js';
 import { BODY_LIMIT_BYTES, clientErrorHandler, sendErrors, splitTarget } from '../responses.js';
+import { redactingLoggerOptions } from './log-redaction.js';
 
-export function fastifyOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions {
+/** `logStream`: where the log goes (default stdout). */
+export function fastifyOptions(config: Pick<Config, 'logLevel' | 'trustProxy'>, logStream?: DestinationStream): FastifyServerOptions {
   return {
-    logger: { level: config.logLevel },
+    // tokens never reach the log: activation links and bearer tokens are redacted (log-redaction.ts)
+    logger: { level: config.logLevel, ...redactingLoggerOptions(), ...(logStream ? { stream: logStream } : {}) },
     genReqId: () => randomUUID(),
+    // request.ip: the socket's peer, or the client X-Forwarded-For names when the peer is a trusted proxy
+    trustProxy: config.trustProxy === false ? false : [...config.trustProxy],
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: {
       maxParamLength: 1000,
