@@ -58,7 +58,8 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const clock = options.clock ?? systemClock;
   const cache = config.readCache ? new ReadCache({ version: db.version, clock, responseCacheMb: config.responseCacheMb }) : undefined;
   let worker: MailWorker | undefined;
-  const services = createServices(db, clock, config, () => worker?.wake(), cache);
+  const app = Fastify(fastifyOptions(config, options.logStream));
+  const services = createServices(db, clock, config, () => worker?.wake(), cache, app.log);
 
   // individual keys act with their user's roles as they are now, and stop when the user is gone (A2)
   const authenticator = new Authenticator(
@@ -79,7 +80,6 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     new AuthFailureLimiter({ limit: config.authFailureLimit }),
   );
 
-  const app = Fastify(fastifyOptions(config, options.logStream));
   const incidents = apiBasics(app);
   if (cache) await app.register(cache.plugin());
 

@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { GroupCommit } from './db/group-commit.js';
+import { stderrRetryLog, type RetryLog } from './db/retry.js';
 import type { ReadCache } from './http/read-cache/index.js';
 import { KeysRepository } from './keys/repository.js';
 import { KeysService, type KeyLookup } from './keys/service.js';
@@ -44,7 +45,8 @@ export interface Views {
 
 /**
  * Every service on one database. `onMailQueued` is called after a commit that queued email (the
- * server wakes its mail worker with it; the CLI needs nothing).
+ * server wakes its mail worker with it; the CLI needs nothing). `log` hears of transactions run
+ * again after a PostgreSQL deadlock or serialization failure (src/db/retry.ts).
  */
 export function createServices(
   db: Db,
@@ -53,13 +55,14 @@ export function createServices(
   onMailQueued: () => void = () => {},
   /** the read caches (src/http/read-cache/), when they are on: they wrap what reads go through */
   cache?: ReadCache,
+  log: RetryLog = stderrRetryLog,
 ): Services {
   // creates and the mail worker's marks share commits on SQLite (src/db/group-commit.ts)
-  const writes = new GroupCommit(db);
-  const appsRepo = new AppsRepository(db.kysely);
+  const writes = new GroupCommit(db, { log });
+  const appsRepo = new AppsRepository(db.kysely, log);
   const appReads = cache ? cache.apps(appsRepo) : appsRepo;
-  const invitationsRepo = new InvitationsRepository(db.kysely, writes);
-  const usersRepo = new UsersRepository(db.kysely);
+  const invitationsRepo = new InvitationsRepository(db.kysely, writes, log);
+  const usersRepo = new UsersRepository(db.kysely, log);
   const keysRepo = new KeysRepository(db.kysely);
   const outbox = new OutboxRepository(db.kysely, writes);
   const keys = new KeysService(keysRepo, clock);

@@ -15,10 +15,12 @@
  *
  * On PostgreSQL there is nothing to batch (a pool of connections commits in parallel, and mixing
  * the rows of unrelated requests in one transaction could deadlock against another instance):
- * run() is a plain transaction per unit.
+ * run() is a plain transaction per unit, run again if PostgreSQL aborts it as a deadlock victim
+ * or for a serialization failure (./retry.ts). A unit on SQLite is never run again.
  */
 import { CompiledQuery, type Transaction } from 'kysely';
 import type { Db } from './database.js';
+import { stderrRetryLog, transaction, type RetryLog } from './retry.js';
 import type { Database } from './schema.js';
 
 export type WriteUnit<T> = (trx: Transaction<Database>) => Promise<T>;
@@ -42,20 +44,22 @@ const RELEASE_SAVEPOINT = CompiledQuery.raw('release group_commit_unit');
 
 export class GroupCommit {
   private readonly maxBatch: number;
+  private readonly log: RetryLog;
   private queue: Pending[] = [];
   /** a flush is scheduled or running: new units wait for it to end and go into the next one */
   private busy = false;
 
   constructor(
     private readonly db: Pick<Db, 'kysely' | 'dialect'>,
-    options: { maxBatch?: number } = {},
+    options: { maxBatch?: number; log?: RetryLog } = {},
   ) {
     this.maxBatch = Math.max(1, options.maxBatch ?? MAX_BATCH);
+    this.log = options.log ?? stderrRetryLog;
   }
 
   /** Runs `work` in a transaction (shared with concurrent units on SQLite); settles after COMMIT. */
   run<T>(work: WriteUnit<T>): Promise<T> {
-    if (this.db.dialect !== 'sqlite') return this.db.kysely.transaction().execute(work);
+    if (this.db.dialect !== 'sqlite') return transaction(this.db.kysely, work, this.log);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve, reject });
       this.schedule();

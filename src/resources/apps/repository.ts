@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import { PreparedList, type ListDefinition, type ListRequest } from '../../db/list-query.js';
 import { firstArgs, PreparedQuery } from '../../db/prepared.js';
+import { stderrRetryLog, transaction, type RetryLog } from '../../db/retry.js';
 import type { AppTable, Database, Executor } from '../../db/schema.js';
 import { boolParam, type ParsedQuery } from '../../jsonapi/query.js';
 
@@ -53,19 +54,26 @@ export interface AppReader {
 export class AppsRepository implements AppReader {
   private readonly list = new PreparedList<AppRow>(APP_LIST);
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly log: RetryLog = stderrRetryLog,
+  ) {}
 
   async insert(row: AppRow): Promise<'ok' | 'id' | 'bundleId' | 'sku'> {
-    return this.db.transaction().execute(async (trx) => {
-      if (await trx.selectFrom('apps').select('id').where('bundle_id', '=', row.bundle_id).executeTakeFirst()) return 'bundleId';
-      if (await trx.selectFrom('apps').select('id').where('sku', '=', row.sku).executeTakeFirst()) return 'sku';
-      const r = await trx
-        .insertInto('apps')
-        .values(row)
-        .onConflict((oc) => oc.doNothing())
-        .executeTakeFirst();
-      return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'ok' : 'id';
-    });
+    return transaction(
+      this.db,
+      async (trx) => {
+        if (await trx.selectFrom('apps').select('id').where('bundle_id', '=', row.bundle_id).executeTakeFirst()) return 'bundleId';
+        if (await trx.selectFrom('apps').select('id').where('sku', '=', row.sku).executeTakeFirst()) return 'sku';
+        const r = await trx
+          .insertInto('apps')
+          .values(row)
+          .onConflict((oc) => oc.doNothing())
+          .executeTakeFirst();
+        return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'ok' : 'id';
+      },
+      this.log,
+    );
   }
 
   async findById(id: string): Promise<AppRow | undefined> {

@@ -50,7 +50,9 @@ export class ActivationService {
     if (!TOKEN_SHAPE.test(token)) return { state: 'unknown' };
     const now = this.clock.now();
     return this.invitations.transaction(async (trx): Promise<AcceptResult> => {
-      const row = await this.invitations.findByTokenHash(trx, hashToken(token));
+      // the invitation's row first, then its claim (the lock order in ./repository.ts): a cancel,
+      // decline or sweep at the same time waits for this one, or this one for it, and finds it gone
+      const row = await this.invitations.findByTokenHashForUpdate(trx, hashToken(token));
       if (!row) return { state: 'unknown' };
       if (new Date(row.expires_at) <= now) return { state: 'expired' };
       const userId = randomUUID();
@@ -84,7 +86,7 @@ export class ActivationService {
     if (!TOKEN_SHAPE.test(token)) return 'unknown';
     const now = this.clock.now();
     return this.invitations.transaction(async (trx) => {
-      const row = await this.invitations.findByTokenHash(trx, hashToken(token));
+      const row = await this.invitations.findByTokenHashForUpdate(trx, hashToken(token));
       if (!row) return 'unknown';
       if (new Date(row.expires_at) <= now) return 'expired';
       if (!(await this.invitations.delete(trx, row))) return 'unknown';

@@ -3,10 +3,18 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { emailClaims } from '../../db/email-claims.js';
 import type { GroupCommit } from '../../db/group-commit.js';
 import { PreparedList, type ListDefinition, type ListRequest, type ListRow } from '../../db/list-query.js';
-import { tryTransactionLock } from '../../db/locks.js';
+import { isPostgres, tryTransactionLock } from '../../db/locks.js';
 import { everyColumn, firstArgs, PreparedInsert, PreparedQuery } from '../../db/prepared.js';
+import { stderrRetryLog, transaction, type RetryLog } from '../../db/retry.js';
 import { addToRowCount, rowCount } from '../../db/row-counts.js';
-import type { Database, Executor, UserInvitationRoleTable, UserInvitationTable, UserInvitationVisibleAppTable } from '../../db/schema.js';
+import type {
+  Database,
+  Executor,
+  InvitationTombstoneTable,
+  UserInvitationRoleTable,
+  UserInvitationTable,
+  UserInvitationVisibleAppTable,
+} from '../../db/schema.js';
 import { slicesFrom, type VisibleAppsQueries, type VisibleAppsSlice } from '../../jsonapi/include.js';
 
 export type InvitationRow = UserInvitationTable;
@@ -110,12 +118,34 @@ const visibleAppRows = new PreparedQuery<number, { owner_id: string; app_id: str
   (count) => count,
 );
 
+/**
+ * Lock order. Every path that ends an invitation (accept, decline, cancel, the expiry sweeper, and
+ * a create that buries the expired invitation holding its email) and a user delete that frees an
+ * email take their locks on PostgreSQL in this order, so that no two of them can wait for each
+ * other in a circle:
+ *
+ *   1. the owner's row: the invitation (findForUpdate, findByTokenHashForUpdate; the sweeper its
+ *      whole batch by `expired`, in expires_at order, under its advisory lock) or the user
+ *      (UsersRepository.findForUpdate). Whoever comes second waits, then finds the row gone.
+ *   2. the email claim (src/db/email-claims.ts): transferred, released or claimed anew only by a
+ *      transaction that holds its owner's row (a create's first claim of a new address inserts a
+ *      row no one else holds, and one that finds the address taken locks nothing).
+ *   3. rows that hang off the owner: the cascaded roles and visible apps (only reachable through
+ *      the owner's row), the new user, the tombstone, the mail outbox (the mail worker locks
+ *      outbox rows only, by SKIP LOCKED, and waits for nothing of ours), revoked keys.
+ *   4. the row counter (src/db/row-counts.ts): last, and one shard per transaction.
+ *
+ * On SQLite one connection runs one transaction at a time, so the order costs nothing there.
+ * Transactions are also run again on a deadlock or serialization failure (src/db/retry.ts), a
+ * safety net behind this order, not instead of it.
+ */
 export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> {
   private readonly list = new PreparedList(INVITATION_LIST);
 
   constructor(
     readonly db: Kysely<Database>,
     private readonly writes: GroupCommit,
+    private readonly log: RetryLog = stderrRetryLog,
   ) {}
 
   page(req: ListRequest, limit: number): Promise<ListRow[]> {
@@ -167,8 +197,9 @@ export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> 
     return rows.map((r) => r.app_id);
   }
 
+  /** A transaction, run again on PostgreSQL after a deadlock or serialization failure (src/db/retry.ts). */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(fn);
+    return transaction(this.db, fn, this.log);
   }
 
   /**
@@ -207,28 +238,52 @@ export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> 
     return db.selectFrom('user_invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
   }
 
+  /**
+   * The invitation, locked until the transaction ends (step 1 of the lock order above; PostgreSQL,
+   * where a concurrent end of it makes this wait and then find nothing).
+   */
+  async findForUpdate(trx: Transaction<Database>, id: string): Promise<InvitationRow | undefined> {
+    const q = trx.selectFrom('user_invitations').selectAll().where('id', '=', id);
+    return (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirst();
+  }
+
+  /** As findForUpdate, by the activation token's hash. */
+  async findByTokenHashForUpdate(trx: Transaction<Database>, tokenHash: string): Promise<InvitationRow | undefined> {
+    const q = trx.selectFrom('user_invitations').selectAll().where('token_hash', '=', tokenHash);
+    return (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirst();
+  }
+
   async findTombstone(id: string) {
     return this.db.selectFrom('invitation_tombstones').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  /** Deletes an invitation (cascading to its roles and visible apps) and frees its email. */
+  /**
+   * Deletes an invitation (cascading to its roles and visible apps) and frees its email. The caller
+   * holds the invitation's row (findForUpdate). False when the row was gone already.
+   */
   async delete(trx: Executor, row: InvitationRow): Promise<boolean> {
-    const r = await trx.deleteFrom('user_invitations').where('id', '=', row.id).executeTakeFirst();
-    const deleted = Number(r.numDeletedRows) === 1;
-    if (deleted) await addToRowCount(trx, 'user_invitations', -1);
-    await emailClaims.release(trx, row.email_key, row.id);
-    return deleted;
+    return this.end(trx, row, undefined);
   }
 
   /** Deletes the invitation and leaves a tombstone so that its id answers 410. */
   /** False when the row was gone already (someone else deleted or buried it first). */
   async bury(trx: Executor, row: InvitationRow, outcome: 'accepted' | 'expired', at: string): Promise<boolean> {
-    if (!(await this.delete(trx, row))) return false;
-    await trx
-      .insertInto('invitation_tombstones')
-      .values({ id: row.id, outcome, at })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    return this.end(trx, row, { id: row.id, outcome, at });
+  }
+
+  /** The row, then its claim, then the tombstone, and the counter last (the lock order above). */
+  private async end(trx: Executor, row: InvitationRow, tombstone: InvitationTombstoneTable | undefined): Promise<boolean> {
+    const r = await trx.deleteFrom('user_invitations').where('id', '=', row.id).executeTakeFirst();
+    const deleted = Number(r.numDeletedRows) === 1;
+    await emailClaims.release(trx, row.email_key, row.id);
+    if (!deleted) return false;
+    if (tombstone)
+      await trx
+        .insertInto('invitation_tombstones')
+        .values(tombstone)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    await addToRowCount(trx, 'user_invitations', -1);
     return true;
   }
 
@@ -237,8 +292,18 @@ export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> 
     return tryTransactionLock(trx, 'asc-access:expiry-sweeper');
   }
 
-  /** Invitations whose time ran out, oldest first (for the sweeper and lazy expiry). */
-  async expired(db: Executor, now: string, limit: number): Promise<InvitationRow[]> {
-    return db.selectFrom('user_invitations').selectAll().where('expires_at', '<=', now).orderBy('expires_at').limit(limit).execute();
+  /**
+   * Invitations whose time ran out, oldest first, locked until the transaction ends (the sweeper's
+   * step 1 of the lock order: all of its batch before any claim).
+   */
+  async expired(trx: Transaction<Database>, now: string, limit: number): Promise<InvitationRow[]> {
+    const q = trx
+      .selectFrom('user_invitations')
+      .selectAll()
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .orderBy('id')
+      .limit(limit);
+    return (isPostgres(trx) ? q.forUpdate() : q).execute();
   }
 }

@@ -5,7 +5,8 @@
  */
 import { hash, randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import type { Executor } from '../../db/schema.js';
+import type { Transaction } from 'kysely';
+import type { Database, Executor } from '../../db/schema.js';
 import { checkRoles, resolveAccess, unknownAppProblems, type Access } from '../../domain/access.js';
 import { toApp } from '../../domain/app.js';
 import type { RequestInput } from '../../domain/request-input.js';
@@ -133,13 +134,15 @@ export class InvitationsService {
       // (A3). Throwing inside the transaction rolls back the trial claim.
       if (appIds.length > 0 || email) {
         await this.repo.transaction(async (trx) => {
-          await this.checkApps(trx, appIds, problems);
+          // a copy: a transaction may run again (src/db/retry.ts)
+          const all = [...problems];
+          await this.checkApps(trx, appIds, all);
           if (email && !(await this.claim(trx, email.toLowerCase(), randomUUID(), this.clock.now()))) {
-            problems.push(
+            all.push(
               errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`),
             );
           }
-          throw new ApiErrors(problems);
+          throw new ApiErrors(all);
         });
       }
       throw new ApiErrors(problems);
@@ -169,13 +172,15 @@ export class InvitationsService {
     // Group commit (src/db/group-commit.ts): on SQLite concurrent creates share one commit, each in
     // its own savepoint; this resolves only after the commit. Everything below goes through trx.
     await this.repo.write(async (trx) => {
-      const appRows = await this.checkApps(trx, appIds, problems);
+      // a copy: on PostgreSQL a unit may run again (src/db/retry.ts)
+      const found = [...problems];
+      const appRows = await this.checkApps(trx, appIds, found);
       if (!(await this.claim(trx, row.email_key, row.id, now))) {
-        problems.push(
+        found.push(
           errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`),
         );
       }
-      if (problems.length > 0) throw new ApiErrors(problems);
+      if (found.length > 0) throw new ApiErrors(found);
       await this.repo.insert(trx, row, access.visibleAppIds);
       // The email is written in the same transaction: an acknowledged invitation always has its message.
       const link = `${this.mail.publicUrl}/activate/${token}`;
@@ -219,13 +224,15 @@ export class InvitationsService {
 
   /**
    * Claims the email for a new invitation. An invitation that holds it but has expired is turned
-   * into a tombstone first, so expiry never waits for the sweeper (A13).
+   * into a tombstone first, so expiry never waits for the sweeper (A13). A claim that is taken
+   * is not locked: the holder's row is, before its claim is released (the lock order in
+   * ./repository.ts).
    */
-  private async claim(trx: Executor, emailKey: string, id: string, now: Date): Promise<boolean> {
+  private async claim(trx: Transaction<Database>, emailKey: string, id: string, now: Date): Promise<boolean> {
     if (await emailClaims.claim(trx, emailKey, 'invitation', id)) return true;
     const claim = await emailClaims.find(trx, emailKey);
     if (!claim || claim.owner_type !== 'invitation') return false;
-    const holder = await this.repo.findById(trx, claim.owner_id);
+    const holder = await this.repo.findForUpdate(trx, claim.owner_id);
     if (!holder || new Date(holder.expires_at) > now) return false;
     await this.repo.bury(trx, holder, 'expired', now.toISOString());
     return emailClaims.claim(trx, emailKey, 'invitation', id);
@@ -259,10 +266,11 @@ export class InvitationsService {
     // missing() reads outside the transaction, so it must run after it: inside, it would wait for
     // the one SQLite connection the transaction holds, and the request would never be answered.
     const notPending = await this.repo.transaction(async (trx) => {
-      const row = await this.repo.findById(trx, id);
+      // the invitation's row first, then its claim (the lock order in ./repository.ts): an accept,
+      // decline or sweep of it at the same time waits for this one, or this one for it and then
+      // finds it gone
+      const row = await this.repo.findForUpdate(trx, id);
       if (!row || new Date(row.expires_at) <= now) return { row };
-      // Under concurrency (PostgreSQL, read committed) another request may have deleted it since
-      // we read it: only the request whose delete removed the row succeeds.
       if (!(await this.repo.delete(trx, row))) return { row: undefined };
       await this.outbox.cancelForInvitation(trx, row.id);
       return undefined;
@@ -278,15 +286,17 @@ export class InvitationsService {
     let swept = 0;
     for (;;) {
       const now = this.clock.now().toISOString();
-      const n = await this.repo.transaction(async (trx) => {
+      const { found, buried } = await this.repo.transaction(async (trx) => {
         // one instance sweeps at a time; the others skip this round
-        if (!(await this.repo.takeSweeperTurn(trx))) return 0;
+        if (!(await this.repo.takeSweeperTurn(trx))) return { found: 0, buried: 0 };
+        // the whole batch locked first, then each one's claim (the lock order in ./repository.ts)
         const rows = await this.repo.expired(trx, now, batch);
-        for (const row of rows) await this.repo.bury(trx, row, 'expired', now);
-        return rows.length;
+        let n = 0;
+        for (const row of rows) if (await this.repo.bury(trx, row, 'expired', now)) n++;
+        return { found: rows.length, buried: n };
       });
-      swept += n;
-      if (n < batch) return swept;
+      swept += buried;
+      if (found < batch) return swept;
     }
   }
 }

@@ -4,6 +4,7 @@ import { emailClaims } from '../../db/email-claims.js';
 import { PreparedList, type ListDefinition, type ListRequest, type ListRow } from '../../db/list-query.js';
 import { isPostgres } from '../../db/locks.js';
 import { firstArgs, PreparedQuery } from '../../db/prepared.js';
+import { stderrRetryLog, transaction, type RetryLog } from '../../db/retry.js';
 import type { Database, Executor, UserTable } from '../../db/schema.js';
 import { slicesFrom, type VisibleAppsQueries, type VisibleAppsSlice } from '../../jsonapi/include.js';
 
@@ -66,10 +67,14 @@ const visibleAppRows = new PreparedQuery<number, { owner_id: string; app_id: str
 export class UsersRepository implements VisibleAppsQueries<UserRow> {
   private readonly list = new PreparedList(USER_LIST);
 
-  constructor(readonly db: Kysely<Database>) {}
+  constructor(
+    readonly db: Kysely<Database>,
+    private readonly log: RetryLog = stderrRetryLog,
+  ) {}
 
+  /** A transaction, run again on PostgreSQL after a deadlock or serialization failure (src/db/retry.ts). */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(fn);
+    return transaction(this.db, fn, this.log);
   }
 
   page(req: ListRequest, limit: number): Promise<ListRow[]> {
@@ -192,7 +197,11 @@ export class UsersRepository implements VisibleAppsQueries<UserRow> {
     await this.addVisibleApps(trx, userId, appIds);
   }
 
-  /** Deletes a user (cascading to their roles and visible apps) and frees their email. */
+  /**
+   * Deletes a user (cascading to their roles and visible apps) and frees their email. The caller
+   * holds the user's row (findForUpdate): the row, then the claim, as every path that frees an
+   * email (the lock order in ../user-invitations/repository.ts).
+   */
   async delete(trx: Executor, row: UserRow): Promise<void> {
     await trx.deleteFrom('users').where('id', '=', row.id).execute();
     await emailClaims.release(trx, row.username_key, row.id);
