@@ -48,8 +48,16 @@ export function requestsSent(): number {
 }
 
 /** Under `npm run fuzz`, one line saying what a file sent, with the seed that replays it. */
-export function reportRun(file: string, requests: number): void {
+export function reportRun(file: string, requests: number, statuses?: ReadonlyMap<number, number>): void {
   if (!LONG_RUN) return;
   const dialect = process.env.ASC_TEST_DIALECT ?? 'sqlite';
-  process.stdout.write(`[fuzz] ${dialect} ${file}: ${requests} requests, seed ${FUZZ_SEED} (replay with FUZZ_SEED=${FUZZ_SEED})\n`);
+  const answers = statuses
+    ? `; answers ${[...statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ')}`
+    : '';
+  process.stdout.write(
+    `[fuzz] ${dialect} ${file}: ${requests} requests, seed ${FUZZ_SEED} (replay with FUZZ_SEED=${FUZZ_SEED})${answers}\n`,
+  );
 }
