@@ -1,7 +1,7 @@
 /**
  * Three projects run the suite: `sqlite` (everything), `sqlite-cache-off` (the cache-sensitive
- * files again with the read caches off) and `postgres` (the integration and end-to-end tests
- * again, each test server on a fresh schema of ASC_TEST_PG_URL). DIALECTS=sqlite or
+ * files again with the read caches off) and `postgres` (the integration, fuzz and end-to-end
+ * tests again, each test server on a fresh schema of ASC_TEST_PG_URL). DIALECTS=sqlite or
  * DIALECTS=postgres picks one. Where PostgreSQL cannot be reached, its run is skipped with the
  * reason printed — except under CI=true, where a missing PostgreSQL fails the run.
  */
@@ -63,7 +63,7 @@ export default defineConfig(async () => {
         test: {
           ...shared,
           name: 'postgres',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/postgres/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/fuzz/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/postgres/**/*.test.ts'],
           env: { ASC_TEST_DIALECT: 'postgres', ASC_TEST_PG_URL: PG_URL },
         },
       });

@@ -9,17 +9,20 @@
  * quotes, non-ASCII; it never re-encodes `%`), so malformed percent-encodings reach the server.
  * Each target is normalized with `new URL` first, exactly as fetch would, so that the harness's
  * spec check looks at the path the server actually received.
+ *
+ * Each property runs 300 times in `npm test` and longer under `npm run fuzz` (fuzz-options.ts).
  */
 import fc from 'fast-check';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type ApiResponse } from '../helpers/harness.js';
 import { USER_ROLES } from '../../src/domain/roles.js';
 import { hasBidiControl, hasLoneSurrogate, hasVisibleCharacter } from '../../src/domain/text.js';
 import { loadOperations } from '../../src/spec/openapi.js';
 import { responseErrors } from '../helpers/spec-validator.js';
+import { FUZZ_TEST_TIMEOUT, fuzzParameters, reportRun, requestsSent, runsLabel } from './fuzz-options.js';
 
 const RUNS = 300;
-const TIMEOUT = 120_000;
+const TIMEOUT = FUZZ_TEST_TIMEOUT;
 
 /** 2xx, or 4xx with an ErrorResponse whose every error has the response's status. */
 function expectApiAnswer(r: ApiResponse, what: string): void {
@@ -59,6 +62,8 @@ describe('fuzzing the HTTP surface', () => {
   let deletedId = '';
   const cursors: string[] = [];
   const emails = ['ada@example.com', 'bob+tag@example.com', 'Cy@Example.org'];
+  const sentBefore = requestsSent();
+  afterAll(() => reportRun('api-properties', requestsSent() - sentBefore));
 
   beforeAll(async () => {
     for (const name of ['Fuzz One', 'Fuzz Two', 'Fuzz Three']) appIds.push(await s.createApp(name));
@@ -366,7 +371,7 @@ describe('fuzzing the HTTP surface', () => {
   ];
 
   it(
-    `GET endpoints: random query strings and ids are answered 2xx or 4xx with an ErrorResponse (${RUNS} runs)`,
+    `GET endpoints: random query strings and ids are answered 2xx or 4xx with an ErrorResponse (${runsLabel(RUNS)})`,
     async () => {
       const seen = new Map<number, number>();
       await fc.assert(
@@ -397,7 +402,7 @@ describe('fuzzing the HTTP surface', () => {
             }
           },
         ),
-        { numRuns: RUNS },
+        fuzzParameters(RUNS),
       );
       // the generators reach both successes and rejections
       expect(seen.get(200) ?? 0).toBeGreaterThan(0);
@@ -408,7 +413,7 @@ describe('fuzzing the HTTP surface', () => {
   );
 
   it(
-    `GET endpoints: any combination of the spec's own parameters with acceptable values gets 200 and is echoed in links.self (${RUNS} runs)`,
+    `GET endpoints: any combination of the spec's own parameters with acceptable values gets 200 and is echoed in links.self (${runsLabel(RUNS)})`,
     async () => {
       const idsFor = (t: string) => (t.startsWith('/v1/apps/') ? appIds : invitationIds);
       await fc.assert(
@@ -430,7 +435,7 @@ describe('fuzzing the HTTP surface', () => {
             }
           },
         ),
-        { numRuns: RUNS },
+        fuzzParameters(RUNS),
       );
     },
     TIMEOUT,
@@ -761,7 +766,7 @@ describe('fuzzing the HTTP surface', () => {
   }
 
   it(
-    `POST /v1/userInvitations: valid documents of every role and app combination get 201 with the right access (${RUNS} runs)`,
+    `POST /v1/userInvitations: valid documents of every role and app combination get 201 with the right access (${runsLabel(RUNS)})`,
     async () => {
       await fc.assert(
         fc.asyncProperty(validDocumentArbitrary(), async (v) => {
@@ -780,14 +785,14 @@ describe('fuzzing the HTTP surface', () => {
             what,
           ).toEqual([...v.apps].sort());
         }),
-        { numRuns: RUNS },
+        fuzzParameters(RUNS),
       );
     },
     TIMEOUT,
   );
 
   it(
-    `POST /v1/userInvitations: random and near-valid JSON documents get 201, 409 or 422 (${RUNS} runs)`,
+    `POST /v1/userInvitations: random and near-valid JSON documents get 201, 409 or 422 (${runsLabel(RUNS)})`,
     async () => {
       const seen = new Map<number, number>();
       await fc.assert(
@@ -820,7 +825,7 @@ describe('fuzzing the HTTP surface', () => {
             }
           },
         ),
-        { numRuns: RUNS },
+        fuzzParameters(RUNS),
       );
       expect(seen.get(201) ?? 0).toBeGreaterThan(0);
       expect(seen.get(409) ?? 0).toBeGreaterThan(0);
@@ -862,7 +867,7 @@ describe('fuzzing the HTTP surface', () => {
   }
 
   it(
-    `POST /v1/userInvitations: raw bodies with random content types get 4xx ErrorResponses (${RUNS} runs)`,
+    `POST /v1/userInvitations: raw bodies with random content types get 4xx ErrorResponses (${runsLabel(RUNS)})`,
     async () => {
       const header = fc
         .string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 40 })
@@ -938,7 +943,7 @@ describe('fuzzing the HTTP surface', () => {
             expect(r.status, what).toBe(415);
           }
         }),
-        { numRuns: RUNS },
+        fuzzParameters(RUNS),
       );
       expect(seen.get(400) ?? 0).toBeGreaterThan(0);
       expect(seen.get(415) ?? 0).toBeGreaterThan(0);
@@ -956,7 +961,7 @@ describe('fuzzing the HTTP surface', () => {
   // ---- DELETE with random ids --------------------------------------------------------------
 
   it(
-    `DELETE /v1/userInvitations/{random id}: 404 (or 405 for other paths), never a hang (${RUNS} runs)`,
+    `DELETE /v1/userInvitations/{random id}: 404 (or 405 for other paths), never a hang (${runsLabel(RUNS)})`,
     async () => {
       const randomId = fc.oneof(
         { weight: 4, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).map(safeEncode) },
@@ -980,7 +985,7 @@ describe('fuzzing the HTTP surface', () => {
             expect([404, 405], `DELETE ${target}`).toContain(r.status);
           }
         }),
-        { numRuns: RUNS },
+        fuzzParameters(RUNS),
       );
       // the fixtures survived
       const list = await s.call('GET', '/v1/userInvitations?filter[email]=ada@example.com');
