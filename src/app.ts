@@ -27,6 +27,7 @@ import { invitationRoutes } from './resources/user-invitations/routes.js';
 import { userRoutes } from './resources/users/routes.js';
 import { loadOperations } from './spec/openapi.js';
 import { activationPages } from './web/activation-routes.js';
+import { faviconRoute } from './web/favicon.js';
 
 export type { Services } from './container.js';
 
@@ -102,6 +103,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   });
 
   // HTML pages for people (not API operations): their own plugin, form parser and 404 page
+  app.get('/favicon.ico', faviconRoute);
   await app.register(activationPages, {
     prefix: '/activate',
     activation: services.activation,

@@ -51,7 +51,7 @@ export interface UserInvitationTable {
   expires_at: string;
   /** SHA-256 (hex) of the activation token; the token itself is never stored */
   token_hash: string | null;
-  /** who sent the invitation (key or user name), for the email and the activation page */
+  /** the name of the person who sent the invitation (individual key); null for a team key */
   invited_by: string | null;
 }
 

@@ -85,11 +85,12 @@ export function renderInvitationMail(m: InvitationMailInput): RenderedMail {
   const roles = rolesInWords(m.roles);
   const expires = formatExpiry(m.expiresAt);
   const subject = invitationSubject(m.teamName);
-  const by = m.invitedBy ? ` by ${m.invitedBy}` : '';
+  // a person who invited is named (individual keys); a team key's invitation names only the team
+  const invitation = m.invitedBy ? `${m.invitedBy} invited you` : "You're invited";
   const text = [
     `Dear ${name},`,
     '',
-    `You have been invited${by} to join the team "${m.teamName}" on App Store Connect.`,
+    `${invitation} to join the team "${m.teamName}" on App Store Connect.`,
     '',
     `Email: ${m.email}`,
     `Roles: ${roles}`,
@@ -105,16 +106,16 @@ export function renderInvitationMail(m: InvitationMailInput): RenderedMail {
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>
 <body style="margin:0;padding:24px;background:#f5f5f7;font-family:-apple-system,BlinkMacSystemFont,'Helvetica Neue',Arial,sans-serif;color:#1d1d1f">
 <div style="max-width:560px;margin:0 auto;background:#fff;border-radius:12px;padding:32px">
-<h1 style="font-size:22px;margin:0 0 16px">You're invited to join ${e(m.teamName)}</h1>
+<h1 style="font-size:22px;margin:0 0 16px">${e(invitation)} to join ${e(m.teamName)}</h1>
 <p>Dear ${e(name)},</p>
-<p>You have been invited${e(by)} to join the team <strong>${e(m.teamName)}</strong> on App Store Connect.</p>
+<p>${e(invitation)} to join the team <strong>${e(m.teamName)}</strong> on App Store Connect.</p>
 <table style="border-collapse:collapse;margin:16px 0">
 <tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Email</td><td>${e(m.email)}</td></tr>
 <tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Roles</td><td>${e(roles)}</td></tr>
 <tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Apps</td><td>${e(apps)}</td></tr>
 </table>
 <p><a href="${e(m.link)}" style="display:inline-block;background:#0071e3;color:#fff;text-decoration:none;padding:12px 20px;border-radius:8px">Accept invitation</a></p>
-<p style="color:#6e6e73;font-size:14px">This invitation expires on ${e(expires)}. If the button does not work, open this link:<br>${e(m.link)}</p>
+<p style="color:#6e6e73;font-size:14px">This invitation expires on ${e(expires)}. If the button does not work, open this link:<br><a href="${e(m.link)}" style="color:#0071e3;word-break:break-all">${e(m.link)}</a></p>
 </div></body></html>`;
   return { subject, text, html };
 }

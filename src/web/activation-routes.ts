@@ -5,8 +5,9 @@
  * API keeps its JSON-only parsing (415 for forms) and its JSON:API 404s.
  *
  *   GET  /activate/:token           the invitation (200), expired (410), unknown/used (404)
- *   POST /activate/:token/accept    creates the user, deletes the invitation; confirmation (200)
- *   POST /activate/:token/decline   deletes the invitation (200)
+ *   POST /activate/:token/accept    creates the user, deletes the invitation; 303 to /activate/result/accepted
+ *   POST /activate/:token/decline   deletes the invitation; 303 to /activate/result/declined
+ *   GET  /activate/result/:result   what happened (200), without any name: reloading it shows it again
  */
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
@@ -141,21 +142,25 @@ export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async
 
   const formRoute = { bodyLimit: FORM_BODY_LIMIT };
 
+  /**
+   * POST-redirect-GET: an answered invitation leads (303) to its result page, which a reload shows
+   * again. The token is used up by then, so the result pages take none: they say what happened
+   * and nothing about whom (../result/... resolves under whatever prefix the public URL has).
+   */
+  const toResult = (reply: FastifyReply, result: 'accepted' | 'declined'): FastifyReply =>
+    reply
+      .code(303)
+      .headers({ 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' })
+      .header('location', `../result/${result}`)
+      .send();
+
   app.post<{ Params: { token: string } }>('/:token/accept', formRoute, async (request, reply) => {
     const { token } = request.params;
     if (!verified(request)) return refuse(reply, token);
-    // read first for the apps' names on the confirmation; accept() decides, in its transaction
-    const before = await activation.lookup(token);
     const result = await activation.accept(token);
     if (result.state === 'expired') return sendPage(reply, 410, expiredPage(teamName));
     if (result.state === 'unknown') return sendPage(reply, 404, notFoundPage(teamName));
-    const i = result.invitation;
-    const apps = i.allAppsVisible ? null : before.state === 'pending' && before.apps ? appViews(before.apps) : [];
-    return sendPage(
-      reply,
-      200,
-      acceptedPage({ teamName, firstName: i.firstName, lastName: i.lastName, email: i.email, roles: i.roles, apps }),
-    );
+    return toResult(reply, 'accepted');
   });
 
   app.post<{ Params: { token: string } }>('/:token/decline', formRoute, async (request, reply) => {
@@ -164,8 +169,11 @@ export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async
     const result = await activation.decline(token);
     if (result === 'expired') return sendPage(reply, 410, expiredPage(teamName));
     if (result === 'unknown') return sendPage(reply, 404, notFoundPage(teamName));
-    return sendPage(reply, 200, declinedPage(teamName));
+    return toResult(reply, 'declined');
   });
+
+  app.get('/result/accepted', async (_request, reply) => sendPage(reply, 200, acceptedPage(teamName)));
+  app.get('/result/declined', async (_request, reply) => sendPage(reply, 200, declinedPage(teamName)));
 
   // Opening a form's address directly (a bookmark, a reload turned into GET) leads back to the page.
   for (const action of ['accept', 'decline']) {

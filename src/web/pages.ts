@@ -8,6 +8,7 @@ import escapeHtml from 'escape-html';
 import type { UserRole } from '../domain/roles.js';
 import { ROLE_NAMES } from '../domain/roles.js';
 import { CSRF_FIELD } from './csrf.js';
+import { FAVICON_DATA_URI } from './favicon.js';
 import { STYLESHEET } from './style.js';
 
 const e = escapeHtml;
@@ -87,6 +88,7 @@ function layout(title: string, teamName: string, content: string): string {
 <meta name="robots" content="noindex, nofollow">
 <meta name="color-scheme" content="light dark">
 <title>${e(title)}</title>
+<link rel="icon" href="${e(FAVICON_DATA_URI)}">
 <style>${STYLESHEET}</style>
 </head>
 <body>
@@ -169,21 +171,15 @@ ${fact('Expires', `<time datetime="${e(v.expiresAt.toISOString())}">${e(day)}<sp
   return layout(`Join ${v.teamName}`, v.teamName, content);
 }
 
-/** 200 after Accept. */
-export function acceptedPage(v: Omit<InvitationView, 'expiresAt' | 'invitedBy'>): string {
-  const facts = `<dl class="facts">
-${fact('Username', e(v.email))}
-${fact('Roles', rolesList(v.roles))}
-${fact('Apps', appsList(v.apps))}
-</dl>`;
+/** 200 after Accept (the result page a reload shows again): the team, nothing about the person. */
+export function acceptedPage(teamName: string): string {
   const content = statusCard(
     'check',
     'ok',
-    `You're now a member of ${e(v.teamName)}`,
-    `Welcome, ${e(v.firstName)}. Your account is ready, and the team's admins can now see you in Users and Access. You can close this page.`,
-    facts,
+    `You're now a member of ${e(teamName)}`,
+    "Your account is ready, and the team's admins can now see you in Users and Access. You can close this page.",
   );
-  return layout(`You're now a member of ${v.teamName}`, v.teamName, content);
+  return layout(`You're now a member of ${teamName}`, teamName, content);
 }
 
 /** 200 after Decline. */

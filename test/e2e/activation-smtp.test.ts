@@ -12,6 +12,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invitationBody, PUBLIC_URL, startTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
 import { activationPath, CookieJar, csrfField, openPage } from '../helpers/pages.js';
+import { createUser, individualKey } from '../helpers/users.js';
 
 interface Received {
   rcptTo: string[];
@@ -61,8 +62,8 @@ function decodePart(encoding: string, body: string): string {
   }
 }
 
-/** The text/plain part of a (possibly multipart) message, decoded. */
-function textPart(raw: string): string {
+/** The text/plain (or text/html) part of a (possibly multipart) message, decoded. */
+function textPart(raw: string, type: 'plain' | 'html' = 'plain'): string {
   const [head, ...rest] = raw.split(/\r?\n\r?\n/);
   const body = rest.join('\r\n\r\n');
   const unfolded = head!.replace(/\r?\n[ \t]+/g, ' ');
@@ -74,13 +75,13 @@ function textPart(raw: string): string {
   for (const part of body.split(`--${boundary}`)) {
     const [partHead, ...partBody] = part.replace(/^\r?\n/, '').split(/\r?\n\r?\n/);
     const h = (partHead ?? '').replace(/\r?\n[ \t]+/g, ' ');
-    if (/^content-type:\s*text\/plain/im.test(h)) {
+    if (new RegExp(`^content-type:\\s*text\\/${type}`, 'im').test(h)) {
       const enc = /^content-transfer-encoding:\s*(\S+)/im.exec(h)?.[1] ?? '7bit';
       return decodePart(enc, partBody.join('\r\n\r\n').replace(/\r?\n$/, ''));
     }
-    if (/^content-type:\s*multipart\//im.test(h)) return textPart(part.replace(/^\r?\n/, ''));
+    if (/^content-type:\s*multipart\//im.test(h)) return textPart(part.replace(/^\r?\n/, ''), type);
   }
-  throw new Error('the message has no text/plain part');
+  throw new Error(`the message has no text/${type} part`);
 }
 
 describe('invitation email → activation link → accepted through the pages', () => {
@@ -113,18 +114,26 @@ describe('invitation email → activation link → accepted through the pages', 
     const [message] = smtp.messages;
     expect(message!.rcptTo).toEqual(['grace@example.com']);
     const text = textPart(message!.raw);
+    const html = textPart(message!.raw, 'html');
+    // a team key ("test admin") sent it: the invitee reads the team, never the key's label
+    expect(text).toMatch(/Dear Grace Hopper,\r?\n\r?\nYou're invited to join the team "Acme Studios" on App Store Connect\./);
+    expect(html).toContain('You&#39;re invited to join Acme Studios</h1>');
+    for (const part of [text, html]) expect(part).not.toContain('test admin');
     const links = [...text.matchAll(/https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+/g)].map((m) => m[0]);
     expect(links).toHaveLength(1);
     const link = links[0]!;
     expect(link.startsWith(`${PUBLIC_URL}/activate/`)).toBe(true);
     // the public URL is where a proxy would forward to this server: the path is what reaches it
     const path = activationPath(link);
+    // the HTML part's fallback under the button is a link as well
+    expect(html).toContain(`<a href="${link}" style="color:#0071e3;word-break:break-all">${link}</a>`);
 
     const jar = new CookieJar();
     const page = await openPage(s.baseUrl, 'GET', path, { jar });
     expect(page.status).toBe(200);
     expect(page.text).toContain('<h1 id="title">Join Acme Studios</h1>');
-    expect(page.text).toContain('<strong>Grace Hopper</strong>');
+    expect(page.text).toContain('You, <strong>Grace Hopper</strong>, are invited to join <strong>Acme Studios</strong>');
+    expect(page.text).not.toContain('test admin');
     expect(page.text).toContain('<li>Acme Maps<span class="id">com.acme.maps</span></li>');
     expect(jar.get('asc_csrf')).toBe(csrfField(page.text));
 
@@ -133,8 +142,10 @@ describe('invitation email → activation link → accepted through the pages', 
       form: { csrf: csrfField(page.text) },
       headers: { origin: PUBLIC_URL },
     });
-    expect(accepted.status).toBe(200);
-    expect(accepted.text).toContain("You're now a member of Acme Studios");
+    expect(accepted.status).toBe(303);
+    const result = await openPage(s.baseUrl, 'GET', new URL(accepted.headers.get('location')!, `${PUBLIC_URL}${path}/accept`).pathname);
+    expect(result.status).toBe(200);
+    expect(result.text).toContain("You're now a member of Acme Studios");
 
     // the new user, through the API: username = the invitation's email, names, roles, flags, apps
     const users = await s.call('GET', `/v1/users?filter[username]=${encodeURIComponent('grace@example.com')}&include=visibleApps`);
@@ -166,5 +177,34 @@ describe('invitation email → activation link → accepted through the pages', 
     // and no second message went out
     await s.mailWorker.drain();
     expect(smtp.messages).toHaveLength(1);
+  });
+
+  it('an invitation sent with an individual key names the person, in the email and on the page', async () => {
+    const inviter = await createUser(s, { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace', roles: ['ADMIN'] });
+    const { token } = await individualKey(s, inviter);
+    await s.mailWorker.drain();
+    const before = smtp.messages.length;
+    const created = await s.call('POST', '/v1/userInvitations', {
+      body: invitationBody({ email: 'alan@example.com', firstName: 'Alan', lastName: 'Turing', roles: ['DEVELOPER'] }),
+      token,
+    });
+    expect(created.status, created.text).toBe(201);
+    await s.mailWorker.drain();
+    const message = smtp.messages.slice(before).find((m) => m.rcptTo.includes('alan@example.com'));
+    expect(message).toBeDefined();
+    const text = textPart(message!.raw);
+    const html = textPart(message!.raw, 'html');
+    expect(text).toContain('Ada Lovelace invited you to join the team "Acme Studios" on App Store Connect.');
+    expect(html).toContain('Ada Lovelace invited you to join Acme Studios</h1>');
+    // the individual key's own label stays out
+    for (const part of [text, html]) expect(part).not.toContain('key of');
+
+    const link = /https?:\/\/\S+\/activate\/[A-Za-z0-9_-]+/.exec(text)![0];
+    const page = await openPage(s.baseUrl, 'GET', activationPath(link));
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(
+      '<strong>Ada Lovelace</strong> invited you, <strong>Alan Turing</strong>, to join <strong>Acme Studios</strong>',
+    );
+    expect(page.text).not.toContain('key of');
   });
 });

@@ -11,6 +11,7 @@ import { INVITATION_LIFETIME_MS } from '../../src/resources/user-invitations/ser
 import { errorBody, gone as goneError, UUID } from '../helpers/api-errors.js';
 import { invitationBody, PUBLIC_URL, startTestServer, useTestServer, visibleApps, type TestServer } from '../helpers/harness.js';
 import { activationPath, CookieJar, csrfField, openPage, type PageResponse } from '../helpers/pages.js';
+import { createUser, individualKey } from '../helpers/users.js';
 
 /** A fixed start, so that the expiry on the page is known: created 26th, expires 29th at 10:22. */
 const START = Date.parse('2026-11-26T10:22:31.000Z');
@@ -78,7 +79,7 @@ describe('activation pages', () => {
   });
 
   describe('GET /activate/<token>: the invitation', () => {
-    it('says who invites whom to which team, with which roles and apps, until when', async () => {
+    it('says whom which team invites, with which roles and apps, until when; a team key is not named', async () => {
       const weather = await s.createApp('Weather Pro', 'com.example.weather');
       const notes = await s.createApp('Notes & Co', 'com.example.notes');
       const inv = await invite(
@@ -94,8 +95,11 @@ describe('activation pages', () => {
       const t = res.text;
       expect(t).toContain('<title>Join Test Team</title>');
       expect(t).toContain('<h1 id="title">Join Test Team</h1>');
-      // the harness's ADMIN key is named "test admin": it sent the invitation
-      expect(t).toContain('<strong>test admin</strong> invited you, <strong>Jane Appleseed</strong>, to join <strong>Test Team</strong>');
+      // the harness's ADMIN key, a team key named "test admin", sent it: only the team is named
+      expect(t).toContain(
+        '<p class="lead">You, <strong>Jane Appleseed</strong>, are invited to join <strong>Test Team</strong> on App Store Connect.</p>',
+      );
+      expect(t).not.toContain('test admin');
       expect(t).toContain(`<dt>Username</dt><dd>${inv.email}</dd>`);
       expect(t).toContain('<ul class="chips"><li>Developer</li><li>Create Apps</li></ul>');
       // apps by name, with their bundle ids; user input escaped
@@ -118,6 +122,19 @@ describe('activation pages', () => {
       expect(res.headers.getSetCookie()).toEqual([`asc_csrf=${csrf}; Path=/activate; HttpOnly; SameSite=Strict; Secure`]);
       expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(jar.get('asc_csrf')).toBe(csrf);
+    });
+
+    it('names the person behind an individual key who invited', async () => {
+      const inviter = await createUser(s, { email: email('inviter'), firstName: 'Grace', lastName: 'Hopper', roles: ['ADMIN'] });
+      const { token } = await individualKey(s, inviter);
+      const inv = await invite(s, { firstName: 'Jane', lastName: 'Appleseed' }, undefined, token);
+      const res = await openPage(s.baseUrl, 'GET', inv.path);
+      expect(res.status).toBe(200);
+      expect(res.text).toContain(
+        '<strong>Grace Hopper</strong> invited you, <strong>Jane Appleseed</strong>, to join <strong>Test Team</strong>',
+      );
+      // the key's own label (`key of <user id>`) stays out
+      expect(res.text).not.toContain('key of');
     });
 
     it('"All apps" for roles that see every app', async () => {
@@ -148,8 +165,13 @@ describe('activation pages', () => {
 
     it('escapes every piece of user input: names, email, app names, the inviter', async () => {
       const app = await s.createApp('<img src=x onerror=alert(1)>', 'com.example.xss');
-      const key = await s.services.keys.create({ name: '<script>alert("key")</script>', role: 'ADMIN' });
-      const token = await s.token({ privateKeyPem: key.privateKeyPem, keyId: key.key.id, issuerId: s.issuerId });
+      const inviter = await createUser(s, {
+        email: email('xss'),
+        firstName: '<script>alert("key")</script>',
+        lastName: '&',
+        roles: ['ADMIN'],
+      });
+      const { token } = await individualKey(s, inviter);
       const inv = await invite(
         s,
         { firstName: '<script>alert(1)</script>', lastName: `O'Hara & "Sons"`, email: `o'hara&sons@example.com`, roles: ['DEVELOPER'] },
@@ -161,22 +183,10 @@ describe('activation pages', () => {
       expectPageHeaders(res);
       expect(res.text).not.toContain('<script');
       expect(res.text).not.toContain('<img');
-      expect(res.text).toContain('<strong>&lt;script&gt;alert(&quot;key&quot;)&lt;/script&gt;</strong> invited you');
+      expect(res.text).toContain('<strong>&lt;script&gt;alert(&quot;key&quot;)&lt;/script&gt; &amp;</strong> invited you');
       expect(res.text).toContain('<strong>&lt;script&gt;alert(1)&lt;/script&gt; O&#39;Hara &amp; &quot;Sons&quot;</strong>');
       expect(res.text).toContain('<dt>Username</dt><dd>o&#39;hara&amp;sons@example.com</dd>');
       expect(res.text).toContain('<li>&lt;img src=x onerror=alert(1)&gt;<span class="id">com.example.xss</span></li>');
-
-      // and on the confirmation
-      const jar = new CookieJar();
-      const page = await openPage(s.baseUrl, 'GET', inv.path, { jar });
-      const done = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, {
-        jar,
-        form: { csrf: csrfField(page.text) },
-        headers: SAME_ORIGIN,
-      });
-      expect(done.status).toBe(200);
-      expect(done.text).not.toMatch(/<script|<img/);
-      expect(done.text).toContain('Welcome, &lt;script&gt;alert(1)&lt;/script&gt;.');
     });
   });
 
@@ -231,7 +241,7 @@ describe('activation pages', () => {
       expect((await openPage(s.baseUrl, 'GET', inv.path, { jar })).status).toBe(200);
     });
 
-    it('creates the user and deletes the invitation, shows the confirmation; the invitation then answers 410 GONE', async () => {
+    it('creates the user and deletes the invitation, 303 to the result page; the invitation then answers 410 GONE', async () => {
       const app = await s.createApp('Accepted App', 'com.example.accepted');
       const inv = await invite(
         s,
@@ -241,14 +251,24 @@ describe('activation pages', () => {
       const { jar, csrf } = await openInvitation(s, inv.path);
 
       const res = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, { jar, form: { csrf }, headers: SAME_ORIGIN });
-      expect(res.status).toBe(200);
-      expectPageHeaders(res);
-      expect(res.text).toContain('<title>You&#39;re now a member of Test Team</title>');
-      expect(res.text).toContain('<h1 id="title">You\'re now a member of Test Team</h1>');
-      expect(res.text).toContain('Welcome, Ada.');
-      expect(res.text).toContain(`<dt>Username</dt><dd>${inv.email}</dd>`);
-      expect(res.text).toContain('<ul class="chips"><li>App Manager</li><li>Create Apps</li></ul>');
-      expect(res.text).toContain('<li>Accepted App<span class="id">com.example.accepted</span></li>');
+      // POST-redirect-GET: a relative Location, to a page that needs no token
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('../result/accepted');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const location = new URL(res.headers.get('location')!, `${s.baseUrl}${inv.path}/accept`);
+      expect(location.pathname).toBe('/activate/result/accepted');
+      // the result page, and again on reload, after the token is used up
+      for (let i = 0; i < 2; i++) {
+        const result = await openPage(s.baseUrl, 'GET', location.pathname, { jar });
+        expect(result.status).toBe(200);
+        expectPageHeaders(result);
+        expect(result.text).toContain('<title>You&#39;re now a member of Test Team</title>');
+        expect(result.text).toContain('<h1 id="title">You\'re now a member of Test Team</h1>');
+        // nothing about the person: the URL is the same for everyone
+        expect(result.text).not.toContain('Ada');
+        expect(result.text).not.toContain(inv.email);
+        expect(result.headers.getSetCookie()).toEqual([]);
+      }
 
       // the user: username = the invitation's email, names, roles, flags, visible apps
       const user = await s.db.kysely.selectFrom('users').selectAll().where('username', '=', inv.email).executeTakeFirstOrThrow();
@@ -275,7 +295,7 @@ describe('activation pages', () => {
       const inv = await invite(s);
       const { jar, csrf } = await openInvitation(s, inv.path);
       const first = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, { jar, form: { csrf }, headers: SAME_ORIGIN });
-      expect(first.status).toBe(200);
+      expect(first.status).toBe(303);
 
       const second = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, { jar, form: { csrf }, headers: SAME_ORIGIN });
       const unknownAccept = await openPage(s.baseUrl, 'POST', `${UNKNOWN_PATH}/accept`, { jar, form: { csrf }, headers: SAME_ORIGIN });
@@ -298,7 +318,7 @@ describe('activation pages', () => {
         form: { csrf },
         headers: { origin: 'null', 'sec-fetch-site': 'same-origin' },
       });
-      expect(res.status).toBe(200);
+      expect(res.status).toBe(303);
       expect(await userCount(s, inv.email)).toBe(1);
     });
 
@@ -316,14 +336,21 @@ describe('activation pages', () => {
   });
 
   describe('POST /activate/<token>/decline', () => {
-    it('deletes the invitation: 200 page, then 404 from the API and the 404 page for the link', async () => {
+    it('deletes the invitation: 303 to the result page, then 404 from the API and the 404 page for the link', async () => {
       const inv = await invite(s);
       const { jar, csrf } = await openInvitation(s, inv.path);
       const res = await openPage(s.baseUrl, 'POST', `${inv.path}/decline`, { jar, form: { csrf }, headers: SAME_ORIGIN });
-      expect(res.status).toBe(200);
-      expectPageHeaders(res);
-      expect(res.text).toContain('<h1 id="title">Invitation declined</h1>');
-      expect(res.text).toContain("You won't be added to Test Team.");
+      expect(res.status).toBe(303);
+      expect(res.headers.get('location')).toBe('../result/declined');
+      const location = new URL(res.headers.get('location')!, `${s.baseUrl}${inv.path}/decline`);
+      expect(location.pathname).toBe('/activate/result/declined');
+      for (let i = 0; i < 2; i++) {
+        const result = await openPage(s.baseUrl, 'GET', location.pathname, { jar });
+        expect(result.status).toBe(200);
+        expectPageHeaders(result);
+        expect(result.text).toContain('<h1 id="title">Invitation declined</h1>');
+        expect(result.text).toContain("You won't be added to Test Team.");
+      }
 
       const api = await s.call('GET', `/v1/userInvitations/${inv.id}`);
       expect(api.status).toBe(404);
@@ -381,6 +408,26 @@ describe('activation pages', () => {
       const api = await s.call('GET', '/v1/nothing');
       expect(api.status).toBe(404);
       expect(api.body.errors[0]).toMatchObject({ status: '404', code: 'PATH_ERROR' });
+    });
+
+    it('every page names its icon inline, and /favicon.ico answers the same SVG', async () => {
+      const inv = await invite(s);
+      const pages = [
+        await openPage(s.baseUrl, 'GET', inv.path),
+        unknownPage,
+        await openPage(s.baseUrl, 'GET', '/activate/result/declined'),
+      ];
+      const res = await fetch(`${s.baseUrl}/favicon.ico`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/svg+xml');
+      const svg = await res.text();
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^>]*>.*<\/svg>$/);
+      for (const page of pages) {
+        const href = /<link rel="icon" href="([^"]+)">/.exec(page.text)?.[1];
+        expect(href).toBeDefined();
+        // a data: URI (the CSP admits img-src data:), holding the same picture
+        expect(decodeURIComponent(href!.replace(/^data:image\/svg\+xml,/, ''))).toBe(svg);
+      }
     });
 
     it('forms are parsed only on the pages: the API still answers 415 to a form body', async () => {
@@ -465,7 +512,7 @@ describe('an expired invitation', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('Expires in less than an hour');
     const accept = await openPage(s.baseUrl, 'POST', `${inv.path}/accept`, { jar, form: { csrf }, headers: SAME_ORIGIN });
-    expect(accept.status).toBe(200);
+    expect(accept.status).toBe(303);
     expect(await userCount(s, inv.email)).toBe(1);
   });
 });

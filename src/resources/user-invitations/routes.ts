@@ -64,7 +64,9 @@ export function invitationRoutes(
       write: true,
       body: true,
       async handle({ body, principal }) {
-        const invitation = await invitations.create(readInvitationCreate(body), principal.name);
+        // a person's name reaches the invitee; a team key's label never does
+        const invitedBy = principal.kind === 'individual' ? principal.name : null;
+        const invitation = await invitations.create(readInvitationCreate(body), invitedBy);
         const self = invitationSelfLink(deps.base, invitation.id);
         return {
           status: 201,

@@ -105,9 +105,10 @@ export class InvitationsService {
   }
 
   /**
-   * POST /v1/userInvitations, its body read by ./request.ts; `invitedBy` names the key or user that
-   * sends it. The body's own problems come first, then the rules across attributes (A11, A12),
-   * unknown apps and a taken email: all in one response (A3).
+   * POST /v1/userInvitations, its body read by ./request.ts; `invitedBy` is the name of the person
+   * who sends it (the user behind an individual key), null when a team key does: the email and the
+   * activation page name that person, or only the team. The body's own problems come first, then
+   * the rules across attributes (A11, A12), unknown apps and a taken email: all in one response (A3).
    */
   async create(request: RequestInput<InvitationCreateInput>, invitedBy: string | null = null): Promise<Invitation> {
     const { values: a, refused } = request;

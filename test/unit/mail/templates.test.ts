@@ -17,7 +17,7 @@ const LINK = 'https://asc.example.test/activate/AbCdEfGhIjKlMnOpQrStUvWxYz012345
 function input(over: Partial<InvitationMailInput> = {}): InvitationMailInput {
   return {
     teamName: 'Acme Studios',
-    invitedBy: 'Ops Key',
+    invitedBy: 'Sam Ops',
     firstName: 'Jane',
     lastName: 'Appleseed',
     email: 'jane@example.com',
@@ -49,7 +49,7 @@ describe('renderInvitationMail', () => {
       [
         'Dear Jane Appleseed,',
         '',
-        'You have been invited by Ops Key to join the team "Acme Studios" on App Store Connect.',
+        'Sam Ops invited you to join the team "Acme Studios" on App Store Connect.',
         '',
         'Email: jane@example.com',
         'Roles: Developer, App Manager, Access to Reports',
@@ -67,19 +67,23 @@ describe('renderInvitationMail', () => {
       'Developer, App Manager, Access to Reports',
       'Notes, Weather',
       '2026-11-29 10:22 UTC',
-      'by Ops Key',
+      'Sam Ops invited you to join Acme Studios',
     ]) {
       expect(m.html).toContain(part);
     }
     expect(m.html).toContain(`<a href="${LINK}"`);
+    // the fallback under the button is a link too, showing the address itself
+    expect(m.html).toContain(`<a href="${LINK}" style="color:#0071e3;word-break:break-all">${LINK}</a>`);
     expect(m.html).toMatch(/^<!doctype html>/);
   });
 
-  it('says "All apps" when the invitee sees every app, and leaves out "by" when nobody is named', () => {
+  it('says "All apps" when the invitee sees every app, and names only the team when no person invited', () => {
     const m = renderInvitationMail(input({ apps: null, invitedBy: null }));
     expect(m.text).toContain('Apps: All apps');
     expect(m.html).toContain('<td>All apps</td>');
-    expect(m.text).toContain('You have been invited to join');
+    expect(m.text).toContain('You\'re invited to join the team "Acme Studios" on App Store Connect.');
+    expect(m.html).toContain('You&#39;re invited to join Acme Studios</h1>');
+    expect(m.html).not.toContain('invited you');
   });
 
   it('escapes every piece of user input in the HTML', () => {
