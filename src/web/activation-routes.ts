@@ -9,15 +9,28 @@
  *   POST /activate/:token/decline   deletes the invitation; 303 to /activate/result/declined
  *   GET  /activate/result/:result   what happened (200), without any name: reloading it shows it again
  */
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { isStorageUnavailable, STORAGE_RETRY_AFTER_SECONDS, type StorageIncidents } from '../db/storage-errors.js';
 import { ApiError } from '../errors/api-error.js';
 import type { App } from '../domain/app.js';
 import type { ActivationService } from '../resources/user-invitations/activation.js';
-import { CSRF_COOKIE, CSRF_FIELD, csrfCookieHeader, csrfMatches, isCsrfToken, newCsrfToken, readCookie, type CookieScope } from './csrf.js';
-import { acceptedPage, declinedPage, errorPage, expiredPage, forbiddenPage, notFoundPage, pendingPage, type AppView } from './pages.js';
+import { CSRF_COOKIE, CSRF_FIELD, csrfCookieOptions, csrfMatches, isCsrfToken, newCsrfToken, namedOnce } from './csrf.js';
+import {
+  acceptedPage,
+  declinedPage,
+  errorPage,
+  expiredPage,
+  forbiddenPage,
+  notFoundPage,
+  pendingPage,
+  type AppView,
+  type Page,
+} from './pages.js';
 import { CONTENT_SECURITY_POLICY } from './style.js';
+import { registerViews } from './views.js';
 
 export interface ActivationPagesOptions {
   activation: ActivationService;
@@ -48,6 +61,12 @@ const PAGE_HEADERS = {
 /** Browsers honour Cross-Origin-Opener-Policy only on https (and warn about it on http). */
 const SECURE_PAGE_HEADERS = { ...PAGE_HEADERS, 'cross-origin-opener-policy': 'same-origin' };
 
+/** Whether the body was parsed as a form (by @fastify/formbody) and not as anything else. */
+function isForm(request: FastifyRequest): boolean {
+  const type = request.headers['content-type']?.split(';', 1)[0]?.trim().toLowerCase();
+  return type === 'application/x-www-form-urlencoded' && typeof request.body === 'object' && request.body !== null;
+}
+
 /** Apps as the pages list them: by name. */
 function appViews(apps: readonly App[]): AppView[] {
   return apps
@@ -60,17 +79,27 @@ export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async
   const publicUrl = new URL(opts.publicUrl);
   const expectedOrigin = publicUrl.origin;
   const headers = publicUrl.protocol === 'https:' ? SECURE_PAGE_HEADERS : PAGE_HEADERS;
-  const sendPage = (reply: FastifyReply, status: number, html: string): FastifyReply => reply.code(status).headers(headers).send(html);
-  const cookieScope: CookieScope = {
+  // Fastify's own plugins, registered in this context only: the API's routes keep refusing forms
+  // with 415 and never parse cookies. Forms are parsed by @fastify/formbody (a repeated field
+  // becomes an array), cookies read and written by @fastify/cookie, pages rendered by Eta through
+  // @fastify/view.
+  await app.register(fastifyFormbody, { bodyLimit: FORM_BODY_LIMIT });
+  await app.register(fastifyCookie);
+  await registerViews(app);
+
+  const sendPage = async (reply: FastifyReply, status: number, page: Page): Promise<FastifyReply> => {
+    const html = await reply.viewAsync(page.template, page.data);
+    return reply.code(status).headers(headers).send(html);
+  };
+  const cookieOptions = csrfCookieOptions({
     // the routes live under the public URL's path, if it has one (a reverse proxy's prefix)
     path: `${publicUrl.pathname.replace(/\/+$/, '')}/activate`,
     secure: publicUrl.protocol === 'https:',
-  };
-
-  // this context only: the API's own routes keep refusing forms with 415
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
-    done(null, new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8')));
   });
+
+  /** The CSRF cookie's value; undefined when absent, or sent more than once (a cookie tossed in from elsewhere). */
+  const csrfCookie = (request: FastifyRequest): string | undefined =>
+    namedOnce(request.headers.cookie, CSRF_COOKIE) ? request.cookies[CSRF_COOKIE] : undefined;
 
   app.setNotFoundHandler((_request, reply) => sendPage(reply, 404, notFoundPage(teamName)));
 
@@ -103,12 +132,14 @@ export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async
     if (origin !== undefined && origin !== 'null' && origin !== expectedOrigin) return false;
     const site = request.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') return false;
-    const field = request.body instanceof URLSearchParams ? request.body.getAll(CSRF_FIELD) : [];
-    if (field.length !== 1) return false;
-    return csrfMatches(readCookie(request.headers.cookie, CSRF_COOKIE), field[0]);
+    // only a form (not JSON, which the inherited parser reads too), as @fastify/formbody gives it;
+    // the field given twice is an array and fails
+    if (!isForm(request)) return false;
+    const field = (request.body as Record<string, unknown>)[CSRF_FIELD];
+    return csrfMatches(csrfCookie(request), field);
   }
 
-  function refuse(reply: FastifyReply, token: string): FastifyReply {
+  function refuse(reply: FastifyReply, token: string): Promise<FastifyReply> {
     return sendPage(reply, 403, forbiddenPage(teamName, TOKEN_LIKE.test(token) ? token : undefined));
   }
 
@@ -117,9 +148,9 @@ export const activationPages: FastifyPluginAsync<ActivationPagesOptions> = async
     if (found.state === 'expired') return sendPage(reply, 410, expiredPage(teamName));
     if (found.state === 'unknown') return sendPage(reply, 404, notFoundPage(teamName));
     // one value per browser session: a second tab or a reload keeps the first tab's form valid
-    const existing = readCookie(request.headers.cookie, CSRF_COOKIE);
+    const existing = csrfCookie(request);
     const csrf = isCsrfToken(existing) ? existing : newCsrfToken();
-    reply.header('set-cookie', csrfCookieHeader(csrf, cookieScope));
+    reply.setCookie(CSRF_COOKIE, csrf, cookieOptions);
     const { invitation: i } = found;
     return sendPage(
       reply,

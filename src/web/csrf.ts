@@ -20,16 +20,19 @@ export function isCsrfToken(value: unknown): value is string {
   return typeof value === 'string' && CSRF_SHAPE.test(value);
 }
 
-/** The value of one cookie in a Cookie header; undefined when absent or given more than once. */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  const values: string[] = [];
+/**
+ * Whether a Cookie header names `name` exactly once. @fastify/cookie keeps the first of several
+ * cookies of one name; a second one can only come from elsewhere (a sibling subdomain tossing a
+ * cookie with a longer path, which browsers send first), so the CSRF check treats it as absent.
+ */
+export function namedOnce(header: string | undefined, name: string): boolean {
+  if (!header) return false;
+  let count = 0;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq === -1) continue;
-    if (part.slice(0, eq).trim() === name) values.push(part.slice(eq + 1).trim());
+    if (eq !== -1 && part.slice(0, eq).trim() === name) count++;
   }
-  return values.length === 1 ? values[0] : undefined;
+  return count === 1;
 }
 
 export interface CookieScope {
@@ -39,8 +42,9 @@ export interface CookieScope {
   secure: boolean;
 }
 
-export function csrfCookieHeader(value: string, scope: CookieScope): string {
-  return `${CSRF_COOKIE}=${value}; Path=${scope.path}; HttpOnly; SameSite=Strict${scope.secure ? '; Secure' : ''}`;
+/** @fastify/cookie's options for the CSRF cookie: HttpOnly, SameSite=Strict, only under the pages' path. */
+export function csrfCookieOptions(scope: CookieScope): { path: string; httpOnly: true; sameSite: 'strict'; secure: boolean } {
+  return { path: scope.path, httpOnly: true, sameSite: 'strict', secure: scope.secure };
 }
 
 /** Both present, well formed and equal; the comparison does not leak where they differ. */

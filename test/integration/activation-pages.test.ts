@@ -119,7 +119,7 @@ describe('activation pages', () => {
         `<form method="post" action="${token}/decline"><input type="hidden" name="csrf" value="${csrf}"><button class="btn secondary" type="submit">Decline</button></form>`,
       );
       // the CSRF cookie: the same random value, HttpOnly, SameSite=Strict, only for /activate, Secure on https
-      expect(res.headers.getSetCookie()).toEqual([`asc_csrf=${csrf}; Path=/activate; HttpOnly; SameSite=Strict; Secure`]);
+      expect(res.headers.getSetCookie()).toEqual([`asc_csrf=${csrf}; Path=/activate; HttpOnly; Secure; SameSite=Strict`]);
       expect(csrf).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(jar.get('asc_csrf')).toBe(csrf);
     });

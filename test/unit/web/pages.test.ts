@@ -1,7 +1,8 @@
 /** The pure parts of the activation pages: dates, badges, cookies and the CSRF comparison. */
 import { describe, expect, it } from 'vitest';
-import { csrfCookieHeader, csrfMatches, isCsrfToken, newCsrfToken, readCookie } from '../../../src/web/csrf.js';
-import { formatPageDate, initials, notFoundPage, timeLeft } from '../../../src/web/pages.js';
+import { csrfCookieOptions, csrfMatches, isCsrfToken, namedOnce, newCsrfToken } from '../../../src/web/csrf.js';
+import { errorPage, forbiddenPage, formatPageDate, initials, notFoundPage, pendingPage, timeLeft } from '../../../src/web/pages.js';
+import { renderPage } from '../../../src/web/views.js';
 
 const HOUR = 3_600_000;
 
@@ -59,25 +60,61 @@ describe('CSRF helpers', () => {
     expect(csrfMatches(['x'], ['x'])).toBe(false);
   });
 
-  it('reads one cookie; a cookie given twice counts as absent', () => {
-    expect(readCookie('a=1; asc_csrf=abc; b=2', 'asc_csrf')).toBe('abc');
-    expect(readCookie('asc_csrf=abc; asc_csrf=def', 'asc_csrf')).toBeUndefined();
-    expect(readCookie('xasc_csrf=abc', 'asc_csrf')).toBeUndefined();
-    expect(readCookie(undefined, 'asc_csrf')).toBeUndefined();
+  it('a cookie counts only when the header names it exactly once', () => {
+    expect(namedOnce('a=1; asc_csrf=abc; b=2', 'asc_csrf')).toBe(true);
+    expect(namedOnce('asc_csrf=abc; asc_csrf=def', 'asc_csrf')).toBe(false);
+    expect(namedOnce('xasc_csrf=abc', 'asc_csrf')).toBe(false);
+    expect(namedOnce(undefined, 'asc_csrf')).toBe(false);
   });
 
   it('the cookie is HttpOnly and SameSite=Strict, Secure on request', () => {
-    expect(csrfCookieHeader('v', { path: '/activate', secure: true })).toBe(
-      'asc_csrf=v; Path=/activate; HttpOnly; SameSite=Strict; Secure',
-    );
-    expect(csrfCookieHeader('v', { path: '/p/activate', secure: false })).toBe('asc_csrf=v; Path=/p/activate; HttpOnly; SameSite=Strict');
+    expect(csrfCookieOptions({ path: '/activate', secure: true })).toEqual({
+      path: '/activate',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: true,
+    });
+    expect(csrfCookieOptions({ path: '/p/activate', secure: false })).toMatchObject({ secure: false });
   });
 });
 
-describe('the 404 page', () => {
-  it('escapes the team name and depends on nothing else', () => {
-    expect(notFoundPage('<b>R&D</b>')).toContain('&lt;b&gt;R&amp;D&lt;/b&gt;');
-    expect(notFoundPage('<b>R&D</b>')).not.toContain('<b>');
-    expect(notFoundPage('Team')).toBe(notFoundPage('Team'));
+describe('the pages rendered from their templates', () => {
+  it('the 404 page escapes the team name and depends on nothing else', () => {
+    const html = renderPage(notFoundPage('<b>R&D</b>'));
+    expect(html).toContain('<span class="team">&lt;b&gt;R&amp;D&lt;/b&gt;</span>');
+    expect(html).not.toContain('<b>');
+    expect(renderPage(notFoundPage('Team'))).toBe(renderPage(notFoundPage('Team')));
+  });
+
+  it('escapes every value of the invitation page by default, in text and in attributes', () => {
+    const x = `<img src=x onerror="a('1')">&`;
+    const html = renderPage(
+      pendingPage({
+        teamName: x,
+        invitedBy: x,
+        firstName: x,
+        lastName: x,
+        email: x,
+        roles: ['DEVELOPER'],
+        apps: [{ name: x, bundleId: x }],
+        expiresAt: new Date('2026-11-29T10:22:31.000Z'),
+        token: 'tok"en',
+        csrf: `"><script>`,
+        now: new Date('2026-11-26T10:22:31.000Z'),
+      }),
+    );
+    const escaped = '&lt;img src=x onerror=&quot;a(&#39;1&#39;)&quot;&gt;&amp;';
+    expect(html).not.toMatch(/<img|<script|onerror="/);
+    expect(html).toContain(`<strong>${escaped}</strong> invited you, <strong>${escaped} ${escaped}</strong>`);
+    expect(html).toContain(`<li>${escaped}<span class="id">${escaped}</span></li>`);
+    expect(html).toContain('action="tok%22en/accept"');
+    expect(html).toContain('value="&quot;&gt;&lt;script&gt;"');
+  });
+
+  it('the 403 page links back only to what it is given; the error pages tell 4xx from 5xx', () => {
+    expect(renderPage(forbiddenPage('T', 'abc'))).toContain('<a class="btn primary" href="../abc">Back to the invitation</a>');
+    expect(renderPage(forbiddenPage('T', undefined))).not.toContain('Back to the invitation');
+    expect(renderPage(errorPage('T', 413))).toContain('<h1 id="title">This request couldn\'t be processed</h1>');
+    expect(renderPage(errorPage('T', 500))).toContain('<h1 id="title">Something went wrong</h1>');
   });
 });
