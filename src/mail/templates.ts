@@ -1,13 +1,19 @@
 /**
- * The invitation email: plain text and HTML alternatives. Every piece of user input is escaped
- * in the HTML; the subject is a single line (names cannot carry line breaks, A10).
+ * The invitation email: plain text and HTML alternatives. The HTML part is an Eta template
+ * (templates/mail/invitation.eta, read relative to this module as the pages' templates are) with
+ * autoEscape on, so every piece of user input is escaped; the subject is a single line (names
+ * cannot carry line breaks, A10).
  */
-import escapeHtml from 'escape-html';
+import { fileURLToPath } from 'node:url';
+import { Eta } from 'eta';
 import type { MailOutboxTable } from '../db/schema.js';
 import { ROLE_NAMES, type UserRole } from '../domain/roles.js';
 
+const eta = new Eta({ views: fileURLToPath(new URL('../../templates/mail/', import.meta.url)), autoEscape: true, cache: true });
+
 export interface InvitationMailInput {
   teamName: string;
+  /** the person who invited (individual key); null when a team key did: only the team is named */
   invitedBy: string | null;
   firstName: string;
   lastName: string;
@@ -101,21 +107,16 @@ export function renderInvitationMail(m: InvitationMailInput): RenderedMail {
     '',
     'If you were not expecting this invitation, you can ignore this email or decline it at the link above.',
   ].join('\n');
-  const e = escapeHtml;
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${e(subject)}</title></head>
-<body style="margin:0;padding:24px;background:#f5f5f7;font-family:-apple-system,BlinkMacSystemFont,'Helvetica Neue',Arial,sans-serif;color:#1d1d1f">
-<div style="max-width:560px;margin:0 auto;background:#fff;border-radius:12px;padding:32px">
-<h1 style="font-size:22px;margin:0 0 16px">${e(invitation)} to join ${e(m.teamName)}</h1>
-<p>Dear ${e(name)},</p>
-<p>${e(invitation)} to join the team <strong>${e(m.teamName)}</strong> on App Store Connect.</p>
-<table style="border-collapse:collapse;margin:16px 0">
-<tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Email</td><td>${e(m.email)}</td></tr>
-<tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Roles</td><td>${e(roles)}</td></tr>
-<tr><td style="padding:4px 16px 4px 0;color:#6e6e73">Apps</td><td>${e(apps)}</td></tr>
-</table>
-<p><a href="${e(m.link)}" style="display:inline-block;background:#0071e3;color:#fff;text-decoration:none;padding:12px 20px;border-radius:8px">Accept invitation</a></p>
-<p style="color:#6e6e73;font-size:14px">This invitation expires on ${e(expires)}. If the button does not work, open this link:<br><a href="${e(m.link)}" style="color:#0071e3;word-break:break-all">${e(m.link)}</a></p>
-</div></body></html>`;
+  const html = eta.render('invitation', {
+    subject,
+    invitation,
+    teamName: m.teamName,
+    name,
+    email: m.email,
+    roles,
+    apps,
+    link: m.link,
+    expires,
+  });
   return { subject, text, html };
 }
