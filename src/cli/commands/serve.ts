@@ -1,11 +1,28 @@
 /** `asc-access serve`: runs the API server until SIGTERM or SIGINT, then drains and exits. */
+import { Command } from 'commander';
 import type { Config } from '../../config.js';
-import { startServer } from '../../server.js';
-import type { Output } from '../command.js';
+import { startServer, type RunningServer } from '../../server.js';
+import { CommandError, type CommandContext, type Output } from '../command.js';
+
+/** A listen that failed for a reason of the operator's (port taken, no permission): one line. */
+function listenError(err: unknown, config: Config): unknown {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const where = `port ${config.port} on ${config.host}`;
+  if (code === 'EADDRINUSE') return new CommandError(`${where} is in use (set PORT)`, { cause: err });
+  if (code === 'EACCES') return new CommandError(`no permission to listen on ${where} (set PORT, 1024 or above)`, { cause: err });
+  if (code === 'EADDRNOTAVAIL') return new CommandError(`${config.host} is not an address of this machine (set HOST)`, { cause: err });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new CommandError(`cannot resolve HOST ${config.host} (set HOST)`, { cause: err });
+  return err;
+}
 
 /** Starts the server; the process exits (0, or 1 when the shutdown fails) after a signal. */
-export async function serveCommand(config: Config, stdout: Output): Promise<void> {
-  const server = await startServer(config, { print: (s) => stdout.write(`${s}\n`) });
+export async function serve(config: Config, stdout: Output): Promise<void> {
+  let server: RunningServer;
+  try {
+    server = await startServer(config, { print: (s) => stdout.write(`${s}\n`) });
+  } catch (err) {
+    throw listenError(err, config);
+  }
   const stop = (signal: string) => {
     server.app.log.info({ signal }, 'shutting down');
     server.close().then(
@@ -18,4 +35,14 @@ export async function serveCommand(config: Config, stdout: Output): Promise<void
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/** `serve` keeps running: `onServing` tells the CLI not to end the process. */
+export function serveCommand(ctx: CommandContext, stdout: Output, onServing: () => void): Command {
+  return new Command('serve')
+    .description('run the API server (creates and migrates the database on its first start)')
+    .action(async () => {
+      await serve(ctx.config(), stdout);
+      onServing();
+    });
 }
