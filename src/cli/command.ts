@@ -42,8 +42,8 @@ export function databaseWhere(config: Pick<Config, 'dataDir' | 'databaseUrl'>): 
   if (!config.databaseUrl) return sqliteFile(config);
   try {
     const u = new URL(config.databaseUrl);
-    // never the credentials
-    return `postgresql://${u.host}${u.pathname}${u.search}`;
+    // never the credentials (a query may hold a password too)
+    return `postgresql://${u.host}${u.pathname}`;
   } catch {
     return 'ASC_DATABASE_URL';
   }
@@ -86,4 +86,3 @@ export async function withServices<T>(config: Config, fn: (s: Services) => Promi
     await db.close();
   }
 }
-

@@ -6,7 +6,7 @@ export function appsCommand(ctx: CommandContext): Command {
   const apps = new Command('apps').description('add and list apps (apps are read-only through the API)');
   apps
     .command('create')
-    .description("add an app; prints its id")
+    .description('add an app; prints its id')
     .requiredOption('--name <name>', "the app's name")
     .requiredOption('--bundle-id <id>', 'its bundle id, e.g. com.example.app')
     .requiredOption('--sku <sku>', 'its SKU')

@@ -37,8 +37,8 @@ export function keysCommand(ctx: CommandContext): Command {
   keys
     .command('create')
     .description("create a team key (--role), or an individual key acting with a user's roles (--individual-for)")
-    .requiredOption('--name <name>', 'the key\'s name')
-    .option('--role <role>', 'a team key\'s role: ADMIN, FINANCE, APP_MANAGER, DEVELOPER, MARKETING, SALES, CUSTOMER_SUPPORT', upper)
+    .requiredOption('--name <name>', "the key's name")
+    .option('--role <role>', "a team key's role: ADMIN, FINANCE, APP_MANAGER, DEVELOPER, MARKETING, SALES, CUSTOMER_SUPPORT", upper)
     .option('--individual-for <userId>', 'an individual key for this user (see users list); revoked when the user is removed')
     .requiredOption('--out <file>', 'where the private key (.p8) is written, once; an existing file is never overwritten')
     .option('--json', 'print one JSON object')

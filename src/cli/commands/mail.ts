@@ -36,7 +36,7 @@ function mailView(m: OutboxRow, full: boolean): Record<string, unknown> {
 }
 
 export function mailCommand(ctx: CommandContext): Command {
-  const mail = new Command('mail').description("the mail log: what was sent or is waiting, with activation links");
+  const mail = new Command('mail').description('the mail log: what was sent or is waiting, with activation links');
   mail
     .command('list')
     .description('the mail log, newest first (recipient, subject, status, attempts, activation link)')
@@ -49,7 +49,9 @@ export function mailCommand(ctx: CommandContext): Command {
         const rows = await s.outbox.list(limit);
         const messages = rows.map((m) => mailView(m, false));
         const lines = rows.map((m) =>
-          [m.id, m.status.padEnd(9), `attempts=${String(m.attempts)}`, m.recipient, JSON.stringify(m.subject), linkText(m) ?? '-'].join('  '),
+          [m.id, m.status.padEnd(9), `attempts=${String(m.attempts)}`, m.recipient, JSON.stringify(m.subject), linkText(m) ?? '-'].join(
+            '  ',
+          ),
         );
         ctx.out(lines.length > 0 ? lines.join('\n') : 'the mail log is empty', { messages });
       });
