@@ -171,8 +171,9 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
     app = built.app;
     incidents = built.incidents;
     const gate = new RequestGate(app.server);
-    const first = await bootstrapFirstKey(built.services, config);
     const address = await app.listen({ host: config.host, port: config.port });
+    // after the listen: a start that cannot listen (port in use) leaves no key whose message nobody saw
+    const first = await bootstrapFirstKey(built.services, config);
     if (first) (options.print ?? ((s) => process.stdout.write(`${s}\n`)))(firstStartMessage(first, config));
     let closing: Promise<void> | undefined;
     const close = () => {

@@ -171,13 +171,15 @@ describe('token and the database it sees', SLOW, () => {
 
 describe('serve', SLOW, () => {
   let dir: string;
+  let other: string;
   let holder: Server | undefined;
   beforeAll(() => {
     dir = tempDir('asc-banner-');
+    other = tempDir('asc-nolisten-');
   });
   afterAll(async () => {
     if (holder) await new Promise((resolve) => holder!.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
+    for (const d of [dir, other]) rmSync(d, { recursive: true, force: true });
   });
 
   it("the first-start banner's token command carries the settings it needs, and works as printed", async () => {
@@ -215,8 +217,20 @@ describe('serve', SLOW, () => {
     holder = createServer();
     await new Promise<void>((resolve) => holder!.listen(0, '127.0.0.1', resolve));
     const port = (holder.address() as { port: number }).port;
-    const run = await runCliProcess(['serve'], { ...databaseEnv(testConfig({ dataDir: dir })), PORT: String(port) });
+    const run = await runCliProcess(['serve'], { ...databaseEnv(testConfig({ dataDir: other })), PORT: String(port) });
     expect(run.stderr).toBe(`asc-access: port ${port} on 127.0.0.1 is in use (set PORT)\n`);
     expect(run.code).toBe(1);
+    // no first key was made whose message nobody saw
+    expect(readdirSync(other).filter((f) => f.endsWith('.p8'))).toStrictEqual([]);
+  });
+
+  it('a HOST that is not an address of this machine, or does not resolve: one line, exit 1', async () => {
+    const env = { ...databaseEnv(testConfig({ dataDir: other })), PORT: String(await freePort()) };
+    const foreign = await runCliProcess(['serve'], { ...env, HOST: '192.0.2.1' });
+    expect(foreign.stderr).toBe('asc-access: 192.0.2.1 is not an address of this machine (set HOST)\n');
+    expect(foreign.code).toBe(1);
+    const unresolved = await runCliProcess(['serve'], { ...env, HOST: 'no-such-host.invalid' });
+    expect(unresolved.stderr).toBe('asc-access: cannot resolve HOST no-such-host.invalid (set HOST)\n');
+    expect(unresolved.code).toBe(1);
   });
 });
