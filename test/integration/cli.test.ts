@@ -251,7 +251,8 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
     it('a key file that is missing or not a private key', async () => {
       const missing = path.join(dir, 'AuthKey_ZZZZZZZZZZ.p8');
-      await refusal(['token', '--key-file', missing], 1, `cannot read the key file: ENOENT: no such file or directory, open '${missing}'`);
+      await refusal(['token', '--key-file', missing], 1, `cannot read the key file ${missing}: no such file`);
+      await refusal(['token', '--key-file', dir, '--key-id', 'ZZZZZZZZZZ'], 1, `cannot read the key file ${dir}: it is a directory`);
       const junk = path.join(dir, 'AuthKey_JUNKJUNK00.p8');
       writeFileSync(junk, 'not a key\n');
       await refusal(['token', '--key-file', junk], 1, `${junk} is not an App Store Connect private key (a PKCS#8 PEM of an EC P-256 key)`);

@@ -9,13 +9,23 @@ import { keyIdFromFileName, mintToken } from '../../keys/token.js';
 import { sqliteFile } from '../../db/database.js';
 import { CommandError, databaseWhere, UsageError, withServices, type CommandContext } from '../command.js';
 
+/** Why a file cannot be read, in words, for the errors an operator meets. */
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of the path is not a directory',
+};
+
 /** The PEM of a .p8 file; a clear KeyError when it cannot be read or is not an EC P-256 private key. */
 function readKeyFile(file: string): string {
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new KeyError(`cannot read the key file: ${err instanceof Error ? err.message : String(err)}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code ? (READ_ERRORS[code] ?? code) : String(err);
+    throw new KeyError(`cannot read the key file ${path.resolve(file)}: ${reason}`);
   }
   let key: KeyObject | undefined;
   try {
