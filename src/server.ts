@@ -49,6 +49,25 @@ export async function bootstrapFirstKey(services: Services, config: Config): Pro
   return { issuerId: created.issuerId, keyId: created.key.id, file, token };
 }
 
+/** `word` as one word of a POSIX shell command line. */
+function shellWord(word: string): string {
+  return /^[\w/.:@%+=-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The command that mints tokens for the first key, with the settings it needs to find this
+ * server's database: ASC_DATA_DIR when it is not ./data (as seen from here), and on PostgreSQL the
+ * same ASC_DATABASE_URL (not printed: it holds a password).
+ */
+export function tokenCommandLine(k: Pick<FirstStartKey, 'file'>, config: Pick<Config, 'dataDir' | 'databaseUrl'>): string {
+  const settings = config.databaseUrl
+    ? 'ASC_DATABASE_URL=<as for the server> '
+    : config.dataDir === path.resolve('data')
+      ? ''
+      : `ASC_DATA_DIR=${shellWord(config.dataDir)} `;
+  return `${settings}npm run -s asc-access -- token --key-file ${shellWord(k.file)}`;
+}
+
 export function firstStartMessage(k: FirstStartKey, config: Config): string {
   return [
     '',
@@ -57,7 +76,7 @@ export function firstStartMessage(k: FirstStartKey, config: Config): string {
     `  key id    : ${k.keyId}`,
     `  key file  : ${k.file}`,
     '',
-    `Try it (the token is valid for 20 minutes; \`npm run -s asc-access -- token --key-file ${k.file}\` mints new ones):`,
+    `Try it (the token is valid for 20 minutes; \`${tokenCommandLine(k, config)}\` mints new ones):`,
     `  curl -H 'Authorization: Bearer ${k.token}' ${config.publicUrl}/v1/userInvitations`,
     '',
   ].join('\n');
@@ -152,8 +171,9 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
     app = built.app;
     incidents = built.incidents;
     const gate = new RequestGate(app.server);
-    const first = await bootstrapFirstKey(built.services, config);
     const address = await app.listen({ host: config.host, port: config.port });
+    // after the listen: a start that cannot listen (port in use) leaves no key whose message nobody saw
+    const first = await bootstrapFirstKey(built.services, config);
     if (first) (options.print ?? ((s) => process.stdout.write(`${s}\n`)))(firstStartMessage(first, config));
     let closing: Promise<void> | undefined;
     const close = () => {

@@ -41,9 +41,9 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   return { code, stdout, stderr };
 }
 
-/** Starts the built CLI (e.g. `serve`) as a process and leaves it running. */
-export function startCli(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [BUILT_CLI, ...args], { cwd: ROOT, env: cliEnv(env) });
+/** Starts the built CLI (e.g. `serve`) as a process (in the repository, or in `cwd`) and leaves it running. */
+export function startCli(args: string[], env: Record<string, string>, cwd = ROOT): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BUILT_CLI, ...args], { cwd, env: cliEnv(env) });
 }
 
 /** Collects a process's output until it ends. */
@@ -59,8 +59,8 @@ export function completion(child: ChildProcessWithoutNullStreams): Promise<CliRu
 }
 
 /** Runs the built CLI to completion as a process of its own. */
-export function runCliProcess(args: string[], env: Record<string, string>): Promise<CliRun> {
-  return completion(startCli(args, env));
+export function runCliProcess(args: string[], env: Record<string, string>, cwd = ROOT): Promise<CliRun> {
+  return completion(startCli(args, env, cwd));
 }
 
 /** The one JSON object a --json command prints. */

@@ -1,7 +1,7 @@
 /** `keys create` never loses a private key: the file is claimed before the key exists. */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/container.js';
 import { systemClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/database.js';
@@ -13,6 +13,8 @@ describe('keys create and its key file', { timeout: 120_000 }, () => {
   const config = testConfig({ dataDir: dir });
   const env = databaseEnv(config);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // what the server's first start does: the CLI creates no database
+  beforeAll(async () => (await openDatabase(config)).close());
 
   async function keyCount(): Promise<number> {
     const db = await openDatabase(config);

@@ -11,6 +11,7 @@ import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UUID } from '../helpers/api-errors.js';
 import { cliEnv, completion, jsonOutput, ROOT, runCli, runCliProcess, startCli } from '../helpers/cli.js';
+import { openDatabase } from '../../src/db/database.js';
 import { databaseEnv, startTestServer, tempDir, testConfig, type TestServer } from '../helpers/harness.js';
 import { freePort } from '../helpers/smtp-sink.js';
 
@@ -27,9 +28,12 @@ describe('asc-access keys, apps and token', SLOW, () => {
   let admin: { issuerId: string; keyId: string; file: string };
   let appId: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = tempDir('asc-cli-');
-    env = databaseEnv(testConfig({ dataDir: dir }));
+    const config = testConfig({ dataDir: dir });
+    env = databaseEnv(config);
+    // what the server's first start does: only `serve` creates a database
+    await (await openDatabase(config)).close();
   });
   afterAll(async () => {
     // closing the test server removes the data directory as well
@@ -179,21 +183,46 @@ describe('asc-access keys, apps and token', SLOW, () => {
       expect(existsSync(file)).toBe(false);
     });
 
-    it('a missing required option, with the usage', async () => {
-      const run = await refusal(['keys', 'create', '--name', 'N', '--role', 'ADMIN'], 2, '--out is required');
-      expect(run.stderr).toContain('Usage: asc-access <command> [options]');
-    });
-
-    it('an unknown option, with the usage', async () => {
-      const run = await runCli(['keys', 'list', '--verbose'], env);
+    /** a usage error: one line naming the problem and the command's help, exit 2 */
+    const usage = async (args: string[], line: string) => {
+      const run = await runCli(args, env);
+      expect(run.stderr).toBe(`asc-access: ${line}\n`);
+      expect(run.stdout).toBe('');
       expect(run.code).toBe(2);
-      expect(run.stderr.startsWith("asc-access: Unknown option '--verbose'."), run.stderr).toBe(true);
-      expect(run.stderr).toContain('Usage: asc-access <command> [options]');
-      expect(run.stderr).not.toMatch(NO_STACK);
+    };
+
+    it('a missing required option: one line with a hint', async () => {
+      await usage(
+        ['keys', 'create', '--name', 'N', '--role', 'ADMIN'],
+        "required option '--out <file>' not specified (see 'asc-access keys create --help')",
+      );
     });
 
-    it('an unknown command', async () => {
-      await refusal(['frobnicate'], 2, "unknown command 'frobnicate'");
+    it('a missing --key-file is reported as such', async () => {
+      await usage(['token', '--key-id', 'ABCDEFGHIJ'], "required option '--key-file <file>' not specified (see 'asc-access token --help')");
+    });
+
+    it('an unknown option: one line, even when required options are missing too', async () => {
+      await usage(['keys', 'list', '--verbose'], "unknown option '--verbose' for 'keys list' (see 'asc-access keys list --help')");
+      await usage(['keys', 'create', '--nam', 'N'], "unknown option '--nam' for 'keys create' (see 'asc-access keys create --help')");
+    });
+
+    it('a missing or an extra argument', async () => {
+      await usage(['keys', 'revoke'], "missing required argument 'KEY_ID' (see 'asc-access keys revoke --help')");
+      await usage(['apps', 'list', 'extra'], "too many arguments for 'apps list': 1 given, 0 expected (see 'asc-access apps list --help')");
+    });
+
+    it('an unknown command, with a suggestion when one is close', async () => {
+      await usage(['frobnicate'], "unknown command 'frobnicate' (see 'asc-access --help')");
+      await usage(['kyes', 'list'], "unknown command 'kyes' (did you mean keys?) (see 'asc-access --help')");
+      await usage(['keys', 'lst'], "unknown command 'lst' (did you mean list?) (see 'asc-access keys --help')");
+    });
+
+    it('--role in any case', async () => {
+      const file = path.join(dir, 'lower.p8');
+      const run = await runCli(['keys', 'create', '--name', 'Lower', '--role', 'app_manager', '--out', file, '--json'], env);
+      expect(run.stderr).toBe('');
+      expect(jsonOutput(run)).toMatchObject({ name: 'Lower', role: 'APP_MANAGER' });
     });
 
     it('the built command exits with the same code and message as a process', async () => {
@@ -203,8 +232,7 @@ describe('asc-access keys, apps and token', SLOW, () => {
       expect(run.stderr).toBe('asc-access: There is no key with id NOSUCHKEY0\n');
       const usage = await runCliProcess(['frobnicate'], env);
       expect(usage.code).toBe(2);
-      const usageText = "asc-access: unknown command 'frobnicate'\n\nUsage: asc-access <command> [options]\n";
-      expect(usage.stderr.startsWith(usageText), usage.stderr).toBe(true);
+      expect(usage.stderr).toBe("asc-access: unknown command 'frobnicate' (see 'asc-access --help')\n");
     });
 
     it('an unknown key, as JSON too', async () => {
@@ -223,7 +251,8 @@ describe('asc-access keys, apps and token', SLOW, () => {
 
     it('a key file that is missing or not a private key', async () => {
       const missing = path.join(dir, 'AuthKey_ZZZZZZZZZZ.p8');
-      await refusal(['token', '--key-file', missing], 1, `cannot read the key file: ENOENT: no such file or directory, open '${missing}'`);
+      await refusal(['token', '--key-file', missing], 1, `cannot read the key file ${missing}: no such file`);
+      await refusal(['token', '--key-file', dir, '--key-id', 'ZZZZZZZZZZ'], 1, `cannot read the key file ${dir}: it is a directory`);
       const junk = path.join(dir, 'AuthKey_JUNKJUNK00.p8');
       writeFileSync(junk, 'not a key\n');
       await refusal(['token', '--key-file', junk], 1, `${junk} is not an App Store Connect private key (a PKCS#8 PEM of an EC P-256 key)`);
@@ -233,9 +262,13 @@ describe('asc-access keys, apps and token', SLOW, () => {
       await refusal(
         ['token', '--key-file', admin.file, '--key-id', admin.keyId, '--lifetime', '1201'],
         2,
-        '--lifetime must be 1 to 1200 seconds',
+        "--lifetime must be 1 to 1200 seconds (see 'asc-access token --help')",
       );
-      await refusal(['token', '--key-file', admin.file], 2, '--key-id is required when the file is not named AuthKey_<KEY_ID>.p8');
+      await refusal(
+        ['token', '--key-file', admin.file],
+        2,
+        "--key-id is required when the file is not named AuthKey_<KEY_ID>.p8 (see 'asc-access token --help')",
+      );
     });
 
     it('invalid configuration, listing every problem', async () => {
@@ -251,6 +284,28 @@ describe('asc-access keys, apps and token', SLOW, () => {
       const run = await runCli([], env);
       expect(run.code).toBe(1);
       expect(run.stdout.startsWith('Usage: asc-access <command> [options]\n')).toBe(true);
+      for (const group of ['serve', 'keys', 'users', 'apps', 'token', 'mail']) expect(run.stdout).toMatch(new RegExp(`^  ${group} `, 'm'));
+    });
+
+    it('a group alone prints its help, exit 1; --help prints it with 0', async () => {
+      const alone = await runCli(['keys'], env);
+      expect(alone.code).toBe(1);
+      expect(alone.stderr).toBe('');
+      expect(alone.stdout.startsWith('Usage: asc-access keys [options] [command]\n')).toBe(true);
+      for (const sub of ['create', 'list', 'revoke']) expect(alone.stdout).toMatch(new RegExp(`^  ${sub} `, 'm'));
+      const help = await runCli(['keys', '--help'], env);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toBe(alone.stdout);
+      const create = await runCli(['keys', 'create', '--help'], env);
+      expect(create.code).toBe(0);
+      expect(create.stdout).toMatch(/^Usage: asc-access keys create \[options\]\n/);
+      expect(create.stdout).toContain('--individual-for <userId>');
+    });
+
+    it('--version prints the package version', async () => {
+      const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+      const run = await runCli(['--version'], env);
+      expect(run).toStrictEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
     });
   });
 });
