@@ -84,6 +84,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     readCache: process.env.ASC_TEST_READ_CACHE !== 'off',
     responseCacheMb: 16,
     logLevel: 'silent',
+    logFormat: 'json',
+    // the harness talks to its servers from 127.0.0.1
+    metrics: 'local',
     smtpUrl: undefined,
     mailFrom: 'Test Team <no-reply@asc.example.test>',
     teamName: 'Test Team',
