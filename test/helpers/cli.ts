@@ -23,7 +23,7 @@ export interface CliRun {
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(ASC_|PORT$|HOST$|LOG_LEVEL$)/.test(k)) env[k] = v;
+    if (!/^(ASC_|PORT$|HOST$|LOG_LEVEL$|LOG_FORMAT$)/.test(k)) env[k] = v;
   }
   return { ...env, ...extra };
 }
@@ -41,9 +41,9 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   return { code, stdout, stderr };
 }
 
-/** Starts the built CLI (e.g. `serve`) as a process and leaves it running. */
-export function startCli(args: string[], env: Record<string, string>): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [BUILT_CLI, ...args], { cwd: ROOT, env: cliEnv(env) });
+/** Starts the built CLI (e.g. `serve`) as a process and leaves it running; in `cwd` (default the repository). */
+export function startCli(args: string[], env: Record<string, string>, cwd = ROOT): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, [BUILT_CLI, ...args], { cwd, env: cliEnv(env) });
 }
 
 /** Collects a process's output until it ends. */

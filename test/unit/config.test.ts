@@ -23,6 +23,10 @@ describe('loadConfig', () => {
       expect(loadConfig({ HOST: host, ASC_PUBLIC_URL: 'https://asc.example.com' }).publicUrl).toBe('https://asc.example.com');
     }
     expect(loadConfig({ HOST: '10.0.0.5' }).publicUrl).toBe('http://10.0.0.5:8080');
+    expect(configError({ HOST: '0.0.0.0' }).message).toBe(
+      'Invalid configuration: HOST is 0.0.0.0 (every address) and ASC_PUBLIC_URL is unset: ' +
+        'set ASC_PUBLIC_URL to the address people and clients use',
+    );
   });
 
   it('refuses unknown LOG_FORMAT and ASC_METRICS values with the other problems', () => {
