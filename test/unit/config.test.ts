@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -177,5 +177,17 @@ describe('environment', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('.env.example', () => {
+  it('names every variable loadConfig reads', () => {
+    const read = new Set(
+      [...readFileSync(new URL('../../src/config.ts', import.meta.url), 'utf8').matchAll(/env\.([A-Z_]+)/g)].map((m) => m[1]),
+    );
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const listed = new Set([...example.matchAll(/^#? ?([A-Z][A-Z_]+)=/gm)].map((m) => m[1]));
+    expect(read.size).toBeGreaterThan(15);
+    expect([...read].filter((name) => !listed.has(name))).toEqual([]);
   });
 });
