@@ -124,9 +124,7 @@ export class Metrics {
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly clock: Clock,
-  ) {
-    collectDefaultMetrics({ register: this.registry });
-  }
+  ) {}
 
   /** The mail worker's observer of its attempts. */
   readonly deliveries: DeliveryObserver = {
@@ -155,6 +153,8 @@ export class Metrics {
       done();
     });
     if (access === 'off') return;
+    // only where they can be read: each registry's set runs an event-loop monitor and a GC observer for good
+    collectDefaultMetrics({ register: this.registry });
     app.get('/metrics', { config: { withoutDatabase: true } }, async (request, reply) => {
       if (access === 'local' && !isLocalClient(request)) return sendErrors(reply, [errors.pathError(splitTarget(request.raw.url).path)]);
       await this.readOutbox();

@@ -21,7 +21,11 @@ afterEach(async () => {
 });
 
 async function server(options: StartOptions = {}): Promise<TestServer> {
-  const s = await startTestServer({ ...options, mailWorker: { pollMs: HOUR, backoffMs: 1_000, ...options.mailWorker } });
+  const s = await startTestServer({
+    ...options,
+    config: { metrics: 'local', ...options.config },
+    mailWorker: { pollMs: HOUR, backoffMs: 1_000, ...options.mailWorker },
+  });
   servers.push(s);
   return s;
 }

@@ -21,7 +21,7 @@ describe('a full disk on SQLite', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({
-      config: { logLevel: 'info' },
+      config: { logLevel: 'info', metrics: 'local' },
       logStream: { write: (line) => logs.push(JSON.parse(line) as LogLine) },
     });
   });
