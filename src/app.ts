@@ -11,6 +11,8 @@ import type { Db } from './db/database.js';
 import type { StorageIncidents } from './db/storage-errors.js';
 import { Authenticator } from './http/auth.js';
 import { AuthFailureLimiter } from './http/auth-failures.js';
+import { healthRoutes } from './http/health.js';
+import { Metrics } from './http/metrics.js';
 import { Admission } from './http/pipeline/admission.js';
 import { apiNotFound, registerOperations } from './http/pipeline/dispatch.js';
 import { apiBasics } from './http/pipeline/errors.js';
@@ -18,7 +20,6 @@ import { fastifyOptions } from './http/pipeline/options.js';
 import { DatabaseRateLimiter, InMemoryRateLimiter, type RateLimiter } from './http/rate-limit.js';
 import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
 import { ReadCache } from './http/read-cache/index.js';
-import { sendJson } from './http/responses.js';
 import { backgroundJobs } from './jobs.js';
 import { CursorCodec } from './jsonapi/cursor.js';
 import type { MailWorker, MailWorkerOptions } from './mail/worker.js';
@@ -52,6 +53,8 @@ export interface BuiltApp {
   cache: ReadCache | undefined;
   /** the storage incidents of this app: errors of the database seen outside any request go there too */
   incidents: StorageIncidents;
+  /** what GET /metrics shows (src/http/metrics.ts) */
+  metrics: Metrics;
 }
 
 export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
@@ -82,6 +85,9 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   );
 
   const incidents = apiBasics(app);
+  const metrics = new Metrics(services.outbox, clock);
+  metrics.install(app, incidents, config.metrics);
+  healthRoutes(app, db, incidents);
   if (cache) await app.register(cache.plugin());
 
   const deps = {
@@ -96,11 +102,6 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   ];
   const served = registerOperations(app, operations, deps.operations, admission);
   app.setNotFoundHandler(apiNotFound(served, admission));
-
-  app.get('/healthz', async (_request, reply) => {
-    await services.keys.count();
-    return sendJson(reply, 200, { status: 'ok' });
-  });
 
   // HTML pages for people (not API operations): their own plugin, form parser and 404 page
   app.get('/favicon.ico', faviconRoute);
@@ -118,9 +119,10 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     services,
     clock,
     incidents,
+    onSwept: (n) => metrics.sweepDone(n),
     ...(sharedLimiter ? { alsoOnSweep: () => sharedLimiter.prune(clock.now().getTime()) } : {}),
-    ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
+    mailWorker: { ...options.mailWorker, observer: metrics.deliveries },
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
   });
-  return { app, services, mailWorker: worker, cache, incidents };
+  return { app, services, mailWorker: worker, cache, incidents, metrics };
 }

@@ -1,11 +1,17 @@
 /**
  * The only reader of process.env. Everything else receives a frozen, validated Config.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** json: one JSON object a line (for log collectors); pretty: pino-pretty's human lines (for a terminal) */
+export type LogFormat = 'json' | 'pretty';
+/** who may read GET /metrics (src/http/metrics.ts): local clients only, anyone, or nobody (404) */
+export type MetricsAccess = 'local' | 'on' | 'off';
 
 export interface Config {
   /** Directory holding the SQLite file and the first-start key. */
@@ -22,6 +28,13 @@ export interface Config {
   /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
   readonly responseCacheMb: number;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  /**
+   * GET /metrics (Prometheus): `local` (default) serves it to clients connected from a loopback
+   * address with no X-Forwarded-For or Forwarded header (a request a proxy relays is not local);
+   * `on` to any client; `off` to none.
+   */
+  readonly metrics: MetricsAccess;
   /** smtp:// or smtps:// URL (with credentials); absent: messages stay in the database's mail log */
   readonly smtpUrl: string | undefined;
   /** sender of invitation emails */
@@ -53,10 +66,35 @@ export interface Config {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+const METRICS_ACCESS: readonly MetricsAccess[] = ['local', 'on', 'off'];
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '::0']);
+
+/** The file of variables read at start, in the working directory. */
+export const ENV_FILE = '.env';
+
+/**
+ * The environment the configuration is read from: `env` over the variables of `.env` in `cwd`, if
+ * there is one (a variable set in the environment wins over the file's, even when empty). The file
+ * is parsed by node:util parseEnv (KEY=value lines, # comments, quoted values); nothing is written
+ * into process.env.
+ */
+export function environment(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): NodeJS.ProcessEnv {
+  const file = path.join(cwd, ENV_FILE);
+  if (!existsSync(file)) return env;
+  let fromFile: NodeJS.Dict<string>;
+  try {
+    fromFile = parseEnv(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`${file} cannot be read: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  return { ...fromFile, ...env };
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    // one problem: one line
+    super(problems.length === 1 ? `Invalid configuration: ${problems[0]}` : `Invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }
@@ -134,6 +172,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
   }
+  const logFormat = (env.LOG_FORMAT?.trim().toLowerCase() || 'json') as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) problems.push(`LOG_FORMAT must be json or pretty, got '${env.LOG_FORMAT}'`);
+  const metrics = (env.ASC_METRICS?.trim().toLowerCase() || 'local') as MetricsAccess;
+  if (!METRICS_ACCESS.includes(metrics)) problems.push(`ASC_METRICS must be local, on or off, got '${env.ASC_METRICS}'`);
+  // links (Location headers, emails, pages) to a wildcard address reach nobody
+  if (WILDCARD_HOSTS.has(host) && !env.ASC_PUBLIC_URL?.trim()) {
+    problems.push(`HOST is ${host} (every address) and ASC_PUBLIC_URL is unset: set ASC_PUBLIC_URL to the address people and clients use`);
+  }
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const publicUrl = normalizePublicUrl(env.ASC_PUBLIC_URL?.trim() || `http://${urlHost}:${port}`, problems);
   const databaseUrl = env.ASC_DATABASE_URL?.trim() || undefined;
@@ -169,6 +215,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readCache,
     responseCacheMb,
     logLevel,
+    logFormat,
+    metrics,
     smtpUrl,
     mailFrom,
     teamName,

@@ -20,6 +20,8 @@ export interface JobOptions {
   mailWorker?: MailWorkerOptions;
   /** how often expired invitations are turned into tombstones (default one minute) */
   sweepIntervalMs?: number;
+  /** told of each sweep's count of invitations turned into tombstones (GET /metrics) */
+  onSwept?: (swept: number) => void;
   /** the app's storage incidents: background work failing on storage is reported there, not logged each time */
   incidents: StorageIncidents;
 }
@@ -36,10 +38,12 @@ export function backgroundJobs(app: FastifyInstance, options: JobOptions): MailW
   const sweepIntervalMs = options.sweepIntervalMs ?? 60_000;
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = () =>
-    void Promise.all([services.invitations.sweepExpired(), options.alsoOnSweep?.()]).catch((err: unknown) => {
-      if (isStorageUnavailable(err)) options.incidents.failed(err, app.log, false);
-      else app.log.error({ err }, 'expiry sweep failed');
-    });
+    void Promise.all([services.invitations.sweepExpired().then((n) => options.onSwept?.(n)), options.alsoOnSweep?.()]).catch(
+      (err: unknown) => {
+        if (isStorageUnavailable(err)) options.incidents.failed(err, app.log, false);
+        else app.log.error({ err }, 'expiry sweep failed');
+      },
+    );
   app.addHook('onReady', async () => {
     app.log.info({ mail: transport.description }, 'invitation emails go to %s', transport.description);
     worker.start();

@@ -64,6 +64,17 @@ function storageError(err: unknown): Error | undefined {
   return undefined;
 }
 
+/** Whether `err` (or one of its causes) is the database's own (a SQLite result code, a PostgreSQL SQLSTATE). */
+export function isDatabaseError(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = codeOf(current);
+    if (code !== undefined && (code.startsWith('SQLITE_') || /^[0-9A-Z]{5}$/.test(code))) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 /** Whether `err` says the database is unavailable for now (rather than a bug or a bad request). */
 export function isStorageUnavailable(err: unknown): boolean {
   return storageError(err) !== undefined;
@@ -90,9 +101,16 @@ type Log = Pick<FastifyBaseLogger, 'error' | 'info'>;
 export class StorageIncidents {
   private open = false;
   private failedRequests = 0;
+  private readonly listeners: ((request: boolean) => void)[] = [];
+
+  /** Calls `listener` at every failure reported, logged or not (GET /metrics counts them). */
+  onFailure(listener: (request: boolean) => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Reports `err`, a storage error of a request (or, with `request` false, of background work). */
   failed(err: unknown, log: Log, request = true): void {
+    for (const listener of this.listeners) listener(request);
     if (request) this.failedRequests++;
     if (this.open) return;
     this.open = true;

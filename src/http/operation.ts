@@ -44,5 +44,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** the operation's Operation.reuse, for plugins that act on it */
     reuse?: ReuseHint;
+    /**
+     * a route that must answer whatever the database's state (the probes, /metrics): no plugin reads
+     * the database for it; what the route itself reads, it guards
+     */
+    withoutDatabase?: true;
   }
 }

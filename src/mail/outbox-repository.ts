@@ -51,6 +51,19 @@ export class OutboxRepository {
     await insertMessage.execute(trx, [row]);
   }
 
+  /**
+   * Messages waiting for delivery and the creation time of the oldest (null when none): what GET
+   * /metrics shows. The pending rows are read through the index on (status, next_attempt_at).
+   */
+  async pendingSummary(): Promise<{ pending: number; oldestCreatedAt: string | null }> {
+    const row = await this.db
+      .selectFrom('mail_outbox')
+      .select((eb) => [eb.fn.countAll<number | string | bigint>().as('pending'), eb.fn.min('created_at').as('oldest')])
+      .where('status', '=', 'pending')
+      .executeTakeFirstOrThrow();
+    return { pending: Number(row.pending), oldestCreatedAt: row.oldest ?? null };
+  }
+
   async find(id: string): Promise<OutboxRow | undefined> {
     return this.db.selectFrom('mail_outbox').selectAll().where('id', '=', id).executeTakeFirst();
   }

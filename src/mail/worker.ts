@@ -34,6 +34,14 @@ export interface MailWorkerOptions {
   instanceId?: string;
   /** where a pass that fails on storage (disk full, database unreachable) is reported instead of the log */
   incidents?: StorageIncidents;
+  /** told of every attempt's outcome (GET /metrics counts them) */
+  observer?: DeliveryObserver;
+}
+
+/** What happens to each delivery attempt. */
+export interface DeliveryObserver {
+  delivered(kind: 'sent' | 'logged'): void;
+  failed(err: unknown): void;
 }
 
 type State = 'idle' | 'started' | 'stopping' | 'stopped';
@@ -47,6 +55,7 @@ export class MailWorker {
   /** this worker's claims: its instance, and a boot id of its own */
   readonly owner: ClaimOwner;
   private readonly incidents: StorageIncidents | undefined;
+  private readonly observer: DeliveryObserver | undefined;
   private state: State = 'idle';
   private timer: NodeJS.Timeout | undefined;
   /** the tail of the queue of passes; every pass starts after the one before has ended */
@@ -69,6 +78,7 @@ export class MailWorker {
     this.batch = options.batch ?? 20;
     this.owner = { instance: options.instanceId ?? 'local', boot: randomUUID() };
     this.incidents = options.incidents;
+    this.observer = options.observer;
   }
 
   /**
@@ -205,11 +215,13 @@ export class MailWorker {
     try {
       await this.transport.deliver(m);
     } catch (err) {
+      this.observer?.failed(err);
       const next = new Date(this.clock.now().getTime() + this.backoff(attempts)).toISOString();
       await this.outbox.markFailed(m.id, attempts, next, err instanceof Error ? err.message : String(err));
       this.log.warn({ mailId: m.id, attempts, retryAt: next, err }, 'mail delivery failed; will retry');
       return false;
     }
+    this.observer?.delivered(this.transport.kind);
     await this.outbox.markDelivered(m, this.transport.kind, this.clock.now().toISOString(), attempts);
     return true;
   }

@@ -23,7 +23,7 @@ export interface CliRun {
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!/^(ASC_|PORT$|HOST$|LOG_LEVEL$)/.test(k)) env[k] = v;
+    if (!/^(ASC_|PORT$|HOST$|LOG_LEVEL$|LOG_FORMAT$)/.test(k)) env[k] = v;
   }
   return { ...env, ...extra };
 }

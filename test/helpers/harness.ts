@@ -84,6 +84,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     readCache: process.env.ASC_TEST_READ_CACHE !== 'off',
     responseCacheMb: 16,
     logLevel: 'silent',
+    logFormat: 'json',
+    // off: no process metrics collected for every test server; tests of /metrics set 'local' (they talk from 127.0.0.1)
+    metrics: 'off',
     smtpUrl: undefined,
     mailFrom: 'Test Team <no-reply@asc.example.test>',
     teamName: 'Test Team',

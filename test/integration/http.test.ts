@@ -306,9 +306,10 @@ describe('unexpected failures (A7)', () => {
     const s = await startTestServer();
     await s.db.close();
     try {
+      // liveness does not touch the database; readiness says it is gone (test/integration/operations.test.ts)
       const health = await s.call('GET', '/healthz', { token: null, unchecked: true });
-      expect(health.status).toBe(500);
-      expect(health.body).toStrictEqual(UNEXPECTED_ERROR);
+      expect(health.status).toBe(200);
+      expect((await s.call('GET', '/readyz', { token: null, unchecked: true })).status).toBe(503);
       const list = await s.call('GET', '/v1/userInvitations');
       expect(list.status).toBe(500);
       expect(list.body).toStrictEqual(UNEXPECTED_ERROR);

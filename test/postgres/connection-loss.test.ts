@@ -126,11 +126,17 @@ describe('PostgreSQL connection lost and restored', () => {
         ],
       });
     }
+    // liveness does not depend on the database; readiness does, and reports to the same incident
+    expect((await server.call('GET', '/healthz', { token: null, unchecked: true })).status).toBe(200);
+    const notReady = await server.call('GET', '/readyz', { token: null, unchecked: true });
+    expect(notReady.status).toBe(503);
+    expect(notReady.body.errors[0].code).toBe('SERVICE_UNAVAILABLE');
     const errorLines = logs.filter((l) => l.level >= 50).map((l) => l.msg);
     expect(errorLines).toHaveLength(1);
     expect(errorLines[0]).toMatch(/^database unavailable: /);
 
     proxy.restore();
+    expect((await server.call('GET', '/readyz', { token: null, unchecked: true })).status).toBe(200);
     const after = await create();
     expect(after.status, after.text).toBe(201);
     acknowledged.push((after.body as { data: { id: string } }).data.id);

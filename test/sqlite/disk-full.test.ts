@@ -21,7 +21,7 @@ describe('a full disk on SQLite', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({
-      config: { logLevel: 'info' },
+      config: { logLevel: 'info', metrics: 'local' },
       logStream: { write: (line) => logs.push(JSON.parse(line) as LogLine) },
     });
   });
@@ -65,6 +65,10 @@ describe('a full disk on SQLite', () => {
         ],
       });
     }
+    // GET /metrics counts them, as database errors and as answers
+    const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+    expect(metrics).toContain(`asc_database_errors_total{kind="unavailable",source="request"} ${refused.length}\n`);
+    expect(metrics).toContain(`asc_http_requests_total{operation="POST /v1/userInvitations",status="503"} ${refused.length}\n`);
     // reads still work on a full disk
     expect((await server.call('GET', `/v1/userInvitations/${acknowledged[0]}`)).status).toBe(200);
 

@@ -1,7 +1,8 @@
-import { hostname } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, environment, loadConfig } from '../../src/config.js';
 
 function configError(env: NodeJS.ProcessEnv): ConfigError {
   try {
@@ -14,6 +15,28 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
 }
 
 describe('loadConfig', () => {
+  it('refuses a wildcard HOST without ASC_PUBLIC_URL: links would point at it', () => {
+    for (const host of ['0.0.0.0', '::']) {
+      expect(configError({ HOST: host }).problems).toEqual([
+        `HOST is ${host} (every address) and ASC_PUBLIC_URL is unset: set ASC_PUBLIC_URL to the address people and clients use`,
+      ]);
+      expect(loadConfig({ HOST: host, ASC_PUBLIC_URL: 'https://asc.example.com' }).publicUrl).toBe('https://asc.example.com');
+    }
+    expect(loadConfig({ HOST: '10.0.0.5' }).publicUrl).toBe('http://10.0.0.5:8080');
+    expect(configError({ HOST: '0.0.0.0' }).message).toBe(
+      'Invalid configuration: HOST is 0.0.0.0 (every address) and ASC_PUBLIC_URL is unset: ' +
+        'set ASC_PUBLIC_URL to the address people and clients use',
+    );
+  });
+
+  it('refuses unknown LOG_FORMAT and ASC_METRICS values with the other problems', () => {
+    expect(configError({ LOG_FORMAT: 'text', ASC_METRICS: 'yes', PORT: 'x' }).problems).toEqual([
+      "PORT must be a whole number between 0 and 65535, got 'x'",
+      "LOG_FORMAT must be json or pretty, got 'text'",
+      "ASC_METRICS must be local, on or off, got 'yes'",
+    ]);
+  });
+
   it('has defaults for everything', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
@@ -26,6 +49,8 @@ describe('loadConfig', () => {
       readCache: true,
       responseCacheMb: 16,
       logLevel: 'info',
+      logFormat: 'json',
+      metrics: 'local',
       shutdownTimeoutMs: 10_000,
       authFailureLimit: 30,
       trustProxy: false,
@@ -45,6 +70,8 @@ describe('loadConfig', () => {
         ASC_RESPONSE_CACHE_MB: '0',
         ASC_READ_CACHE: ' OFF ',
         LOG_LEVEL: 'warn',
+        LOG_FORMAT: ' Pretty ',
+        ASC_METRICS: 'off',
         ASC_DATABASE_URL: 'postgres://u@db/asc',
         ASC_SHUTDOWN_TIMEOUT_MS: '2500',
         ASC_AUTH_FAILURE_LIMIT: '0',
@@ -61,6 +88,8 @@ describe('loadConfig', () => {
       readCache: false,
       responseCacheMb: 0,
       logLevel: 'warn',
+      logFormat: 'pretty',
+      metrics: 'off',
       shutdownTimeoutMs: 2500,
       authFailureLimit: 0,
       trustProxy: ['10.0.0.1', '192.168.0.0/16', '::1', 'loopback'],
@@ -133,5 +162,32 @@ describe('loadConfig', () => {
     expect(configError({ ASC_DATABASE_URL: 'mysql://db' }).problems).toEqual([
       'ASC_DATABASE_URL must start with postgres:// or postgresql://',
     ]);
+  });
+});
+
+describe('environment', () => {
+  it('puts the environment over the .env file of the directory, and reads nothing without one', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'asc-env-'));
+    try {
+      expect(environment({ A: '1' }, dir)).toEqual({ A: '1' });
+      writeFileSync(path.join(dir, '.env'), '# comment\nPORT=9001\nLOG_FORMAT=pretty\nASC_TEAM_NAME="Team From File"\nHOST=::\n');
+      const env = environment({ LOG_FORMAT: 'json', HOST: '' }, dir);
+      expect(env).toEqual({ PORT: '9001', LOG_FORMAT: 'json', ASC_TEAM_NAME: 'Team From File', HOST: '' });
+      expect(loadConfig(env)).toMatchObject({ port: 9001, logFormat: 'json', teamName: 'Team From File', host: '127.0.0.1' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('.env.example', () => {
+  it('names every variable loadConfig reads', () => {
+    const read = new Set(
+      [...readFileSync(new URL('../../src/config.ts', import.meta.url), 'utf8').matchAll(/env\.([A-Z_]+)/g)].map((m) => m[1]),
+    );
+    const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const listed = new Set([...example.matchAll(/^#? ?([A-Z][A-Z_]+)=/gm)].map((m) => m[1]));
+    expect(read.size).toBeGreaterThan(15);
+    expect([...read].filter((name) => !listed.has(name))).toEqual([]);
   });
 });

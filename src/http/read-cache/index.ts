@@ -95,6 +95,8 @@ export class ReadCache {
       if (!versions) return;
       app.decorateRequest('dbVersion', undefined);
       app.addHook('onRequest', (request, _reply, done) => {
+        // the version is read by every other request that arrives, which is what the caches need
+        if (request.routeOptions.config.withoutDatabase) return done();
         request.dbVersion = versions.arrived();
         done();
       });
