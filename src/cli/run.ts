@@ -3,6 +3,7 @@
  * database directly (they need no running server). With --json a command prints one JSON object.
  * `run` is the whole CLI; src/cli/main.ts calls it with the process's streams and environment.
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../config.js';
 import { DatabaseUnavailableError } from '../db/database.js';
 import { isStorageUnavailable } from '../db/storage-errors.js';
@@ -21,6 +22,7 @@ const USAGE = `Usage: asc-access <command> [options]
 
 Commands:
   serve                                   run the API server (also: npm start)
+  --version                               print the version
   keys create --name NAME --role ROLE --out FILE.p8 [--json]
                                           create a team API key; writes its private key once
   keys create --individual-for USER_ID --name NAME --out FILE.p8 [--json]
@@ -42,6 +44,12 @@ Commands:
 
 Configuration comes from the environment (ASC_DATA_DIR, HOST, PORT, ASC_PUBLIC_URL, ...); see README.md.`;
 
+/** The package's version (package.json, two levels up from src/cli/ and from dist/cli/). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 /** What a run of the CLI reads and writes. */
 export interface CliIo {
   stdout: Output;
@@ -62,6 +70,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       io.stdout.write(`${USAGE}\n`);
       return command === undefined ? 1 : 0;
+    }
+    if (command === '--version' || command === '-v' || command === 'version') {
+      io.stdout.write(`${packageVersion()}\n`);
+      return 0;
     }
     const config = loadConfig(io.env);
     switch (command) {
