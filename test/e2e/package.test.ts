@@ -39,14 +39,17 @@ async function ok(command: string, args: string[], cwd: string, env?: NodeJS.Pro
   return ran;
 }
 
-const work = mkdtempSync(path.join(tmpdir(), 'asc-package-'));
+let work = '';
 const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => {
+  if (work !== '') rmSync(work, { recursive: true, force: true });
+});
 
 // one run is enough: the installed server runs on its embedded SQLite database
 describe.runIf(process.env.ASC_TEST_DIALECT !== 'postgres')('the packed tarball, installed and started', { timeout: 400_000 }, () => {
   it('installs without dev dependencies, serves with npx asc-access serve, and answers a token', async () => {
+    work = mkdtempSync(path.join(tmpdir(), 'asc-package-'));
     // dist/ is built by test/global-setup.ts; prepack and postpack run as `npm pack` runs them
     // (--ignore-scripts leaves out `prepare`, which would build dist/ again with tsc)
     await ok('npm', ['run', '--silent', 'prepack'], ROOT);
