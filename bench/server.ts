@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { TUNING_ENV, TUNING_FLAGS } from '../src/cli/tuning.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -202,29 +203,17 @@ export async function startProcess(options: SpawnOptions): Promise<RunningProces
 }
 
 /**
- * The environment settings and node flags `npm start` runs the server with (package.json), so that
- * the bench measures what users run: `NAME=value ... node --flag ... dist/cli/main.js serve`.
+ * `node dist/cli/main.js serve` as production runs it, on a data directory, optionally with
+ * --cpu-prof into `profileDir`: with the runtime tuning (src/cli/tuning.ts) given up front, as
+ * `serve` relaunches itself, so that the process measured (memory, profile) is the server itself.
  */
-export function startCommand(): { env: Record<string, string>; flags: string[] } {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const words = pkg.scripts.start.split(/\s+/);
-  const env: Record<string, string> = {};
-  for (const word of words) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(word);
-    if (m) env[m[1]!] = m[2]!;
-  }
-  return { env, flags: words.filter((word) => word.startsWith('--')) };
-}
-
-/** `node dist/cli/main.js serve` as `npm start` runs it, on a data directory, optionally with --cpu-prof into `profileDir`. */
 export async function startAscAccess(dataDir: string, options: { name: string; profileDir?: string }): Promise<RunningProcess> {
   const port = await freePort();
-  const start = startCommand();
-  const nodeArgs = [...start.flags, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
+  const nodeArgs = [...TUNING_FLAGS, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
   return startProcess({
     name: options.name,
     args: [...nodeArgs, CLI, 'serve'],
-    env: serverEnv(dataDir, port, start.env),
+    env: serverEnv(dataDir, port, { ...TUNING_ENV }),
     port,
     logFile: path.join(dataDir, 'server.log'),
   });

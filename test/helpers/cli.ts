@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { run } from '../../src/cli/run.js';
+import { TUNING_ENV, TUNING_FLAGS } from '../../src/cli/tuning.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** the built entry point, as `npm start` and the installed `asc-access` command run it */
@@ -41,9 +42,14 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
   return { code, stdout, stderr };
 }
 
-/** Starts the built CLI (e.g. `serve`) as a process (in the repository, or in `cwd`) and leaves it running. */
+/**
+ * Starts the built CLI (e.g. `serve`) as a process (in the repository, or in `cwd`) and leaves it
+ * running. It gets the runtime tuning (src/cli/tuning.ts) on its command line, so that `serve`
+ * serves in this very process (a signal sent to it reaches the server), as the process
+ * `asc-access serve` relaunches itself as.
+ */
 export function startCli(args: string[], env: Record<string, string>, cwd = ROOT): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, [BUILT_CLI, ...args], { cwd, env: cliEnv(env) });
+  return spawn(process.execPath, [...TUNING_FLAGS, BUILT_CLI, ...args], { cwd, env: cliEnv({ ...TUNING_ENV, ...env }) });
 }
 
 /** Collects a process's output until it ends. */
