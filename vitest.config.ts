@@ -64,6 +64,8 @@ export default defineConfig(async () => {
           ...shared,
           name: 'postgres',
           include: ['test/integration/**/*.test.ts', 'test/fuzz/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/postgres/**/*.test.ts'],
+          // the database plays no part in these: the SQLite project runs them once
+          exclude: ['test/integration/launcher.test.ts', 'test/e2e/package.test.ts'],
           env: { ASC_TEST_DIALECT: 'postgres', ASC_TEST_PG_URL: PG_URL },
         },
       });

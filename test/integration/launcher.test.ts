@@ -87,55 +87,51 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.runIf(process.platform === 'linux' && process.env.ASC_TEST_DIALECT !== 'postgres')(
-  'serve started without the runtime tuning',
-  SLOW,
-  () => {
-    it('relaunches itself with the node flags and malloc settings, and serves', async () => {
-      const one = await launch();
-      const server = serverPid(one.launcher.pid!);
-      const args = cmdline(server);
-      for (const flag of TUNING_FLAGS) expect(args).toContain(flag);
-      expect(args.slice(-2)).toEqual([BUILT_CLI, 'serve']);
-      const env = environ(server);
-      for (const [name, value] of Object.entries(TUNING_ENV)) expect(env[name]).toBe(value);
-      // the launcher itself runs untuned and serves nothing: it only stands for the server
-      expect(cmdline(one.launcher.pid!)).not.toContain(TUNING_FLAGS[0]);
-      const res = await fetch(`${one.url}/healthz`);
-      expect(res.status).toBe(200);
-    });
+describe('serve started without the runtime tuning', SLOW, () => {
+  it('relaunches itself with the node flags and malloc settings, and serves', async () => {
+    const one = await launch();
+    const server = serverPid(one.launcher.pid!);
+    const args = cmdline(server);
+    for (const flag of TUNING_FLAGS) expect(args).toContain(flag);
+    expect(args.slice(-2)).toEqual([BUILT_CLI, 'serve']);
+    const env = environ(server);
+    for (const [name, value] of Object.entries(TUNING_ENV)) expect(env[name]).toBe(value);
+    // the launcher itself runs untuned and serves nothing: it only stands for the server
+    expect(cmdline(one.launcher.pid!)).not.toContain(TUNING_FLAGS[0]);
+    const res = await fetch(`${one.url}/healthz`);
+    expect(res.status).toBe(200);
+  });
 
-    it('keeps a flag the operator gave and adds only the missing ones', async () => {
-      const one = await launch(['--max-semi-space-size=8']);
-      const args = cmdline(serverPid(one.launcher.pid!));
-      expect(args).toContain('--max-semi-space-size=8');
-      expect(args).not.toContain('--max-semi-space-size=4');
-      expect(args).toContain('--heap-growing-percent=30');
-    });
+  it('keeps a flag the operator gave and adds only the missing ones', async () => {
+    const one = await launch(['--max-semi-space-size=8']);
+    const args = cmdline(serverPid(one.launcher.pid!));
+    expect(args).toContain('--max-semi-space-size=8');
+    expect(args).not.toContain('--max-semi-space-size=4');
+    expect(args).toContain('--heap-growing-percent=30');
+  });
 
-    it('does not relaunch with ASC_RUNTIME_TUNING=off', async () => {
-      const one = await launch([], { ASC_RUNTIME_TUNING: 'off' });
-      const res = await fetch(`${one.url}/healthz`);
-      expect(res.status).toBe(200);
-      expect(readFileSync(`/proc/${one.launcher.pid!}/task/${one.launcher.pid!}/children`, 'utf8').trim()).toBe('');
-    });
+  it('does not relaunch with ASC_RUNTIME_TUNING=off', async () => {
+    const one = await launch([], { ASC_RUNTIME_TUNING: 'off' });
+    const res = await fetch(`${one.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(readFileSync(`/proc/${one.launcher.pid!}/task/${one.launcher.pid!}/children`, 'utf8').trim()).toBe('');
+  });
 
-    it('passes SIGTERM on and exits as the server does (0 after a graceful shutdown)', async () => {
-      const one = await launch();
-      const server = serverPid(one.launcher.pid!);
-      one.launcher.kill('SIGTERM');
-      expect(await one.exit).toEqual({ code: 0, signal: null });
-      await gone(server);
-      expect(one.output()).toContain('shutting down');
-    });
+  it('passes SIGTERM on and exits as the server does (0 after a graceful shutdown)', async () => {
+    const one = await launch();
+    const server = serverPid(one.launcher.pid!);
+    one.launcher.kill('SIGTERM');
+    expect(await one.exit).toEqual({ code: 0, signal: null });
+    await gone(server);
+    expect(one.output()).toContain('shutting down');
+  });
 
-    it('takes the server down with it when the launcher is killed with SIGKILL', async () => {
-      const one = await launch();
-      const server = serverPid(one.launcher.pid!);
-      one.launcher.kill('SIGKILL');
-      expect(await one.exit).toEqual({ code: null, signal: 'SIGKILL' });
-      await gone(server);
-      await expect(fetch(`${one.url}/healthz`)).rejects.toThrow();
-    });
-  },
-);
+  it('takes the server down with it when the launcher is killed with SIGKILL', async () => {
+    const one = await launch();
+    const server = serverPid(one.launcher.pid!);
+    one.launcher.kill('SIGKILL');
+    expect(await one.exit).toEqual({ code: null, signal: 'SIGKILL' });
+    await gone(server);
+    await expect(fetch(`${one.url}/healthz`)).rejects.toThrow();
+  });
+});
