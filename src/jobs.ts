@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Services } from './container.js';
-import { isStorageUnavailable, type StorageIncidents } from './db/storage-errors.js';
+import type { StorageIncidents } from './db/storage-errors.js';
 import { LogTransport, SmtpTransport } from './mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
 
@@ -40,8 +40,7 @@ export function backgroundJobs(app: FastifyInstance, options: JobOptions): MailW
   const sweep = () =>
     void Promise.all([services.invitations.sweepExpired().then((n) => options.onSwept?.(n)), options.alsoOnSweep?.()]).catch(
       (err: unknown) => {
-        if (isStorageUnavailable(err)) options.incidents.failed(err, app.log, false);
-        else app.log.error({ err }, 'expiry sweep failed');
+        options.incidents.backgroundFailed(err, app.log, 'expiry sweep failed');
       },
     );
   app.addHook('onReady', async () => {

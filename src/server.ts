@@ -14,8 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type Services } from './app.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
-import { ensurePrivateDirectory, openDatabase, type Db } from './db/database.js';
-import { isStorageUnavailable, type StorageIncidents } from './db/storage-errors.js';
+import { ensurePrivateDirectory, openDatabase, reportPoolError, type Db } from './db/database.js';
+import type { StorageIncidents } from './db/storage-errors.js';
 import { errorResponse } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { BODY_LIMIT_BYTES } from './http/responses.js';
@@ -162,9 +162,8 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
   let incidents: StorageIncidents | undefined;
   const db = await openDatabase(config, (err) => {
     // PostgreSQL gone: every idle connection of the pool fails at once; one line for the incident
-    if (app && incidents && isStorageUnavailable(err)) incidents.failed(err, app.log, false);
-    else if (app) app.log.error({ err }, 'an idle PostgreSQL connection failed');
-    else process.stderr.write(`asc-access: an idle PostgreSQL connection failed: ${err.message}\n`);
+    if (app && incidents) incidents.backgroundFailed(err, app.log, 'an idle PostgreSQL connection failed');
+    else reportPoolError(err);
   });
   try {
     const built = await buildApp({ config, db, ...(options.clock ? { clock: options.clock } : {}) });

@@ -263,7 +263,7 @@ export async function migrateToLatest(db: Db): Promise<void> {
 }
 
 /** Where errors of idle PostgreSQL connections go when the caller names no place: stderr. */
-function reportPoolError(err: Error): void {
+export function reportPoolError(err: Error): void {
   process.stderr.write(`asc-access: an idle PostgreSQL connection failed: ${err.message}\n`);
 }
 

@@ -92,6 +92,7 @@ export function storageCause(err: unknown): string {
 export const STORAGE_RETRY_AFTER_SECONDS = 30;
 
 type Log = Pick<FastifyBaseLogger, 'error' | 'info'>;
+type WarnLog = Log & Pick<FastifyBaseLogger, 'warn'>;
 
 /**
  * The storage incidents of one app instance: the first failure is logged with its cause, the
@@ -115,6 +116,15 @@ export class StorageIncidents {
     if (this.open) return;
     this.open = true;
     log.error({ err }, 'database unavailable: %s', storageCause(err));
+  }
+
+  /**
+   * Background work that failed (mail delivery, the sweep, a probe, an idle connection): a storage
+   * error goes into the incident, counted as no request; anything else is logged at `level`.
+   */
+  backgroundFailed(err: unknown, log: WarnLog, message: string, level: 'error' | 'warn' = 'error'): void {
+    if (isStorageUnavailable(err)) this.failed(err, log, false);
+    else log[level]({ err }, message);
   }
 
   /** Called when a request that wrote to the database succeeded: ends the incident, if one is open. */

@@ -10,11 +10,11 @@
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/database.js';
-import { isStorageUnavailable, STORAGE_RETRY_AFTER_SECONDS, type StorageIncidents } from '../db/storage-errors.js';
+import { STORAGE_RETRY_AFTER_SECONDS, type StorageIncidents } from '../db/storage-errors.js';
 import { errors } from '../errors/catalogue.js';
 import { sendErrors, sendJson } from './responses.js';
 
-export const READY_TIMEOUT_MS = 2_000;
+const READY_TIMEOUT_MS = 2_000;
 
 class ReadyTimeout extends Error {
   constructor() {
@@ -46,8 +46,7 @@ export function healthRoutes(app: FastifyInstance, db: Db, incidents: StorageInc
     try {
       await databaseAnswers(db);
     } catch (err) {
-      if (isStorageUnavailable(err)) incidents.failed(err, request.log, false);
-      else request.log.warn({ err }, 'readiness check failed');
+      incidents.backgroundFailed(err, request.log, 'readiness check failed', 'warn');
       reply.header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS));
       return sendErrors(reply, [errors.serviceUnavailable('The database does not answer.')]);
     }

@@ -35,10 +35,10 @@ import { sendErrors, splitTarget } from './responses.js';
 /** seconds: from 1 ms to 1 s, and beyond */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
-export const NOT_FOUND_OPERATION = 'not_found';
+const NOT_FOUND_OPERATION = 'not_found';
 
 /** A delivery failure's class, from nodemailer's error code and the SMTP server's reply code. */
-export function deliveryFailureReason(err: unknown): string {
+function deliveryFailureReason(err: unknown): string {
   const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; responseCode?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   if (code === 'EAUTH' || code === 'ENOAUTH') return 'auth';
@@ -52,11 +52,17 @@ export function deliveryFailureReason(err: unknown): string {
   return 'other';
 }
 
-/** `GET /v1/users/{id}` for a route `/v1/users/:id`; not_found when no route matched. */
-function operationOf(request: FastifyRequest): string {
+/**
+ * `GET /v1/users/{id}` for a route `/v1/users/:id`; not_found when no route matched. Each route's
+ * name is made once (`names`, by method and route URL), not at every response.
+ */
+function operationOf(request: FastifyRequest, names: Map<string, string>): string {
   const url = request.routeOptions.url;
   if (url === undefined || request.is404) return NOT_FOUND_OPERATION;
-  return `${request.method} ${url.replace(/:(\w+)/g, '{$1}')}`;
+  const key = `${request.method} ${url}`;
+  let name = names.get(key);
+  if (name === undefined) names.set(key, (name = `${request.method} ${url.replace(/:(\w+)/g, '{$1}')}`));
+  return name;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/;
@@ -69,6 +75,8 @@ function isLocalClient(request: FastifyRequest): boolean {
 
 export class Metrics {
   readonly registry = new Registry();
+  /** route names for the labels, by method and route URL (operationOf) */
+  private readonly operationNames = new Map<string, string>();
   private readonly requests = new Counter({
     name: 'asc_http_requests_total',
     help: 'Requests answered, by operation (the spec key, or not_found) and status',
@@ -147,7 +155,7 @@ export class Metrics {
       done();
     });
     app.addHook('onResponse', (request, reply, done) => {
-      const operation = operationOf(request);
+      const operation = operationOf(request, this.operationNames);
       this.requests.inc({ operation, status: String(reply.statusCode) });
       this.latency.observe({ operation }, reply.elapsedTime / 1000);
       done();

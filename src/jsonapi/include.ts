@@ -5,7 +5,7 @@
  * its rendering; its routes call the methods of VisibleAppsDocuments.
  */
 import type { Page } from '../db/keyset.js';
-import type { ListDefinition, ListRequest, ListRow } from '../db/list-query.js';
+import type { ListDefinition, ListRequest } from '../db/list-query.js';
 import type { App } from '../domain/app.js';
 import { collectionDocument } from './collection.js';
 import type { CursorCodec } from './cursor.js';
@@ -218,34 +218,26 @@ export class VisibleAppsDocuments<D extends { id: string }> {
 
   /** GET /v1/{type}/{id}/visibleApps */
   async relatedApps(id: string, query: ParsedQuery, path: string) {
-    const after = this.appCursor(query);
-    await this.source.get(id);
-    const limit = intParam(query, 'limit', DEFAULT_LIMIT);
-    const page = await this.source.reads.visibleAppIdPage(id, after, limit);
+    const { page, limit } = await this.visibleAppIdPage(id, query);
     const apps = await this.source.reads.appsByIds(page.items);
     const fields = listParam(query, 'fields[apps]');
-    return this.appCollection(
-      query,
-      path,
-      page,
-      apps.map((a) => this.o.apps.render(a, fields)),
-      limit,
-    );
+    const data = apps.map((a) => this.o.apps.render(a, fields));
+    return this.appCollection(query, path, page, data, limit);
   }
 
   /** GET /v1/{type}/{id}/relationships/visibleApps */
   async relatedAppIds(id: string, query: ParsedQuery, path: string) {
+    const { page, limit } = await this.visibleAppIdPage(id, query);
+    const data = page.items.map((appId) => ({ type: 'apps', id: appId }));
+    return this.appCollection(query, path, page, data, limit);
+  }
+
+  /** The page of the member's visible app ids a related-apps request asks for (404 or 410 first). */
+  private async visibleAppIdPage(id: string, query: ParsedQuery) {
     const after = this.appCursor(query);
     await this.source.get(id);
     const limit = intParam(query, 'limit', DEFAULT_LIMIT);
-    const page = await this.source.reads.visibleAppIdPage(id, after, limit);
-    return this.appCollection(
-      query,
-      path,
-      page,
-      page.items.map((appId) => ({ type: 'apps', id: appId })),
-      limit,
-    );
+    return { page: await this.source.reads.visibleAppIdPage(id, after, limit), limit };
   }
 
   /**
@@ -302,5 +294,3 @@ export class VisibleAppsDocuments<D extends { id: string }> {
     });
   }
 }
-
-export type { ListRow };

@@ -37,15 +37,26 @@ export function parseList(def: ListDefinition, query: ParsedQuery, cursors: Curs
 }
 
 /** A list's SQL, as a resource's repository runs it. */
-export interface ListQueries {
+export interface ListQueries<R extends { id: string } = ListRow> {
   /** up to `limit + 1` rows after the request's cursor */
-  page(req: ListRequest, limit: number): Promise<ListRow[]>;
+  page(req: ListRequest, limit: number): Promise<R[]>;
   count(req: ListRequest): Promise<number>;
 }
 
 /** A page of ids: the page and the total read together. `scope` narrows every list (ListDefinition.scope). */
-export async function listPage(queries: ListQueries, req: ListRequest, limit: number, scope?: string): Promise<Page<string>> {
+export function listPage(queries: ListQueries, req: ListRequest, limit: number, scope?: string): Promise<Page<string>> {
+  return mappedListPage(queries, req, limit, scope, (r) => r.id);
+}
+
+/** A page of whole rows, each mapped to what the caller serves (apps). */
+export async function mappedListPage<R extends { id: string }, T>(
+  queries: ListQueries<R>,
+  req: ListRequest,
+  limit: number,
+  scope: string | undefined,
+  map: (row: R) => T,
+): Promise<Page<T>> {
   const scoped = scope === undefined ? req : { ...req, scope };
   const [rows, total] = await Promise.all([queries.page(scoped, limit), queries.count(scoped)]);
-  return keysetPage(rows, total, limit, req.sort, (r) => r.id);
+  return keysetPage(rows, total, limit, req.sort, map);
 }

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
-import { isStorageUnavailable, type StorageIncidents } from '../db/storage-errors.js';
+import type { StorageIncidents } from '../db/storage-errors.js';
 import type { ClaimOwner, OutboxRepository, OutboxRow } from './outbox-repository.js';
 import type { MailTransport } from './transport.js';
 
@@ -110,7 +110,7 @@ export class MailWorker {
       return this.pass();
     })
       .catch((err: unknown) => {
-        if (this.incidents && isStorageUnavailable(err)) this.incidents.failed(err, this.log, false);
+        if (this.incidents) this.incidents.backgroundFailed(err, this.log, 'mail worker pass failed');
         else this.log.error({ err }, 'mail worker pass failed');
       })
       .finally(() => {

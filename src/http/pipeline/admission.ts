@@ -43,7 +43,8 @@ export class Admission {
    * `Retry-After`) before its token is read: neither verified nor counted against any key's quota.
    */
   async admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
-    const wait = this.failures.blockedFor(request.ip, this.clock.now().getTime());
+    const nowMs = this.clock.now().getTime();
+    const wait = this.failures.blockedFor(request.ip, nowMs);
     if (wait !== undefined) {
       reply.header('retry-after', String(wait));
       throw errors.rateLimitExceeded();
@@ -55,10 +56,10 @@ export class Admission {
         ...splitTarget(request.raw.url),
       });
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) this.failures.fail(request.ip, this.clock.now().getTime());
+      if (err instanceof ApiError && err.status === 401) this.failures.fail(request.ip, nowMs);
       throw err;
     }
-    const decision = await this.limiter.hit(principal.keyId, this.clock.now().getTime());
+    const decision = await this.limiter.hit(principal.keyId, nowMs);
     reply.header('x-rate-limit', rateLimitHeader(decision));
     if (!decision.allowed) throw errors.rateLimitExceeded();
     return principal;

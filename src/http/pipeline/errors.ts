@@ -22,7 +22,7 @@ export function apiBasics(app: FastifyInstance): StorageIncidents {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, raw, done) => {
     try {
-      done(null, parseJsonBody(typeof raw === 'string' ? Buffer.from(raw) : raw));
+      done(null, parseJsonBody(raw as Buffer));
     } catch (err) {
       done(err as ApiError, undefined);
     }

@@ -1,9 +1,10 @@
 /** Apps: created by the operator (CLI), read through the API. */
 import { randomInt } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import { keysetPage, type Page } from '../../db/keyset.js';
+import type { Page } from '../../db/keyset.js';
 import type { ListRequest } from '../../db/list-query.js';
 import { toApp, type App } from '../../domain/app.js';
+import { mappedListPage } from '../../jsonapi/list.js';
 import { errors } from '../../errors/catalogue.js';
 
 export { toApp, type App } from '../../domain/app.js';
@@ -62,8 +63,7 @@ export class AppsService {
     return (await this.repo.listAll()).map(toApp);
   }
 
-  async page(req: ListRequest, limit: number): Promise<Page<App>> {
-    const [rows, total] = await Promise.all([this.repo.page(req, limit), this.repo.count(req)]);
-    return keysetPage(rows, total, limit, req.sort, toApp);
+  page(req: ListRequest, limit: number): Promise<Page<App>> {
+    return mappedListPage(this.repo, req, limit, undefined, toApp);
   }
 }

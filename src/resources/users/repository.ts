@@ -124,11 +124,7 @@ export class UsersRepository implements VisibleAppsQueries<UserRow> {
 
   async insert(trx: Executor, row: UserRow, appIds: readonly string[]): Promise<void> {
     await trx.insertInto('users').values(row).execute();
-    const roles = JSON.parse(row.roles) as string[];
-    await trx
-      .insertInto('user_roles')
-      .values(roles.map((role) => ({ user_id: row.id, role })))
-      .execute();
+    await this.insertRoles(trx, row.id, row.roles);
     await this.addVisibleApps(trx, row.id, appIds);
   }
 
@@ -170,10 +166,15 @@ export class UsersRepository implements VisibleAppsQueries<UserRow> {
   async updateAccess(trx: Executor, id: string, access: UserAccessColumns): Promise<void> {
     await trx.updateTable('users').set(access).where('id', '=', id).execute();
     await trx.deleteFrom('user_roles').where('user_id', '=', id).execute();
-    const roles = JSON.parse(access.roles) as string[];
+    await this.insertRoles(trx, id, access.roles);
+  }
+
+  /** The roles table's rows for the roles column's JSON. */
+  private async insertRoles(trx: Executor, userId: string, rolesJson: string): Promise<void> {
+    const roles = JSON.parse(rolesJson) as string[];
     await trx
       .insertInto('user_roles')
-      .values(roles.map((role) => ({ user_id: id, role })))
+      .values(roles.map((role) => ({ user_id: userId, role })))
       .execute();
   }
 
