@@ -44,7 +44,7 @@ export function sandboxTestersCommand(ctx: CommandContext): Command {
   testers
     .command('delete')
     .description('delete a sandbox tester; their email is free again')
-    .argument('<id-or-email>', "the tester's id, or their email")
+    .argument('<ID_OR_EMAIL>', "the tester's id or email (see sandbox-testers list)")
     .option('--json', 'print one JSON object')
     .action((idOrEmail: string) =>
       withServices(ctx.config(), async (s) => {
