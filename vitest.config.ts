@@ -51,6 +51,7 @@ export default defineConfig(async () => {
           'test/integration/users.test.ts',
           'test/integration/apps.test.ts',
           'test/integration/visible-apps.test.ts',
+          'test/integration/sandbox-testers.test.ts',
         ],
         env: { ASC_TEST_DIALECT: 'sqlite', ASC_TEST_READ_CACHE: 'off' },
       },

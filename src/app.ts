@@ -24,6 +24,7 @@ import { backgroundJobs } from './jobs.js';
 import { CursorCodec } from './jsonapi/cursor.js';
 import type { MailWorker, MailWorkerOptions } from './mail/worker.js';
 import { appRoutes } from './resources/apps/routes.js';
+import { sandboxTesterRoutes } from './resources/sandbox-testers/routes.js';
 import { invitationRoutes } from './resources/user-invitations/routes.js';
 import { userRoutes } from './resources/users/routes.js';
 import { loadOperations } from './spec/openapi.js';
@@ -106,6 +107,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     ...appRoutes(services.apps, deps, services.views.apps),
     ...invitationRoutes(services.invitations, deps, services.views),
     ...userRoutes(services.users, deps, services.views),
+    ...sandboxTesterRoutes(services.sandboxTesters, deps),
   ];
   const served = registerOperations(app, operations, deps.operations, admission);
   app.setNotFoundHandler(apiNotFound(served, admission));

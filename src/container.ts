@@ -20,6 +20,8 @@ import { ActivationService } from './resources/user-invitations/activation.js';
 import { InvitationsRepository } from './resources/user-invitations/repository.js';
 import { serializeInvitation } from './resources/user-invitations/serializer.js';
 import { InvitationsService, type Invitation } from './resources/user-invitations/service.js';
+import { SandboxTestersRepository } from './resources/sandbox-testers/repository.js';
+import { SandboxTestersService } from './resources/sandbox-testers/service.js';
 import { UsersRepository } from './resources/users/repository.js';
 import { serializeUser } from './resources/users/serializer.js';
 import { UsersService, type User } from './resources/users/service.js';
@@ -30,6 +32,7 @@ export interface Services {
   invitations: InvitationsService;
   activation: ActivationService;
   users: UsersService;
+  sandboxTesters: SandboxTestersService;
   outbox: OutboxRepository;
   /** how authentication finds keys */
   keyLookup: KeyLookup;
@@ -77,6 +80,7 @@ export function createServices(
     invitations,
     activation: new ActivationService(invitationsRepo, usersRepo, appReads, outbox, clock),
     users,
+    sandboxTesters: new SandboxTestersService(new SandboxTestersRepository(db.kysely, log), clock),
     outbox,
     keyLookup: cache ? cache.keys(keys) : keys,
     views: {

@@ -11,11 +11,13 @@ import { DatabaseUnavailableError } from '../db/database.js';
 import { isStorageUnavailable } from '../db/storage-errors.js';
 import { KeyError } from '../keys/service.js';
 import { AppInputError } from '../resources/apps/service.js';
+import { SandboxTesterInputError } from '../resources/sandbox-testers/service.js';
 import { UserInputError } from '../resources/users/service.js';
 import { CommandError, UsageError, type CommandContext, type Out, type Output } from './command.js';
 import { appsCommand } from './commands/apps.js';
 import { keysCommand } from './commands/keys.js';
 import { mailCommand } from './commands/mail.js';
+import { sandboxTestersCommand } from './commands/sandbox-testers.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenCommand } from './commands/token.js';
 import { usersCommand } from './commands/users.js';
@@ -69,6 +71,7 @@ function program(io: CliIo, ctx: CommandContext, onServing: () => void): Command
     .addCommand(keysCommand(ctx))
     .addCommand(usersCommand(ctx))
     .addCommand(appsCommand(ctx))
+    .addCommand(sandboxTestersCommand(ctx))
     .addCommand(tokenCommand(ctx))
     .addCommand(mailCommand(ctx))
     .addHelpText(
@@ -139,9 +142,16 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     // a database that cannot be opened or written (disk full, unreachable) is the operator's to fix: one line, no stack
     const known =
-      [UsageError, CommandError, ConfigError, KeyError, AppInputError, UserInputError, DatabaseUnavailableError].some(
-        (type) => err instanceof type,
-      ) || isStorageUnavailable(err);
+      [
+        UsageError,
+        CommandError,
+        ConfigError,
+        KeyError,
+        AppInputError,
+        UserInputError,
+        SandboxTesterInputError,
+        DatabaseUnavailableError,
+      ].some((type) => err instanceof type) || isStorageUnavailable(err);
     const message = err instanceof Error ? err.message : String(err);
     if (json) io.stdout.write(`${JSON.stringify({ error: message })}\n`);
     io.stderr.write(`asc-access: ${message}\n`);

@@ -4,6 +4,7 @@
  * repository serves SQLite and PostgreSQL alike.
  */
 import type { Generated } from 'kysely';
+import type { EmailOwner } from '../domain/email.js';
 
 export interface TeamTable {
   id: number;
@@ -78,7 +79,8 @@ export interface InvitationTombstoneTable {
  */
 export interface EmailClaimTable {
   email_key: string;
-  owner_type: 'invitation' | 'user';
+  /** `sandboxTester` since migration 010: a tester's address is no team member's (docs/behavior.md A23) */
+  owner_type: EmailOwner;
   owner_id: string;
 }
 
@@ -135,6 +137,36 @@ export interface MailOutboxTable {
   sent_at: string | null;
 }
 
+/** A Sandbox Apple Account (migration 010), created and deleted by the operator, read and changed by the API. */
+export interface SandboxTesterTable {
+  id: string;
+  first_name: string;
+  last_name: string;
+  /** the account's email as given (`acAccountName`) */
+  email: string;
+  /** lower-cased email: its claim (email_claims) */
+  email_key: string;
+  /** a TerritoryCode of the spec */
+  territory: string;
+  apple_pay_compatible: number;
+  interrupt_purchases: number;
+  /** one of the spec's subscriptionRenewalRate values */
+  subscription_renewal_rate: string;
+  created_at: string;
+}
+
+/** A clear purchase history request: what was asked, and when (migration 010). */
+export interface SandboxClearRequestTable {
+  id: string;
+  created_at: string;
+}
+
+/** The testers a clear purchase history request named, each once. */
+export interface SandboxClearRequestTesterTable {
+  request_id: string;
+  tester_id: string;
+}
+
 /** Row counters of a table, spread over shards (migration 005); the count is the sum. */
 export interface RowCountTable {
   table_name: string;
@@ -166,6 +198,9 @@ export interface Database {
   mail_outbox: MailOutboxTable;
   rate_limit_counts: RateLimitCountTable;
   row_counts: RowCountTable;
+  sandbox_testers: SandboxTesterTable;
+  sandbox_clear_requests: SandboxClearRequestTable;
+  sandbox_clear_request_testers: SandboxClearRequestTesterTable;
 }
 
 export type { Generated };

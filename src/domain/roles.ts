@@ -26,6 +26,12 @@ export const BASE_ROLES: readonly UserRole[] = ['ADMIN', 'FINANCE', 'APP_MANAGER
 /** A team API key has exactly one of these roles. */
 export const TEAM_KEY_ROLES: readonly UserRole[] = BASE_ROLES;
 
+/**
+ * Roles that may read and change sandbox testers: "Account Holder, Admin, App Manager, or
+ * Developer" in Apple's help on Sandbox Apple Accounts (docs/behavior.md A19, B10.6).
+ */
+export const SANDBOX_TESTER_ROLES: readonly UserRole[] = ['ACCOUNT_HOLDER', 'ADMIN', 'APP_MANAGER', 'DEVELOPER'];
+
 /** Roles that see every app and can't have app access limited (docs/behavior.md A12, B6.7). */
 export const ALL_APPS_ROLES: readonly UserRole[] = ['ADMIN', 'FINANCE', 'ACCESS_TO_REPORTS'];
 

@@ -5,7 +5,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
-import type { UserRole } from '../domain/roles.js';
+import { SANDBOX_TESTER_ROLES, type UserRole } from '../domain/roles.js';
 import { errors } from '../errors/catalogue.js';
 import { splitQuery } from '../jsonapi/query.js';
 import type { ApiKey, KeyLookup, Team } from '../keys/service.js';
@@ -200,4 +200,13 @@ export class Authenticator {
 export function mayWrite(principal: Principal): boolean {
   if (principal.kind === 'team') return principal.roles.includes('ADMIN');
   return principal.roles.includes('ADMIN') || principal.roles.includes('ACCOUNT_HOLDER');
+}
+
+/**
+ * Reads and writes of sandbox testers: the roles Apple's help names for managing Sandbox Apple
+ * Accounts (docs/behavior.md A19): team keys of ADMIN, APP_MANAGER or DEVELOPER, individual keys
+ * of a user who holds one of those or ACCOUNT_HOLDER.
+ */
+export function mayManageSandboxTesters(principal: Principal): boolean {
+  return principal.roles.some((role) => SANDBOX_TESTER_ROLES.includes(role));
 }

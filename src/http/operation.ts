@@ -31,8 +31,13 @@ export interface ReuseHint {
 export interface Operation {
   /** `METHOD /path/{template}` exactly as in the spec, e.g. `GET /v1/userInvitations/{id}`. */
   key: string;
-  /** Writes need an ADMIN key (docs/behavior.md A2). */
+  /** Writes need an ADMIN key (docs/behavior.md A2), unless `permits` says who may. */
   write: boolean;
+  /**
+   * Who may call the operation, read or write, when it is not A2's rule (sandbox testers, A19);
+   * checked after authentication, before anything is read (403 otherwise).
+   */
+  permits?: (principal: Principal) => boolean;
   /** Whether the operation reads a JSON body. */
   body: boolean;
   /** Reads only: given, the answer may be sent again to the same request (see ReuseHint). */

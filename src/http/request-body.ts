@@ -28,6 +28,8 @@ import { loadSpecDocument, toJsonSchema, type JsonSchema, type OpenApiDocument }
  */
 interface Schema {
   type?: string | string[];
+  /** a nullable `$ref` after toJsonSchema(): the referenced schema or null */
+  anyOf?: Schema[];
   properties?: Record<string, Schema | false>;
   items?: Schema;
   required?: string[];
@@ -66,7 +68,7 @@ interface BodyValidator {
 }
 
 /** The words a refused enum value is called by, per enum schema (`'X' is not a valid role`). */
-const ENUM_NOUNS: Record<string, string> = { UserRole: 'role' };
+const ENUM_NOUNS: Record<string, string> = { UserRole: 'role', TerritoryCode: 'territory' };
 
 const escapeSegment = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 const unescapeSegment = (s: string) => s.replace(/~1/g, '/').replace(/~0/g, '~');
@@ -87,13 +89,17 @@ export function quoted(value: unknown, as: 'json' | 'string' = 'json'): string {
 /**
  * Apple's rules where the spec's schemas say less (or other) than Apple's API does:
  * - unknown attributes and relationships are refused (409 UNKNOWN / NOT_ALLOWED, A8); the spec
- *   leaves `additionalProperties` open;
+ *   leaves `additionalProperties` open. A resource object whose schema has no `attributes` or no
+ *   `relationships` member (a sandbox tester's update, a clear purchase history request) takes
+ *   none: each one sent is unknown;
  * - a create's resource object has no `id` (A3); the spec does not mention one;
  * - an update's `id` is a non-empty string (A3);
  * - a relationship's `data` may be null, meaning no apps (fastlane sends it, A12).
  */
 function adjustResourceDocument(schema: Schema, operation: 'CREATE' | 'UPDATE'): void {
   const data = propertySchema(schema, 'data');
+  const none = (): Schema => ({ type: 'object', properties: {} });
+  data.properties = { attributes: none(), relationships: none(), ...data.properties };
   propertySchema(data, 'attributes').additionalProperties = false;
   propertySchema(data, 'relationships').additionalProperties = false;
   if (operation === 'CREATE') data.properties = { ...data.properties, id: false };
@@ -410,7 +416,9 @@ function resourceMemberProblem(member: string, e: ErrorObject, type: string, ope
     case 'attributes':
       return errors.entityUnprocessable("The resource object must have an 'attributes' object", '/data/attributes');
     case 'relationships':
-      return errors.entityUnprocessable("'relationships' must be an object", '/data/relationships');
+      return e.keyword === 'required'
+        ? errors.entityUnprocessable("The resource object must have a 'relationships' object", '/data/relationships')
+        : errors.entityUnprocessable("'relationships' must be an object", '/data/relationships');
     default:
       return errors.entityUnprocessable(`'${member}' ${e.message ?? 'is not valid'}`, pointerOf(['data', member]));
   }
@@ -432,6 +440,20 @@ function attributeProblem(name: string, schema: Schema, rest: readonly string[],
   if (rest.length > 0 && types.includes('array'))
     return errors.attributeInvalid(name, `'${quoted(value)}' is not a valid ${itemNoun(schema)}`);
   if (types.includes('boolean')) return errors.attributeInvalid(name, `'${name}' must be true, false or null`);
+  // an enum of its own (subscriptionRenewalRate) or a referenced one (territory: TerritoryCode)
+  const enumRef = schema.anyOf?.find((s) => s.$ref !== undefined)?.$ref;
+  if (schema.enum !== undefined || enumRef !== undefined) {
+    const noun =
+      ENUM_NOUNS[
+        String(enumRef ?? '')
+          .split('/')
+          .pop() ?? ''
+      ];
+    return errors.attributeInvalid(
+      name,
+      noun ? `'${quoted(value)}' is not a valid ${noun}` : `'${quoted(value)}' is not a valid value for '${name}'`,
+    );
+  }
   if (types.includes('array')) {
     const enumName = String(schema.items?.$ref ?? '')
       .split('/')

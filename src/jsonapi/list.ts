@@ -20,15 +20,24 @@ export interface ParsedList {
   cursorSort: string;
 }
 
-/** Reads `def`'s filters (in the definition's order), `sort`, `limit` and `cursor` from the query. */
-export function parseList(def: ListDefinition, query: ParsedQuery, cursors: CursorCodec, type: string): ParsedList {
+/**
+ * Reads `def`'s filters (in the definition's order), `sort`, `limit` and `cursor` from the query.
+ * `defaultLimit`: a page's size when `limit` is not given (A15; sandbox testers A20).
+ */
+export function parseList(
+  def: ListDefinition,
+  query: ParsedQuery,
+  cursors: CursorCodec,
+  type: string,
+  defaultLimit: number = DEFAULT_LIMIT,
+): ParsedList {
   const filters = def.filters.map((f) => {
     if (f.present) return f.present(query) ? [] : undefined;
     const values = listParam(query, f.param);
     return values && f.bind ? values.map(f.bind) : values;
   });
   const sort = parseSort(listParam(query, 'sort'), def.sort);
-  const limit = intParam(query, 'limit', DEFAULT_LIMIT);
+  const limit = intParam(query, 'limit', defaultLimit);
   const cursor = stringParam(query, 'cursor');
   // the collection is bound into the cursor too, so that a cursor of another list is rejected (A15)
   const cursorSort = `${type}:${sort.signature}`;

@@ -1,7 +1,8 @@
 /**
  * The published npm client `appstore-connect-sdk` (generated from Apple's OpenAPI document),
  * used unmodified against a running asc-access server by its base URL, with a key the server
- * issued. The client mints its own ES256 token (no `iat`), so the server here runs on real time.
+ * issued: user invitations, and sandbox testers (listed, patched, their purchase history cleared,
+ * every body the client sent and got checked against Apple's schemas, the client's own and ours). The client mints its own ES256 token (no `iat`), so the server here runs on real time.
  *
  * Safety net: the client falls back to Apple's real host when a call forgets `client`, so
  * globalThis.fetch is wrapped for the whole file: any URL that is not 127.0.0.1 throws and is
@@ -23,9 +24,19 @@ import {
   userInvitationsVisibleAppsGetToManyRelated,
   userInvitationsVisibleAppsGetToManyRelationship,
   zErrorResponse,
+  sandboxTestersClearPurchaseHistoryRequestV2CreateInstance,
+  sandboxTestersV2GetCollection,
+  sandboxTestersV2UpdateInstance,
+  type SandboxTestersV2Response,
+  zSandboxTesterV2Response,
+  zSandboxTesterV2UpdateRequest,
+  zSandboxTestersClearPurchaseHistoryRequestV2CreateRequest,
+  zSandboxTestersClearPurchaseHistoryRequestV2Response,
+  zSandboxTestersV2Response,
 } from 'appstore-connect-sdk';
 import { ManualClock } from '../../src/clock.js';
 import { PUBLIC_URL, startTestServer, type TestServer } from '../helpers/harness.js';
+import { responseErrors, schemaErrors } from '../helpers/spec-validator.js';
 
 /** The harness only takes a ManualClock; this one always reads the real time, as production does. */
 class RealTimeClock extends ManualClock {
@@ -41,8 +52,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const originalFetch = globalThis.fetch;
 /** Non-local URLs something tried to fetch (must stay empty). */
 const blocked: string[] = [];
-/** Requests that went through the guard to the local server, with their Authorization header. */
-const passed: Array<{ method: string; url: string; authorization: string | null }> = [];
+/** Requests that went through the guard to the local server, with their Authorization header and body. */
+const passed: Array<{ method: string; url: string; authorization: string | null; body?: string }> = [];
 
 function urlOf(input: Parameters<typeof fetch>[0]): string {
   if (typeof input === 'string') return input;
@@ -63,10 +74,12 @@ const guardedFetch: typeof fetch = async (input, init) => {
     throw new Error(`test fetch guard: refusing to contact ${url}`);
   }
   const request = input instanceof Request ? input : undefined;
+  const body = request?.body ? await request.clone().text() : typeof init?.body === 'string' ? init.body : undefined;
   passed.push({
     method: init?.method ?? request?.method ?? 'GET',
     url,
     authorization: new Headers(init?.headers ?? request?.headers).get('authorization'),
+    ...(body !== undefined ? { body } : {}),
   });
   return originalFetch(input, init);
 };
@@ -397,5 +410,155 @@ describe('published client appstore-connect-sdk against asc-access', () => {
     const sdkCalls = passed.filter((p) => p.authorization?.startsWith('Bearer '));
     expect(sdkCalls.length).toBeGreaterThan(20);
     for (const p of passed) expect(new URL(p.url).hostname).toBe('127.0.0.1');
+  });
+});
+
+describe('published client appstore-connect-sdk: sandbox testers', () => {
+  let s: TestServer;
+  let client: Client;
+  const testers: string[] = [];
+
+  /** The body of the client's last request to `method` on `pathPart`. */
+  const sentBody = (method: string, pathPart: string): unknown =>
+    JSON.parse(passed.filter((p) => p.method === method && p.url.includes(pathPart)).at(-1)!.body!);
+
+  beforeAll(async () => {
+    globalThis.fetch = guardedFetch;
+    s = await startTestServer({ clock: new RealTimeClock() });
+    // a Developer's team key: sandbox testers are theirs to manage too (A19)
+    const key = await s.services.keys.create({ name: 'sdk sandbox', role: 'DEVELOPER' });
+    client = createClient({ baseUrl: s.baseUrl, issuerId: key.issuerId, privateKeyId: key.key.id, privateKey: key.privateKeyPem });
+    for (const [i, territory] of ['USA', 'CAN', 'GBR', 'JPN', 'DEU'].entries()) {
+      const t = await s.services.sandboxTesters.create({
+        firstName: 'Sandy',
+        lastName: `Box ${i}`,
+        email: `sandy${i}@sandbox.example.com`,
+        territory,
+      });
+      testers.push(t.id);
+    }
+  });
+
+  afterAll(async () => {
+    globalThis.fetch = originalFetch;
+    await s?.close();
+    expect(blocked).toEqual([]);
+  });
+
+  it('lists testers page by page (limit=2, a sparse fieldset), following links.next; every page valid', async () => {
+    const first = await sandboxTestersV2GetCollection({
+      client,
+      query: { limit: 2, 'fields[sandboxTesters]': ['acAccountName', 'territory'] },
+    });
+    expect(first.error).toBeUndefined();
+    expect(first.response.status).toBe(200);
+    let page: SandboxTestersV2Response = first.data!;
+    const seen: string[] = [];
+    for (let pages = 1; ; pages++) {
+      expect(zSandboxTestersV2Response.safeParse(page).success).toBe(true);
+      expect(responseErrors('GET /v2/sandboxTesters', 200, page)).toEqual([]);
+      expect(page.meta?.paging).toEqual({ total: testers.length, limit: 2 });
+      for (const t of page.data) expect(Object.keys(t.attributes ?? {}).sort()).toEqual(['acAccountName', 'territory']);
+      seen.push(...page.data.map((t) => t.id));
+      if (!page.links.next) break;
+      expect(page.links.next.startsWith(`${PUBLIC_URL}/v2/sandboxTesters?cursor=`)).toBe(true);
+      page = (await getNext<SandboxTestersV2Response>(client, page.links.next)).data;
+      expect(pages).toBeLessThan(testers.length);
+    }
+    expect(seen).toEqual(testers);
+
+    const all = await sandboxTestersV2GetCollection({ client });
+    expect(all.data?.meta?.paging).toEqual({ total: testers.length, limit: 50 });
+    expect(all.data?.data[0]).toEqual({
+      type: 'sandboxTesters',
+      id: testers[0],
+      attributes: {
+        firstName: 'Sandy',
+        lastName: 'Box 0',
+        acAccountName: 'sandy0@sandbox.example.com',
+        territory: 'USA',
+        applePayCompatible: true,
+        interruptPurchases: false,
+        subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_FIVE_MINUTES',
+      },
+      links: { self: `${PUBLIC_URL}/v2/sandboxTesters/${testers[0]}` },
+    });
+  });
+
+  it("patches a tester's territory and renewal rate; the request and the answer are valid", async () => {
+    const id = testers[1]!;
+    const { data, error, response } = await sandboxTestersV2UpdateInstance({
+      client,
+      path: { id },
+      body: {
+        data: {
+          type: 'sandboxTesters',
+          id,
+          attributes: { territory: 'FRA', subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_THIRTY_MINUTES' },
+        },
+      },
+    });
+    expect(error, JSON.stringify(error)).toBeUndefined();
+    expect(response.status).toBe(200);
+    const sent = sentBody('PATCH', `/v2/sandboxTesters/${id}`);
+    expect(zSandboxTesterV2UpdateRequest.safeParse(sent).success).toBe(true);
+    expect(schemaErrors('SandboxTesterV2UpdateRequest', sent)).toEqual([]);
+    expect(zSandboxTesterV2Response.safeParse(data).success).toBe(true);
+    expect(responseErrors('PATCH /v2/sandboxTesters/{id}', 200, data)).toEqual([]);
+    expect(data!.data.attributes).toMatchObject({
+      territory: 'FRA',
+      subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_THIRTY_MINUTES',
+      interruptPurchases: false,
+    });
+    expect(data!.links.self).toBe(`${PUBLIC_URL}/v2/sandboxTesters/${id}`);
+    const listed = await sandboxTestersV2GetCollection({
+      client,
+      query: { 'fields[sandboxTesters]': ['territory', 'subscriptionRenewalRate'] },
+    });
+    expect(listed.data?.data.find((t) => t.id === id)?.attributes).toEqual({
+      territory: 'FRA',
+      subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_THIRTY_MINUTES',
+    });
+
+    const refused = await sandboxTestersV2UpdateInstance({
+      client,
+      path: { id },
+      // a territory code outside the spec's enum, as a caller without types could send it
+      body: { data: { type: 'sandboxTesters', id, attributes: { territory: 'XYZ' as 'USA' } } },
+    });
+    expect(refused.response.status).toBe(409);
+    expect(zErrorResponse.safeParse(refused.error).success).toBe(true);
+    expect(refused.error?.errors?.[0]).toMatchObject({
+      code: 'ENTITY_ERROR.ATTRIBUTE.INVALID',
+      source: { pointer: '/data/attributes/territory' },
+    });
+  });
+
+  it('clears the purchase history of two testers, and of one of them again; requests and answers are valid', async () => {
+    const ids: string[] = [];
+    for (const named of [[testers[0]!, testers[2]!], [testers[0]!]]) {
+      const { data, error, response } = await sandboxTestersClearPurchaseHistoryRequestV2CreateInstance({
+        client,
+        body: {
+          data: {
+            type: 'sandboxTestersClearPurchaseHistoryRequest',
+            relationships: { sandboxTesters: { data: named.map((id) => ({ type: 'sandboxTesters' as const, id })) } },
+          },
+        },
+      });
+      expect(error, JSON.stringify(error)).toBeUndefined();
+      expect(response.status).toBe(201);
+      const sent = sentBody('POST', '/v2/sandboxTestersClearPurchaseHistoryRequest');
+      expect(zSandboxTestersClearPurchaseHistoryRequestV2CreateRequest.safeParse(sent).success).toBe(true);
+      expect(schemaErrors('SandboxTestersClearPurchaseHistoryRequestV2CreateRequest', sent)).toEqual([]);
+      expect(zSandboxTestersClearPurchaseHistoryRequestV2Response.safeParse(data).success).toBe(true);
+      expect(responseErrors('POST /v2/sandboxTestersClearPurchaseHistoryRequest', 201, data)).toEqual([]);
+      expect(data!.data.type).toBe('sandboxTestersClearPurchaseHistoryRequest');
+      expect(data!.data.id).toMatch(UUID);
+      expect(response.headers.get('location')).toBe(data!.data.links?.self);
+      expect((await s.services.sandboxTesters.findClearRequest(data!.data.id))?.testerIds).toEqual([...named].sort());
+      ids.push(data!.data.id);
+    }
+    expect(new Set(ids).size).toBe(2);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Property-based robustness: random query strings on every GET endpoint, random and near-valid
+ * Property-based robustness: random query strings on every GET endpoint (/v1 and the sandbox testers
+ * of /v2), random and near-valid
  * JSON documents, raw non-JSON bodies and random content types on POST /v1/userInvitations,
  * random ids on DELETE. Whatever arrives, the answer is a 2xx, or a 4xx whose body is a valid
  * ErrorResponse (the harness checks every JSON body against the spec) whose errors carry the
@@ -16,6 +17,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invitationBody, PUBLIC_URL, useTestServer, visibleApps, type ApiResponse } from '../helpers/harness.js';
 import { USER_ROLES } from '../../src/domain/roles.js';
+import { SUBSCRIPTION_RENEWAL_RATES } from '../../src/resources/sandbox-testers/service.js';
 import { hasBidiControl, hasLoneSurrogate, hasVisibleCharacter } from '../../src/domain/text.js';
 import { loadOperations } from '../../src/spec/openapi.js';
 import { responseErrors } from '../helpers/spec-validator.js';
@@ -59,6 +61,7 @@ describe('fuzzing the HTTP surface', () => {
   const s = useTestServer({ config: { rateLimitPerHour: 10_000_000 } });
   const appIds: string[] = [];
   const invitationIds: string[] = [];
+  const testerIds: string[] = [];
   let deletedId = '';
   const cursors: string[] = [];
   const emails = ['ada@example.com', 'bob+tag@example.com', 'Cy@Example.org'];
@@ -80,6 +83,15 @@ describe('fuzzing the HTTP surface', () => {
     }
     deletedId = invitationIds.pop()!;
     expect((await s.call('DELETE', `/v1/userInvitations/${deletedId}`)).status).toBe(204);
+    for (const [i, territory] of ['USA', 'CAN', 'JPN'].entries()) {
+      const tester = await s.services.sandboxTesters.create({
+        firstName: 'Fuzz',
+        lastName: `Tester ${i}`,
+        email: `tester${i}@sandbox.example.com`,
+        territory,
+      });
+      testerIds.push(tester.id);
+    }
 
     // real cursors of every paged endpoint (and sort), to be replayed anywhere and mutated
     for (const p of [
@@ -88,6 +100,7 @@ describe('fuzzing the HTTP surface', () => {
       '/v1/userInvitations?limit=1&sort=lastName,-email',
       '/v1/apps?limit=1',
       '/v1/apps?limit=1&sort=-name',
+      '/v2/sandboxTesters?limit=1',
       `/v1/userInvitations/${invitationIds[1]}/visibleApps?limit=1`,
       `/v1/userInvitations/${invitationIds[1]}/relationships/visibleApps?limit=1`,
     ]) {
@@ -110,6 +123,7 @@ describe('fuzzing the HTTP surface', () => {
     'fields[apps]',
     'fields[users]',
     'fields[builds]',
+    'fields[sandboxTesters]',
     'filter[email]',
     'filter[roles]',
     'filter[visibleApps]',
@@ -141,6 +155,9 @@ describe('fuzzing the HTTP surface', () => {
     'limit ',
   ];
   const ENUMISH = [
+    'territory',
+    'acAccountName',
+    'subscriptionRenewalRate',
     'visibleApps',
     'apps',
     'email',
@@ -368,6 +385,7 @@ describe('fuzzing the HTTP surface', () => {
     '/v1/userInvitations/{id}/relationships/visibleApps',
     '/v1/apps',
     '/v1/apps/{id}',
+    '/v2/sandboxTesters',
   ];
 
   it(
@@ -392,7 +410,7 @@ describe('fuzzing the HTTP surface', () => {
             if (r.status === 200) {
               const links = r.body.links as { self: string; next?: string };
               // links are absolute, on the public base URL, and parse as URLs
-              expect(links.self.startsWith(`${PUBLIC_URL}/v1/`), links.self).toBe(true);
+              expect(/^\/v[12]\//.test(links.self.slice(PUBLIC_URL.length)) && links.self.startsWith(PUBLIC_URL), links.self).toBe(true);
               expect(() => new URL(links.self)).not.toThrow();
               if (links.next) {
                 const u = new URL(links.next);
@@ -830,6 +848,155 @@ describe('fuzzing the HTTP surface', () => {
       expect(seen.get(201) ?? 0).toBeGreaterThan(0);
       expect(seen.get(409) ?? 0).toBeGreaterThan(0);
       expect(seen.get(422) ?? 0).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+
+  // ---- sandbox testers: PATCH and clear purchase history --------------------------------------
+
+  /** A value of the spec's kind for a sandbox tester attribute, or anything else JSON. */
+  function sandboxAttributes() {
+    const anything = fc.jsonValue({ maxDepth: 1 });
+    return fc
+      .tuple(
+        fc.record(
+          {
+            territory: fc.oneof(
+              { weight: 4, arbitrary: fc.constantFrom('USA', 'CAN', 'GBR', 'DEU', 'JPN', 'BRA', null) },
+              { weight: 1, arbitrary: fc.constantFrom('usa', 'XYZ', 'US', '', 'USA ') },
+              { weight: 1, arbitrary: anything },
+            ),
+            interruptPurchases: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(true, false, null) }, { weight: 1, arbitrary: anything }),
+            subscriptionRenewalRate: fc.oneof(
+              { weight: 4, arbitrary: fc.constantFrom(...SUBSCRIPTION_RENEWAL_RATES, null) },
+              { weight: 1, arbitrary: anything },
+            ),
+            firstName: anything,
+            applePayCompatible: anything,
+          },
+          { requiredKeys: [] },
+        ),
+        fc.oneof(
+          { weight: 6, arbitrary: fc.constant({}) },
+          { weight: 1, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), anything, { maxKeys: 2 }) },
+        ),
+      )
+      .map(([known, extra]) => ({ ...extra, ...known }));
+  }
+
+  /** A PATCH of a tester (a live one, mostly): near-valid, or anything JSON. */
+  function testerPatchArbitrary() {
+    const id = fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom(...testerIds) },
+      { weight: 1, arbitrary: fc.constantFrom('nobody', deletedId) },
+    );
+    const data = fc.record(
+      {
+        type: fc.oneof({ weight: 8, arbitrary: fc.constant('sandboxTesters') }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) }),
+        attributes: fc.oneof({ weight: 8, arbitrary: sandboxAttributes() }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }),
+        relationships: fc.jsonValue({ maxDepth: 2 }),
+      },
+      { requiredKeys: ['type'] },
+    );
+    return fc.tuple(id, data, fc.nat(9), fc.jsonValue()).map(([target, d, shape, other]) => ({
+      target,
+      // mostly the path's id in the body; sometimes another, none, or not a document at all
+      doc: shape === 0 ? other : { data: { ...d, ...(shape === 1 ? {} : { id: shape === 2 ? 'other' : target }) } },
+    }));
+  }
+
+  /** A clear purchase history request: testers that exist, mostly, or anything. */
+  function clearArbitrary() {
+    const item = fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...testerIds).map((id) => ({ type: 'sandboxTesters', id })) },
+      { weight: 1, arbitrary: fc.constantFrom('nobody', deletedId, '', '\u0000').map((id) => ({ type: 'sandboxTesters', id })) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+    );
+    const relationships = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ sandboxTesters: fc.record({ data: fc.array(item, { maxLength: 4 }) }) }) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+    );
+    return fc.oneof(
+      {
+        weight: 8,
+        arbitrary: fc
+          .record(
+            {
+              type: fc.oneof(
+                { weight: 8, arbitrary: fc.constant('sandboxTestersClearPurchaseHistoryRequest') },
+                { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 0 }) },
+              ),
+              relationships,
+              attributes: fc.jsonValue({ maxDepth: 1 }),
+              id: fc.jsonValue({ maxDepth: 0 }),
+            },
+            { requiredKeys: ['type', 'relationships'] },
+          )
+          .map((data) => ({ data })),
+      },
+      { weight: 1, arbitrary: fc.jsonValue() },
+    );
+  }
+
+  it(
+    `PATCH /v2/sandboxTesters/{id}: random and near-valid documents get 200, 404, 409 or 422; a 200 holds what was sent (${runsLabel(RUNS)})`,
+    async () => {
+      const seen = new Map<number, number>();
+      // each tester's attributes as the server has them, kept up to date from each 200
+      const current = new Map<string, Record<string, unknown>>();
+      for (const t of (await s.call('GET', '/v2/sandboxTesters?limit=200')).body.data) current.set(t.id, t.attributes);
+      await fc.assert(
+        fc.asyncProperty(testerPatchArbitrary(), async ({ target, doc }) => {
+          const r = await s.call('PATCH', `/v2/sandboxTesters/${encodeURIComponent(target)}`, {
+            rawBody: JSON.stringify(doc),
+            headers: { 'content-type': 'application/json' },
+          });
+          seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+          const what = `PATCH ${target} ${JSON.stringify(doc).slice(0, 400)}`;
+          expectApiAnswer(r, what);
+          expect([200, 404, 409, 422], what).toContain(r.status);
+          if (r.status !== 200) return;
+          const sent = (doc as { data: { attributes?: Record<string, unknown> } }).data.attributes ?? {};
+          const expected = { ...current.get(target) };
+          for (const name of ['territory', 'interruptPurchases', 'subscriptionRenewalRate']) {
+            if (sent[name] !== undefined && sent[name] !== null) expected[name] = sent[name];
+          }
+          expect(r.body.data.attributes, what).toEqual(expected);
+          current.set(target, r.body.data.attributes);
+        }),
+        fuzzParameters(RUNS),
+      );
+      for (const status of [200, 404, 409, 422]) expect(seen.get(status) ?? 0, `answers with ${status}`).toBeGreaterThan(0);
+      // and the list agrees with what the answers said
+      for (const t of (await s.call('GET', '/v2/sandboxTesters?limit=200')).body.data) expect(t.attributes).toEqual(current.get(t.id));
+    },
+    TIMEOUT,
+  );
+
+  it(
+    `POST /v2/sandboxTestersClearPurchaseHistoryRequest: random and near-valid documents get 201, 409 or 422 (${runsLabel(RUNS)})`,
+    async () => {
+      const seen = new Map<number, number>();
+      await fc.assert(
+        fc.asyncProperty(clearArbitrary(), async (doc) => {
+          const r = await s.call('POST', '/v2/sandboxTestersClearPurchaseHistoryRequest', {
+            rawBody: JSON.stringify(doc),
+            headers: { 'content-type': 'application/json' },
+          });
+          seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+          const what = `POST ${JSON.stringify(doc).slice(0, 400)}`;
+          expectApiAnswer(r, what);
+          expect([201, 409, 422], what).toContain(r.status);
+          if (r.status === 201) {
+            const named = (doc as { data: { relationships: { sandboxTesters: { data: Array<{ id: string }> } } } }).data.relationships
+              .sandboxTesters.data;
+            const recorded = await s.services.sandboxTesters.findClearRequest(r.body.data.id as string);
+            expect(recorded?.testerIds, what).toEqual([...new Set(named.map((t) => t.id))].sort());
+          }
+        }),
+        fuzzParameters(RUNS),
+      );
+      for (const status of [201, 409, 422]) expect(seen.get(status) ?? 0, `answers with ${status}`).toBeGreaterThan(0);
     },
     TIMEOUT,
   );

@@ -3,7 +3,7 @@
  * the activation pages, over real HTTP to one real test server. A request is built from parts
  * chosen at random:
  *
- * - the path id: a live row of the right type (users, invitations, apps), a row of another type,
+ * - the path id: a live row of the right type (users, invitations, apps, sandbox testers), a row of another type,
  *   a deleted row, an unknown UUID, odd strings (percent-encodings, dot segments, very long ones);
  * - the query: the operation's own parameters with valid and invalid values, other operations'
  *   parameters, unknown names, repeated names, raw and percent-encoded;
@@ -34,6 +34,7 @@ import { invitationBody, operationFor, PUBLIC_URL, useTestServer } from '../help
 import { responseErrors } from '../helpers/spec-validator.js';
 import { activationToken, createUser, individualKey } from '../helpers/users.js';
 import { USER_ROLES } from '../../src/domain/roles.js';
+import { SUBSCRIPTION_RENEWAL_RATES } from '../../src/resources/sandbox-testers/service.js';
 import { loadOperations, type OperationSpec } from '../../src/spec/openapi.js';
 import { CSRF_COOKIE, CSRF_FIELD, newCsrfToken } from '../../src/web/csrf.js';
 import { FUZZ_TEST_TIMEOUT, fuzzParameters, reportRun, requestsSent, runsLabel } from './fuzz-options.js';
@@ -201,6 +202,7 @@ function queryArbitrary(op: OperationSpec | undefined, ids: string[], emails: st
     'fields[users]',
     'fields[apps]',
     'fields[userInvitations]',
+    'fields[sandboxTesters]',
     'filter[email]',
     'filter[username]',
     'filter[roles]',
@@ -273,7 +275,7 @@ describe('fuzzing every operation and the activation pages', () => {
 
   const operations = [...loadOperations().values()];
   /** live rows, by type; a row used up is replaced at once */
-  const live = { invitations: [] as string[], users: [] as string[], apps: [] as string[] };
+  const live = { invitations: [] as string[], users: [] as string[], apps: [] as string[], testers: [] as string[] };
   /** activation tokens of pending invitations, and tokens already used */
   const tokens: string[] = [];
   const usedTokens: string[] = [];
@@ -296,6 +298,10 @@ describe('fuzzing every operation and the activation pages', () => {
     for (const name of ['Fuzz One', 'Fuzz Two', 'Fuzz Three']) live.apps.push(await s.createApp(name));
     for (let i = 0; i < 4; i++) live.invitations.push(await newInvitation());
     for (let i = 0; i < 4; i++) live.users.push(await newUser());
+    for (const territory of ['USA', 'CAN', 'DEU', 'JPN']) {
+      const t = await s.services.sandboxTesters.create({ firstName: 'Fuzz', lastName: 'Tester', email: freshEmail(), territory });
+      live.testers.push(t.id);
+    }
     for (let i = 0; i < 4; i++) tokens.push(await activationToken(s, await newInvitation()));
     // a deleted invitation, a deleted user and a used token
     const doomed = await newInvitation();
@@ -379,7 +385,13 @@ describe('fuzzing every operation and the activation pages', () => {
   type IdChoice = { live: Kind; index: number } | { literal: string };
 
   const kindOf = (template: string): Kind =>
-    template.startsWith('/v1/users') ? 'users' : template.startsWith('/v1/apps') ? 'apps' : 'invitations';
+    template.startsWith('/v1/users')
+      ? 'users'
+      : template.startsWith('/v1/apps')
+        ? 'apps'
+        : template.startsWith('/v2/sandboxTesters')
+          ? 'testers'
+          : 'invitations';
 
   function idArbitrary(template: string): fc.Arbitrary<IdChoice> {
     const index = fc.nat(1000);
@@ -387,7 +399,9 @@ describe('fuzzing every operation and the activation pages', () => {
       { weight: 6, arbitrary: index.map((i) => ({ live: kindOf(template), index: i })) },
       {
         weight: 1,
-        arbitrary: fc.tuple(fc.constantFrom<Kind>('users', 'invitations', 'apps'), index).map(([k, i]) => ({ live: k, index: i })),
+        arbitrary: fc
+          .tuple(fc.constantFrom<Kind>('users', 'invitations', 'apps', 'testers'), index)
+          .map(([k, i]) => ({ live: k, index: i })),
       },
       { weight: 1, arbitrary: fc.constantFrom(...gone).map((g) => ({ literal: g })) },
       { weight: 1, arbitrary: fc.uuid().map((u) => ({ literal: u })) },
@@ -429,6 +443,26 @@ describe('fuzzing every operation and the activation pages', () => {
         .map(({ apps: a, ...attributes }) => ({
           data: { type: 'users', id: '@@id', attributes, ...(a ? { relationships: { visibleApps: { data: a } } } : {}) },
         }));
+    }
+    if (op.path === '/v2/sandboxTesters/{id}') {
+      return fc
+        .record(
+          {
+            territory: fc.oneof(fc.constantFrom('USA', 'CAN', 'GBR', 'FRA', 'BRA'), fc.constant(null)),
+            interruptPurchases: fc.option(fc.boolean(), { nil: null }),
+            subscriptionRenewalRate: fc.option(fc.constantFrom(...SUBSCRIPTION_RENEWAL_RATES), { nil: null }),
+          },
+          { requiredKeys: [] },
+        )
+        .map((attributes) => ({ data: { type: 'sandboxTesters', id: '@@id', attributes } }));
+    }
+    if (op.path === '/v2/sandboxTestersClearPurchaseHistoryRequest') {
+      return fc.subarray(live.testers, { minLength: 1 }).map((ids) => ({
+        data: {
+          type: 'sandboxTestersClearPurchaseHistoryRequest',
+          relationships: { sandboxTesters: { data: ids.map((id) => ({ type: 'sandboxTesters', id })) } },
+        },
+      }));
     }
     return apps.map((data) => ({ data }));
   }

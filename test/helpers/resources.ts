@@ -88,3 +88,32 @@ export function appResource(a: AppInfo, included: Record<string, number> = {}) {
   }
   return { type: 'apps', id: a.id, attributes, relationships, links: { self: `${PUBLIC_URL}/v1/apps/${a.id}` } };
 }
+
+export interface ExpectedSandboxTester {
+  id: string;
+  email: string;
+  /** default: Anne Johnson, USA, Apple's defaults for the settings (docs/behavior.md B10.7) */
+  firstName?: string;
+  lastName?: string;
+  territory?: string;
+  interruptPurchases?: boolean;
+  subscriptionRenewalRate?: string;
+}
+
+/** A SandboxTesterV2 resource as the API renders it without `fields`. */
+export function sandboxTesterResource(e: ExpectedSandboxTester) {
+  return {
+    type: 'sandboxTesters',
+    id: e.id,
+    attributes: {
+      firstName: e.firstName ?? 'Anne',
+      lastName: e.lastName ?? 'Johnson',
+      acAccountName: e.email,
+      territory: e.territory ?? 'USA',
+      applePayCompatible: true,
+      interruptPurchases: e.interruptPurchases ?? false,
+      subscriptionRenewalRate: e.subscriptionRenewalRate ?? 'MONTHLY_RENEWAL_EVERY_FIVE_MINUTES',
+    },
+    links: { self: `${PUBLIC_URL}/v2/sandboxTesters/${e.id}` },
+  };
+}

@@ -3,7 +3,7 @@
  * pages of pending invitations come from an index alone (migration 006): for every sort the list
  * offers, first page and after a cursor, a covering index and no sorting. An invitation's mail is
  * found by its index (migration 007), not by reading the whole mail log, and so is a batch the
- * mail worker claims.
+ * mail worker claims. The list of sandbox testers reads along its primary key.
  */
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -15,6 +15,7 @@ import { OutboxRepository } from '../../src/mail/outbox-repository.js';
 import type { Database as Schema } from '../../src/db/schema.js';
 import { parseSort } from '../../src/jsonapi/sort.js';
 import { PreparedList } from '../../src/db/list-query.js';
+import { SANDBOX_TESTER_LIST } from '../../src/resources/sandbox-testers/repository.js';
 import { INVITATION_LIST } from '../../src/resources/user-invitations/repository.js';
 import { testConfig } from '../helpers/harness.js';
 
@@ -102,6 +103,16 @@ describe('query plans on SQLite', () => {
     expect(plan).toMatch(/^SEARCH mail_outbox USING (COVERING )?INDEX sqlite_autoindex_mail_outbox_1 \(id=\?\)/);
     expect(plan).not.toMatch(/mail_outbox_due/);
   });
+
+  for (const from of ['first page', 'after a cursor'] as const) {
+    it(`sandbox testers, ${from}: read along the primary key, no sorting`, async () => {
+      const testers = new PreparedList(SANDBOX_TESTER_LIST);
+      const after = from === 'first page' ? undefined : { keys: [], id: 'a' };
+      const plan = await planOf(() => testers.page(kysely, { filters: [], sort: [], ...(after ? { after } : {}) }, 50));
+      expect(plan).toMatch(/^(SCAN|SEARCH) m USING INDEX sqlite_autoindex_sandbox_testers_1\b/);
+      expect(plan).not.toMatch(/TEMP B-TREE/);
+    });
+  }
 
   const sorts = [undefined, ['email'], ['-email'], ['lastName'], ['-lastName']] as const;
   // ascending email is served by the unique email index of 001, which has no expires_at

@@ -9,6 +9,7 @@ import * as m006 from './006-covering-list-indexes.js';
 import * as m007 from './007-mail-by-invitation.js';
 import * as m008 from './008-mail-template-data.js';
 import * as m009 from './009-mail-claim-owner.js';
+import * as m010 from './010-sandbox-testers.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -26,6 +27,7 @@ const migrations: Record<string, DialectMigration> = {
   '007-mail-by-invitation': m007,
   '008-mail-template-data': m008,
   '009-mail-claim-owner': m009,
+  '010-sandbox-testers': m010,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {

@@ -7,7 +7,7 @@ import Negotiator from 'negotiator';
 import type { Clock } from '../../clock.js';
 import { ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
-import { type Authenticator, mayWrite, type Principal } from '../auth.js';
+import { type Authenticator, type Principal } from '../auth.js';
 import { AuthFailureLimiter } from '../auth-failures.js';
 import { rateLimitHeader, type RateLimiter } from '../rate-limit.js';
 import { splitTarget } from '../responses.js';
@@ -66,10 +66,11 @@ export class Admission {
   }
 
   /**
-   * An operation's onRequest step: admits the request, then checks Accept and, for a write, the
-   * key's roles; sets request.principal. `type`: the path's resource type (for the 404 of a NUL id).
+   * An operation's onRequest step: admits the request, then checks Accept and, when the operation
+   * says who may call it (`permits`: writes A2, sandbox testers A19), the key's roles; sets
+   * request.principal. `type`: the path's resource type (for the 404 of a NUL id).
    */
-  guard(type: string, write: boolean) {
+  guard(type: string, permits: ((principal: Principal) => boolean) | undefined) {
     return async (request: FastifyRequest, reply: FastifyReply) => {
       const params = request.params as Record<string, string>;
       if (Object.values(params).some((v) => v === '')) throw errors.pathError(splitTarget(request.raw.url).path);
@@ -88,7 +89,7 @@ export class Admission {
           .type('text/plain')
           .send(`The provided Accept header is not supported for this request.\n\nRequested: ${accept}\n\nAllowed: application/json`);
       }
-      if (write && !mayWrite(principal)) throw errors.forbidden();
+      if (permits && !permits(principal)) throw errors.forbidden();
       request.principal = principal;
       return undefined;
     };

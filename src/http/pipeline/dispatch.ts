@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
+import { mayWrite } from '../auth.js';
 import { parseQuery } from '../../jsonapi/query.js';
 import type { OperationSpec } from '../../spec/openapi.js';
 import type { Operation } from '../operation.js';
@@ -32,7 +33,7 @@ export function registerOperations(
     app.route({
       method: spec.method,
       url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
-      onRequest: admission.guard(spec.path.split('/')[2] ?? '', op.write),
+      onRequest: admission.guard(spec.path.split('/')[2] ?? '', op.permits ?? (op.write ? mayWrite : undefined)),
       config: op.reuse ? { reuse: op.reuse } : {},
       handler: async (request, reply) => {
         const target = splitTarget(request.raw.url);

@@ -11,6 +11,7 @@ import { checkRoles, resolveAccess, unknownAppProblems, type Access } from '../.
 import { toApp } from '../../domain/app.js';
 import type { RequestInput } from '../../domain/request-input.js';
 import { emailClaims } from '../../db/email-claims.js';
+import { memberEmailTaken } from '../../domain/email.js';
 import { VisibleAppsReads } from '../../jsonapi/include.js';
 import type { UserRole } from '../../domain/roles.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
@@ -139,9 +140,7 @@ export class InvitationsService {
           const all = [...problems];
           await this.checkApps(trx, appIds, all);
           if (email && !(await this.claim(trx, email.toLowerCase(), randomUUID(), this.clock.now()))) {
-            all.push(
-              errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`),
-            );
+            all.push(await this.emailTaken(trx, email));
           }
           throw new ApiErrors(all);
         });
@@ -176,11 +175,7 @@ export class InvitationsService {
       // a copy: on PostgreSQL a unit may run again (src/db/retry.ts)
       const found = [...problems];
       const appRows = await this.checkApps(trx, appIds, found);
-      if (!(await this.claim(trx, row.email_key, row.id, now))) {
-        found.push(
-          errors.attributeDuplicate('email', `The email '${email}' already belongs to a pending invitation or a user of this team`),
-        );
-      }
+      if (!(await this.claim(trx, row.email_key, row.id, now))) found.push(await this.emailTaken(trx, email));
       if (found.length > 0) throw new ApiErrors(found);
       await this.repo.insert(trx, row, access.visibleAppIds);
       // The email is written in the same transaction: an acknowledged invitation always has its message.
@@ -237,6 +232,12 @@ export class InvitationsService {
     if (!holder || new Date(holder.expires_at) > now) return false;
     await this.repo.bury(trx, holder, 'expired', now.toISOString());
     return emailClaims.claim(trx, emailKey, 'invitation', id);
+  }
+
+  /** The 409 for an email someone holds: an invitation, a user, or a sandbox tester (A9, A23). */
+  private async emailTaken(trx: Executor, email: string): Promise<ApiError> {
+    const holder = await emailClaims.find(trx, email.toLowerCase());
+    return errors.attributeDuplicate('email', memberEmailTaken(email, holder?.owner_type));
   }
 
   /** The next instant after `now` at which a pending invitation expires (and so leaves lists and answers 410). */

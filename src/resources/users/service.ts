@@ -12,7 +12,7 @@ import { toApp } from '../../domain/app.js';
 import { checkName } from '../../domain/names.js';
 import { emailClaims } from '../../db/email-claims.js';
 import { VisibleAppsReads } from '../../jsonapi/include.js';
-import { isValidEmail } from '../../domain/email.js';
+import { isValidEmail, memberEmailTaken } from '../../domain/email.js';
 import type { RequestInput } from '../../domain/request-input.js';
 import type { UserRole } from '../../domain/roles.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
@@ -241,7 +241,7 @@ export class UsersService {
       const holder = await this.repo.findAccountHolder(trx);
       if (holder) throw new UserInputError(`The team has an Account Holder already (${holder.username}); there can be only one`);
       if (!(await emailClaims.claim(trx, row.username_key, 'user', row.id))) {
-        throw new UserInputError(`The email '${email}' already belongs to a pending invitation or a user of this team`);
+        throw new UserInputError(memberEmailTaken(email, (await emailClaims.find(trx, row.username_key))?.owner_type));
       }
       await this.repo.insert(trx, row, []);
     });

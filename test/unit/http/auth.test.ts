@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mayWrite, scopeAllows, type RequestTarget } from '../../../src/http/auth.js';
+import type { UserRole } from '../../../src/domain/roles.js';
+import { mayManageSandboxTesters, mayWrite, scopeAllows, type RequestTarget } from '../../../src/http/auth.js';
 
 const get = (path: string, query = ''): RequestTarget => ({ method: 'GET', path, query });
 
@@ -61,5 +62,23 @@ describe('mayWrite', () => {
     expect(mayWrite({ keyId: 'K', name: 'n', kind: 'individual', roles: ['DEVELOPER', 'ADMIN'], userId: 'u' })).toBe(true);
     expect(mayWrite({ keyId: 'K', name: 'n', kind: 'individual', roles: ['ACCOUNT_HOLDER'], userId: 'u' })).toBe(true);
     expect(mayWrite({ keyId: 'K', name: 'n', kind: 'individual', roles: ['APP_MANAGER', 'CREATE_APPS'], userId: 'u' })).toBe(false);
+  });
+});
+
+describe('mayManageSandboxTesters (A19)', () => {
+  it('lets team keys of ADMIN, APP_MANAGER and DEVELOPER read and write sandbox testers, no other role', () => {
+    for (const role of ['ADMIN', 'APP_MANAGER', 'DEVELOPER'] as const) {
+      expect(mayManageSandboxTesters({ keyId: 'K', name: 'n', kind: 'team', roles: [role] }), role).toBe(true);
+    }
+    for (const role of ['FINANCE', 'MARKETING', 'SALES', 'CUSTOMER_SUPPORT'] as const) {
+      expect(mayManageSandboxTesters({ keyId: 'K', name: 'n', kind: 'team', roles: [role] }), role).toBe(false);
+    }
+  });
+
+  it('lets individual keys of users with one of those roles or ACCOUNT_HOLDER; add-ons alone are not enough', () => {
+    const individual = (roles: UserRole[]) => mayManageSandboxTesters({ keyId: 'K', name: 'n', kind: 'individual', roles, userId: 'u' });
+    expect(individual(['ACCOUNT_HOLDER', 'ADMIN'])).toBe(true);
+    expect(individual(['MARKETING', 'DEVELOPER'])).toBe(true);
+    expect(individual(['SALES', 'ACCESS_TO_REPORTS', 'CREATE_APPS'])).toBe(false);
   });
 });
