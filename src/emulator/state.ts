@@ -757,7 +757,9 @@ class DatabaseTeamState implements TeamState {
   }
 
   async import(input: unknown): Promise<void> {
-    const doc = readStateDocument(input, this.clock.now(), await this.issuerId());
+    // read, not made: nothing is written for a document that is refused
+    const team = await this.keys.findTeam();
+    const doc = readStateDocument(input, this.clock.now(), team?.issuer_id ?? randomUUID());
     const now = this.clock.now().toISOString();
     await transaction(
       this.db.kysely,

@@ -425,6 +425,11 @@ describe('a state imported before the server starts (a seed file)', () => {
       try {
         const state = teamState(db, clock);
         expect(await state.isEmpty()).toBe(true);
+        // a refused document writes nothing, not even the team's row
+        await expect(state.import({ format: STATE_FORMAT, team: { issuerId } as object, apps: [{}] })).rejects.toMatchObject({
+          pointer: '/apps/0/name',
+        });
+        expect(await db.kysely.selectFrom('team').selectAll().execute()).toEqual([]);
         await state.import({
           format: STATE_FORMAT,
           team: { issuerId },
