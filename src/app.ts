@@ -43,6 +43,12 @@ export interface BuildOptions {
   sweepIntervalMs?: number;
   /** where the server's log goes (default stdout) */
   logStream?: DestinationStream;
+  /**
+   * Called once the app has its basics (request id, JSON parser, error handler) and before any
+   * other hook, page or operation is added: its onRequest hooks run before the read cache's and
+   * before authentication (the emulator's request journal and faults, src/emulator/).
+   */
+  beforeRoutes?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 export interface BuiltApp {
@@ -85,6 +91,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   );
 
   const incidents = apiBasics(app);
+  await options.beforeRoutes?.(app);
   const metrics = new Metrics(services.outbox, clock);
   metrics.install(app, incidents, config.metrics);
   healthRoutes(app, db, incidents);

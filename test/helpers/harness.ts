@@ -11,7 +11,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { DestinationStream } from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { buildApp, type Services } from '../../src/app.js';
+import { buildApp, type BuildOptions, type Services } from '../../src/app.js';
 import type { ReadCache } from '../../src/http/read-cache/index.js';
 import { ManualClock, type Clock } from '../../src/clock.js';
 import type { Config } from '../../src/config.js';
@@ -162,6 +162,8 @@ export interface StartOptions {
   logStream?: DestinationStream;
   /** close() leaves the data directory, so that a second server can start on it (a restart) */
   keepDataDir?: boolean;
+  /** hooks added before the routes (BuildOptions.beforeRoutes: the emulator's faults and journal) */
+  beforeRoutes?: BuildOptions['beforeRoutes'];
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
@@ -178,6 +180,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     ...(options.mailWorker ? { mailWorker: options.mailWorker } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
+    ...(options.beforeRoutes ? { beforeRoutes: options.beforeRoutes } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });
