@@ -22,6 +22,7 @@ import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
 import { ReadCache } from './http/read-cache/index.js';
 import { backgroundJobs } from './jobs.js';
 import { CursorCodec } from './jsonapi/cursor.js';
+import type { MailTransport } from './mail/transport.js';
 import type { MailWorker, MailWorkerOptions } from './mail/worker.js';
 import { appRoutes } from './resources/apps/routes.js';
 import { sandboxTesterRoutes } from './resources/sandbox-testers/routes.js';
@@ -37,6 +38,13 @@ export interface BuildOptions {
   config: Config;
   db: Db;
   clock?: Clock;
+  /**
+   * The clock tokens are checked against (default `clock`): the emulator keeps it on the wall clock
+   * while `clock` is moved, so a freshly minted token stays valid whatever the emulated time.
+   */
+  tokenClock?: Clock;
+  /** wraps the mail transport the config names (the emulator's mail capture, src/emulator/) */
+  mailTransport?: (configured: MailTransport) => MailTransport;
   /** defaults to an in-memory limiter with config.rateLimitPerHour */
   rateLimiter?: RateLimiter;
   mailWorker?: MailWorkerOptions;
@@ -76,7 +84,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   const authenticator = new Authenticator(
     services.keyLookup,
     () => services.keys.team(),
-    clock,
+    options.tokenClock ?? clock,
     (userId) => services.users.individualRoles(userId),
   );
   // One SQLite file serves one instance: its quota lives in memory. On PostgreSQL any number of
@@ -131,6 +139,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     onSwept: (n) => metrics.sweepDone(n),
     ...(sharedLimiter ? { alsoOnSweep: () => sharedLimiter.prune(clock.now().getTime()) } : {}),
     mailWorker: { ...options.mailWorker, observer: metrics.deliveries },
+    ...(options.mailTransport ? { mailTransport: options.mailTransport } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
   });
   return { app, services, mailWorker: worker, cache, incidents, metrics };

@@ -8,7 +8,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Services } from './container.js';
 import type { StorageIncidents } from './db/storage-errors.js';
-import { LogTransport, SmtpTransport } from './mail/transport.js';
+import { LogTransport, SmtpTransport, type MailTransport } from './mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from './mail/worker.js';
 
 export interface JobOptions {
@@ -24,12 +24,15 @@ export interface JobOptions {
   onSwept?: (swept: number) => void;
   /** the app's storage incidents: background work failing on storage is reported there, not logged each time */
   incidents: StorageIncidents;
+  /** wraps the transport the config names (the emulator's mail capture, src/emulator/) */
+  mailTransport?: (configured: MailTransport) => MailTransport;
 }
 
 /** Adds the jobs to `app`'s life cycle; returns the mail worker (tests drain it). */
 export function backgroundJobs(app: FastifyInstance, options: JobOptions): MailWorker {
   const { config, services, clock } = options;
-  const transport = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log);
+  const configured = config.smtpUrl ? new SmtpTransport(config.smtpUrl, config.mailFrom) : new LogTransport(app.log);
+  const transport = options.mailTransport ? options.mailTransport(configured) : configured;
   const worker = new MailWorker(services.outbox, transport, clock, app.log, {
     instanceId: config.instanceId,
     incidents: options.incidents,
