@@ -14,11 +14,11 @@ import { formatAppleDate } from '../clock.js';
 import type { Config } from '../config.js';
 import { ApiError, ApiErrors } from '../errors/api-error.js';
 import { errors } from '../errors/catalogue.js';
-import { sendJson } from '../http/responses.js';
+import { sendJson, splitTarget } from '../http/responses.js';
 import { parseDuration } from './duration.js';
 import { FaultRuleError } from './faults.js';
 import { DEFAULT_TEAM, TeamConflict, type EmulatorHost } from './host.js';
-import type { JournalQuery } from './journal.js';
+import { journalQuery, type JournalQuery } from './journal.js';
 import { StateDocumentError, type ResetKeep } from './state.js';
 import type { EmulatorTeam } from './team.js';
 
@@ -269,7 +269,8 @@ export async function registerEmulatorRoutes(app: FastifyInstance, options: Emul
 
         // journal
         scope.get('/journal', async (request, reply) => {
-          const query = journalQueryOf(request.query as Record<string, unknown>);
+          // the app's query parser leaves request.query empty (src/http/pipeline/options.ts)
+          const query = journalQueryOf(journalQuery(splitTarget(request.raw.url).query));
           return sendJson(reply, 200, { data: teamOf(request).journal.list(query) });
         });
         scope.delete('/journal', async (request, reply) => {
