@@ -64,7 +64,7 @@ export async function declineInvitee(services: Services, ref: string, parameter 
 /**
  * The invitee controls, on `scope` (prefixed with the team's path, `/_emulator/v1/teams/:team`):
  * POST /invitations/:idOrEmail/accept answers 200 `{ userId, invitationId }`, POST
- * /invitations/:idOrEmail/decline 204; `ref` is an invitation id or the address it was sent to.
+ * /invitations/:idOrEmail/decline 204; `idOrEmail` is an invitation id or the address it was sent to.
  */
 export function registerInviteeControls(scope: FastifyInstance, teamOf: (request: FastifyRequest) => EmulatorTeam): void {
   scope.post<{ Params: { idOrEmail: string } }>('/invitations/:idOrEmail/accept', (request, reply) =>
