@@ -19,6 +19,8 @@ import type { StorageIncidents } from './db/storage-errors.js';
 import { errorResponse } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { EmulatorHost, teamBuildOptions, teamParts } from './emulator/host.js';
+import { registerInviteeControls } from './emulator/invitees.js';
+import { registerMailControls } from './emulator/mail.js';
 import { registerEmulatorRoutes } from './emulator/routes.js';
 import { StateDocumentError, teamState } from './emulator/state.js';
 import { BODY_LIMIT_BYTES } from './http/responses.js';
@@ -217,7 +219,7 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
     if (seeded) app.log.info({ seedFile: config.seedFile }, 'applied the seed file %s to the empty database', config.seedFile);
     if (parts) {
       emulator = await EmulatorHost.start(config, built, db, parts);
-      await registerEmulatorRoutes(app, { host: emulator, config, teamControls: [] });
+      await registerEmulatorRoutes(app, { host: emulator, config, teamControls: [registerMailControls, registerInviteeControls] });
       app.log.warn(
         { emulator: true, token: config.emulatorToken !== undefined },
         'THE EMULATOR IS ON: anyone who can call /_emulator/v1 (%s) can move its clock, replace its state and inject faults. Never run it like this in production.',

@@ -23,8 +23,7 @@ import type { MailTransport } from '../mail/transport.js';
 import { EmulatedClock } from './clock.js';
 import { faultRules, installFaults, type FaultRules } from './faults.js';
 import { installJournal, requestJournal, type Journal } from './journal.js';
-import type { MailCapture } from './mail.js';
-import { mailCapture } from './mail-capture.js';
+import { mailCapture, type MailCapture } from './mail.js';
 import { teamState, type TeamState } from './state.js';
 import type { EmulatorTeam } from './team.js';
 

@@ -258,12 +258,15 @@ describe('the default team of an emulator', () => {
     expect((await s.control('GET', '/teams/default/journal')).body.data).toEqual([]);
   });
 
-  it('reset also clears faults and the journal; the default team can not be deleted', async () => {
+  it('reset also clears mail, faults and the journal; the default team can not be deleted', async () => {
+    await invite('before-reset@example.com');
+    expect((await s.control('GET', '/teams/default/mail?to=before-reset@example.com')).body.data).toHaveLength(1);
     await s.control('POST', '/teams/default/faults', { path: '/v1/nothing', action: { status: 500 } });
     await s.api(key, 'GET', '/v1/apps');
     expect((await s.control('POST', '/teams/default/reset')).status).toBe(204);
     expect((await s.control('GET', '/teams/default/faults')).body.data).toEqual([]);
     expect((await s.control('GET', '/teams/default/journal')).body.data).toEqual([]);
+    expect((await s.control('GET', '/teams/default/mail')).body.data).toEqual([]);
     // without keep, the keys went too
     expect((await s.api(key, 'GET', '/v1/apps')).status).toBe(401);
     oneError(await s.control('DELETE', '/teams/default'), 409, 'ENTITY_ERROR');

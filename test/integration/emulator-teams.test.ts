@@ -94,6 +94,20 @@ describe('teams on one emulator', () => {
     const individualToken = await mintToken({ privateKeyPem: individual.privateKeyPem, keyId: individual.key.id });
     expect((await s.request('GET', '/v1/apps', { headers: { authorization: `Bearer ${individualToken}` } })).status).toBe(200);
 
+    // each team's mail holds its own invitations' messages; B's invitee accepts through B's controls
+    const [mailA, mailB] = await Promise.all([s.control('GET', `/teams/${a.id}/mail`), s.control('GET', `/teams/${b.id}/mail`)]);
+    expect(mailA.body.data.map((m: any) => m.invitationId).sort()).toEqual([...inA!].sort());
+    expect(mailB.body.data.map((m: any) => m.invitationId).sort()).toEqual([...inB!].sort());
+    const sameInB = await s.control('GET', `/teams/${b.id}/mail?to=SAME@example.com`);
+    expect(sameInB.body.data.map((m: any) => m.invitationId)).toEqual([inB![0]]);
+    const acceptedInB = await s.control('POST', `/teams/${b.id}/invitations/second@example.com/accept`);
+    expect(acceptedInB.status, acceptedInB.text).toBe(200);
+    expect(acceptedInB.body.invitationId).toBe(inB![1]);
+    const usersOfB = await s.api(b, 'GET', '/v1/users');
+    expect(usersOfB.body.data.map((u: any) => u.id)).toEqual([acceptedInB.body.userId]);
+    expect((await s.api(a, 'GET', `/v1/userInvitations/${inA![1]}`)).status).toBe(200);
+    oneError(await s.control('POST', `/teams/${a.id}/invitations/${inB![2]}/accept`), 404, 'NOT_FOUND');
+
     // faults of A leave B alone
     const fault = await s.control('POST', `/teams/${a.id}/faults`, { path: '/v1/users', action: { status: 500 } });
     expect(fault.status).toBe(201);
@@ -110,13 +124,14 @@ describe('teams on one emulator', () => {
     expect(new Set(journalA.body.data.map((e: any) => e.keyId))).toEqual(new Set([a.keyId, individual.key.id]));
     expect(new Set(journalB.body.data.map((e: any) => e.keyId))).toEqual(new Set([b.keyId]));
     expect(journalB.body.data.filter((e: any) => e.method === 'POST')).toHaveLength(3);
+    expect(new Set(journalB.body.data.map((e: any) => e.path))).toEqual(new Set(['/v1/userInvitations', '/v1/users']));
 
     // A's clock moves, B's does not
     const moved = await s.control('POST', `/teams/${a.id}/clock/advance`, { by: '72h' });
     expect(moved.body.offsetMs).toBe(72 * 3_600_000);
     expect((await s.control('GET', `/teams/${b.id}/clock`)).body.offsetMs).toBe(0);
     oneError(await s.api(a, 'GET', `/v1/userInvitations/${inA![1]}`), 410, 'GONE');
-    expect((await s.api(b, 'GET', `/v1/userInvitations/${inB![1]}`)).status).toBe(200);
+    expect((await s.api(b, 'GET', `/v1/userInvitations/${inB![2]}`)).status).toBe(200);
   });
 
   it("a token with one team's issuer and another team's key is 401", async () => {
