@@ -91,8 +91,9 @@ class Team implements EmulatorTeam {
   get mail(): MailCapture {
     return this.parts.mail;
   }
-  /** Reads the issuer id again (after an import). */
+  /** After an import: forgets what the app kept of the old state, reads the issuer id again. */
   async refreshIssuer(): Promise<string> {
+    this.built.cache?.forgetMembers();
     this.built.services.keys.forgetTeam();
     this.currentIssuer = (await this.built.services.keys.team()).issuerId;
     return this.currentIssuer;

@@ -205,6 +205,20 @@ describe('the default team of an emulator', () => {
     expect((await s.control('GET', '/teams/default/state')).body).toEqual(exported.body);
   });
 
+  it('an import replaces what was listed before, even a member under the same id', async () => {
+    const state = (await s.control('GET', '/teams/default/state')).body;
+    const id = '019b0a6e-1c2d-7e3f-8a4b-5c6d7e8f9a01';
+    const invitation = (email: string) => ({ id, email, firstName: 'Same', lastName: 'Id', roles: ['DEVELOPER'] });
+    const emails = async () => (await s.api(key, 'GET', '/v1/userInvitations')).body.data.map((i: any) => i.attributes.email);
+    expect((await s.control('PUT', '/teams/default/state', { ...state, invitations: [invitation('first@example.com')] })).status).toBe(204);
+    expect(await emails()).toEqual(['first@example.com']);
+    expect((await s.control('PUT', '/teams/default/state', { ...state, invitations: [invitation('second@example.com')] })).status).toBe(
+      204,
+    );
+    expect(await emails()).toEqual(['second@example.com']);
+    expect((await s.control('PUT', '/teams/default/state', state)).status).toBe(204);
+  });
+
   it('faults: a 429 rule answers with X-Rate-Limit and Apple body, counts its hits, and is removed', async () => {
     const added = await s.control('POST', '/teams/default/faults', { method: 'GET', path: '/v1/users', action: { status: 429 }, times: 1 });
     expect(added.status, added.text).toBe(201);
