@@ -11,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { buildApp, type Services } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, type Config } from './config.js';
@@ -195,7 +196,15 @@ export async function applySeedFile(file: string, db: Db, clock: Clock): Promise
   return true;
 }
 
-export async function startServer(config: Config, options: { clock?: Clock; print?: (s: string) => void } = {}): Promise<RunningServer> {
+export interface StartServerOptions {
+  clock?: Clock;
+  /** where the first-start message goes (default stdout) */
+  print?: (s: string) => void;
+  /** where the log goes (default stdout) */
+  logStream?: DestinationStream;
+}
+
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   let app: FastifyInstance | undefined;
   let incidents: StorageIncidents | undefined;
   const db = await openDatabase(config, (err) => {
@@ -212,6 +221,7 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
       config,
       db,
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.logStream ? { logStream: options.logStream } : {}),
       ...(parts ? teamBuildOptions(parts, config) : {}),
     });
     app = built.app;

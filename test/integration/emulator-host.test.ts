@@ -71,8 +71,13 @@ describe('the guard', () => {
     }
   });
 
-  it('without a token: loopback peers talking directly, not through a proxy', async () => {
-    const s = await startEmulatorServer();
+  it('without a token: loopback peers talking directly, not through a proxy; the start says loudly that it is on', async () => {
+    const lines: string[] = [];
+    const s = await startEmulatorServer({ logLevel: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40);
+    expect(warnings.map((w) => w.msg)).toEqual([
+      expect.stringMatching(/^THE EMULATOR IS ON: .*from this host.*Never run it like this in production/),
+    ]);
     try {
       expect((await s.control('GET', '')).status).toBe(200);
       const viaProxy = oneError(await s.control('GET', '', undefined, { 'x-forwarded-for': '203.0.113.9' }), 403, 'FORBIDDEN_ERROR');
@@ -139,6 +144,9 @@ describe('the default team of an emulator', () => {
       pointer: '/now',
     });
     oneError(await s.control('GET', '/teams/nope/clock'), 404, 'NOT_FOUND');
+    expect(oneError(await s.control('PUT', '/teams/default/clock', { now: '9999-01-01T00:00:00Z' }), 409, 'ENTITY_ERROR').source).toEqual({
+      pointer: '/now',
+    });
   });
 
   it('advancing 72 hours ends an invitation at once: 410, gone from the list, its page 410; tokens stay valid', async () => {
