@@ -80,6 +80,9 @@ describe('the guard', () => {
     ]);
     try {
       expect((await s.control('GET', '')).status).toBe(200);
+      // an empty database without a seed: the first-start key, told to the caller too
+      expect(s.server.firstKey?.keyId).toMatch(/^[A-Z0-9]{10}$/);
+      expect(s.printed.join('\n')).toContain(s.server.firstKey!.keyId);
       const viaProxy = oneError(await s.control('GET', '', undefined, { 'x-forwarded-for': '203.0.113.9' }), 403, 'FORBIDDEN_ERROR');
       expect(viaProxy.detail).toMatch(/ASC_EMULATOR_TOKEN/);
       oneError(await s.control('GET', '/teams/default/state', undefined, { forwarded: 'for=203.0.113.9' }), 403, 'FORBIDDEN_ERROR');
