@@ -11,6 +11,7 @@ import { registerInviteeControls } from '../../src/emulator/invitees.js';
 import { mailCapture, registerMailControls, type CapturedMail } from '../../src/emulator/mail.js';
 import type { EmulatorTeam } from '../../src/emulator/team.js';
 import { apiError, errorBody, gone, illegalParameter, invalidParameter, notFound } from '../helpers/api-errors.js';
+import { storedMail } from '../../src/mail/templates.js';
 import { invitationBody, PUBLIC_URL, startTestServer, useTestServer, type StartOptions, type TestServer } from '../helpers/harness.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 
@@ -199,6 +200,53 @@ describe('emulator mail and invitee controls', () => {
     const cleared = await control(s, 'DELETE', '/mail');
     expect(cleared.status).toBe(204);
     expect((await control(s, 'GET', '/mail')).body).toEqual({ data: [] });
+  });
+});
+
+describe('GET /mail delivers what is due before it answers', () => {
+  let server: TestServer;
+  // the worker looks for due mail once an hour: only a wake (a create through the API) or a drain sends it
+  const s = useTestServer(emulated(() => server, { mailWorker: { pollMs: 3_600_000 } }));
+  beforeAll(() => {
+    server = s;
+  });
+
+  it('a message queued without waking the worker is in the first answer', async () => {
+    const at = s.clock.now();
+    const address = 'queued@drain.example.com';
+    const link = `${PUBLIC_URL}/activate/${'q'.repeat(43)}`;
+    await s.services.outbox.insert(s.db.kysely, {
+      id: '0190a0b0-0000-7000-8000-000000000001',
+      invitation_id: null,
+      recipient: address,
+      ...storedMail({
+        teamName: 'Test Team',
+        invitedBy: null,
+        firstName: 'Queued',
+        lastName: 'Person',
+        email: address,
+        roles: ['DEVELOPER'],
+        apps: null,
+        expiresAt: new Date(at.getTime() + 72 * HOUR),
+        link,
+      }),
+      activation_link: link,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at.toISOString(),
+      claimed_until: null,
+      last_error: null,
+      created_at: at.toISOString(),
+      sent_at: null,
+    });
+    expect((await s.services.outbox.find('0190a0b0-0000-7000-8000-000000000001'))?.status).toBe('pending');
+
+    const res = await control(s, 'GET', `/mail?to=${address}`);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual([
+      expect.objectContaining({ id: '0190a0b0-0000-7000-8000-000000000001', to: address, activationLink: link, invitationId: null }),
+    ]);
+    expect((await s.services.outbox.find('0190a0b0-0000-7000-8000-000000000001'))?.status).not.toBe('pending');
   });
 });
 
