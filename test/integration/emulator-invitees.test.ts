@@ -135,6 +135,27 @@ describe('emulator mail and invitee controls', () => {
     expect(byEmail.body).toEqual(errorBody(refNotFound(`There is no pending invitation for the email '${address}'`)));
   });
 
+  it('an accept through the control and one through the activation link at once: exactly one user', async () => {
+    for (let round = 0; round < 5; round++) {
+      const address = email('race');
+      const id = await invite(s, token, address);
+      const mail = (await control(s, 'GET', `/mail?to=${address}`)).body.data[0] as CapturedMail;
+      const token43 = mail.activationLink!.slice(mail.activationLink!.lastIndexOf('/') + 1);
+      const [viaControl, viaLink] = await Promise.all([
+        control(s, 'POST', `/invitations/${round % 2 === 0 ? id : address}/accept`),
+        s.services.activation.accept(token43),
+      ]);
+      // one of them wins; the other finds the invitation gone (410 by id, 404 by address; unknown by token)
+      expect([viaControl.status, viaLink.state].sort(), `round ${round}`).toEqual(
+        viaControl.status === 200 ? [200, 'unknown'] : [round % 2 === 0 ? 410 : 404, 'accepted'],
+      );
+      const users = await s.call('GET', `/v1/users?filter[username]=${encodeURIComponent(address)}`, { token });
+      expect(users.body.data).toHaveLength(1);
+      const winner = viaControl.status === 200 ? viaControl.body.userId : viaLink.state === 'accepted' ? viaLink.userId : undefined;
+      expect(users.body.data[0].id).toBe(winner);
+    }
+  });
+
   it('decline by id deletes the invitation: it answers 404 from then on', async () => {
     const address = email('decline');
     const id = await invite(s, token, address);
@@ -165,6 +186,8 @@ describe('emulator mail and invitee controls', () => {
       ],
       ['not an id', "There is no resource of type 'userInvitations' with id 'not an id'"],
       ['nobody@invitees.example.com', "There is no pending invitation for the email 'nobody@invitees.example.com'"],
+      ['nul\u0000id', "There is no resource of type 'userInvitations' with id 'nul\u0000id'"],
+      ['nul\u0000@invitees.example.com', "There is no pending invitation for the email 'nul\u0000@invitees.example.com'"],
     ] as const) {
       for (const action of ['accept', 'decline']) {
         const res = await control(s, 'POST', `/invitations/${encodeURIComponent(ref)}/${action}`);
