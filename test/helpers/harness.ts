@@ -97,6 +97,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // one of its own per server: two test servers on one database are two instances (a restart that
     // is to take back its earlier run's mail claims passes the same id)
     instanceId: `test-${randomUUID()}`,
+    emulator: false,
+    emulatorToken: undefined,
+    seedFile: undefined,
+    emulatorJournalSize: 1000,
     ...overrides,
   };
 }
