@@ -168,6 +168,8 @@ export interface StartOptions {
   keepDataDir?: boolean;
   /** hooks added before the routes (BuildOptions.beforeRoutes: the emulator's faults and journal) */
   beforeRoutes?: BuildOptions['beforeRoutes'];
+  /** wraps the mail transport the config names (BuildOptions.mailTransport: the emulator's mail capture) */
+  mailTransport?: BuildOptions['mailTransport'];
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
@@ -185,6 +187,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(options.beforeRoutes ? { beforeRoutes: options.beforeRoutes } : {}),
+    ...(options.mailTransport ? { mailTransport: options.mailTransport } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });
