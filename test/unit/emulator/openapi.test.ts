@@ -11,6 +11,7 @@ import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { EMULATOR_SPEC_FILE, emulatorOpenApiText } from '../../../scripts/emulator-openapi.js';
 import { STATE_DOCUMENT_SCHEMA } from '../../../src/emulator/state-schema.js';
+import { emulatorValidator } from '../../helpers/emulator-spec.js';
 
 type Node = Record<string, unknown>;
 
@@ -99,37 +100,7 @@ function resolve(pointer: string): unknown {
     .reduce<unknown>((node, part) => (node as Node | undefined)?.[part.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
 }
 
-/**
- * An OpenAPI 3.0 schema as draft-07 JSON Schema, walking schema positions only (a property may be
- * named `format`): `nullable` becomes a union with null, references point into `definitions`.
- */
-function toDraft07(schema: unknown): unknown {
-  if (typeof schema !== 'object' || schema === null) return schema;
-  const out: Node = {};
-  for (const [key, value] of Object.entries(schema as Node)) {
-    if (key === 'nullable') continue;
-    if (key === '$ref') out.$ref = (value as string).replace('#/components/schemas/', 'emulator#/definitions/');
-    else if (key === 'properties') out.properties = Object.fromEntries(Object.entries(value as Node).map(([k, v]) => [k, toDraft07(v)]));
-    else if (['allOf', 'oneOf', 'anyOf'].includes(key)) out[key] = (value as unknown[]).map(toDraft07);
-    else if (['items', 'not', 'additionalProperties'].includes(key)) out[key] = toDraft07(value);
-    else out[key] = value;
-  }
-  const s = schema as Node;
-  if (s.nullable === true) {
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    if (Array.isArray(out.enum)) out.enum = [...(out.enum as unknown[]), null];
-  }
-  return out;
-}
-
-const ajv = new Ajv({ strict: true, allErrors: true, allowUnionTypes: true });
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
-addFormats(ajv);
-ajv.addSchema({
-  $id: 'emulator',
-  definitions: Object.fromEntries(Object.entries(doc.components.schemas).map(([k, v]) => [k, toDraft07(v)])),
-});
-const validatorOf = (name: string) => ajv.compile({ $ref: `emulator#/definitions/${name}` });
+const validatorOf = emulatorValidator;
 
 describe('spec/emulator.openapi.json', () => {
   it('is what scripts/emulator-openapi.ts writes (npm run spec:emulator)', () => {
@@ -202,7 +173,7 @@ describe('spec/emulator.openapi.json', () => {
   it('StateDocument accepts and refuses what the state schema of imports does', () => {
     const fromSpec = validatorOf('StateDocument');
     const own = new Ajv({ strict: true, allowUnionTypes: true });
-    addFormats(own);
+    (addFormatsModule as unknown as typeof addFormatsModule.default)(own);
     const fromState = own.compile(STATE_DOCUMENT_SCHEMA);
     const issuer = '0b6d2c1e-5a4f-4c3b-9a8e-7f6d5c4b3a21';
     const samples: unknown[] = [
