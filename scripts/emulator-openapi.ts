@@ -157,8 +157,11 @@ const schemas: Record<string, Schema> = {
     properties: {
       by: {
         oneOf: [
-          { type: 'string', description: 'units ms, s, m, h, d, combinable ("72h", "1d2h"), or ISO 8601 ("PT72H")' },
-          { type: 'integer', minimum: 0, description: 'milliseconds' },
+          {
+            type: 'string',
+            description: 'units ms, s, m, h, d, w, combinable ("72h", "1d2h"), or ISO 8601 ("PT72H", "P3D"); at most 100 years',
+          },
+          { type: 'integer', minimum: 0, description: 'milliseconds (0 moves nothing but still ends what has expired)' },
         ],
       },
     },
@@ -343,7 +346,15 @@ export function emulatorOpenApi(): Schema {
         post: operation(
           'createTeam',
           'Create an isolated team with its own issuer id, database, clock, mail, faults and journal',
-          { '201': ok('Created', ref('CreatedTeam')), ...withBody, ...guarded, '422': error('Unprocessable') },
+          {
+            '201': ok('Created', ref('CreatedTeam')),
+            ...withBody,
+            ...guarded,
+            '409': errorResponse(
+              "The seed's issuer id is another team's, or there are as many teams as the emulator takes (100 besides the default)",
+            ),
+            '422': error('Unprocessable'),
+          },
           { tags: ['teams'], requestBody: ref('TeamInput') },
         ),
       },
@@ -449,7 +460,13 @@ export function emulatorOpenApi(): Schema {
         put: operation(
           'importState',
           "Replace the team's whole state with a state document or seed",
-          { '204': noContent, ...withBody, ...teamScoped, '422': error('Unprocessable') },
+          {
+            '204': noContent,
+            ...withBody,
+            ...teamScoped,
+            '409': errorResponse("The document's issuer id is another team's"),
+            '422': error('Unprocessable'),
+          },
           { tags: ['state'], requestBody: ref('StateDocument') },
         ),
       },
@@ -527,7 +544,7 @@ export function emulatorOpenApi(): Schema {
         },
       },
       responses: {
-        BadRequest: errorResponse('The body is not JSON, or a parameter is invalid'),
+        BadRequest: errorResponse('The body is not JSON, or a query parameter is invalid (`source.parameter` names it)'),
         Unauthorized: errorResponse('ASC_EMULATOR_TOKEN is set and the request does not carry it as its bearer token'),
         Forbidden: errorResponse('No ASC_EMULATOR_TOKEN is set and the client is not on a loopback address'),
         NotFound: errorResponse('No such team, or no such item of it'),
