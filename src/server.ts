@@ -11,6 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { buildApp, type Services } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, type Config } from './config.js';
@@ -19,6 +20,8 @@ import type { StorageIncidents } from './db/storage-errors.js';
 import { errorResponse } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
 import { EmulatorHost, teamBuildOptions, teamParts } from './emulator/host.js';
+import { registerInviteeControls } from './emulator/invitees.js';
+import { registerMailControls } from './emulator/mail.js';
 import { registerEmulatorRoutes } from './emulator/routes.js';
 import { StateDocumentError, teamState } from './emulator/state.js';
 import { BODY_LIMIT_BYTES } from './http/responses.js';
@@ -193,7 +196,15 @@ export async function applySeedFile(file: string, db: Db, clock: Clock): Promise
   return true;
 }
 
-export async function startServer(config: Config, options: { clock?: Clock; print?: (s: string) => void } = {}): Promise<RunningServer> {
+export interface StartServerOptions {
+  clock?: Clock;
+  /** where the first-start message goes (default stdout) */
+  print?: (s: string) => void;
+  /** where the log goes (default stdout) */
+  logStream?: DestinationStream;
+}
+
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   let app: FastifyInstance | undefined;
   let incidents: StorageIncidents | undefined;
   const db = await openDatabase(config, (err) => {
@@ -210,6 +221,7 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
       config,
       db,
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.logStream ? { logStream: options.logStream } : {}),
       ...(parts ? teamBuildOptions(parts, config) : {}),
     });
     app = built.app;
@@ -217,7 +229,7 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
     if (seeded) app.log.info({ seedFile: config.seedFile }, 'applied the seed file %s to the empty database', config.seedFile);
     if (parts) {
       emulator = await EmulatorHost.start(config, built, db, parts);
-      await registerEmulatorRoutes(app, { host: emulator, config, teamControls: [] });
+      await registerEmulatorRoutes(app, { host: emulator, config, teamControls: [registerMailControls, registerInviteeControls] });
       app.log.warn(
         { emulator: true, token: config.emulatorToken !== undefined },
         'THE EMULATOR IS ON: anyone who can call /_emulator/v1 (%s) can move its clock, replace its state and inject faults. Never run it like this in production.',

@@ -23,8 +23,7 @@ import type { MailTransport } from '../mail/transport.js';
 import { EmulatedClock } from './clock.js';
 import { faultRules, installFaults, type FaultRules } from './faults.js';
 import { installJournal, requestJournal, type Journal } from './journal.js';
-import type { MailCapture } from './mail.js';
-import { mailCapture } from './mail-capture.js';
+import { mailCapture, type MailCapture } from './mail.js';
 import { teamState, type TeamState } from './state.js';
 import type { EmulatorTeam } from './team.js';
 
@@ -92,8 +91,9 @@ class Team implements EmulatorTeam {
   get mail(): MailCapture {
     return this.parts.mail;
   }
-  /** Reads the issuer id again (after an import). */
+  /** After an import: forgets what the app kept of the old state, reads the issuer id again. */
   async refreshIssuer(): Promise<string> {
+    this.built.cache?.forgetMembers();
     this.built.services.keys.forgetTeam();
     this.currentIssuer = (await this.built.services.keys.team()).issuerId;
     return this.currentIssuer;

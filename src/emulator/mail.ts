@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import { ApiError } from '../errors/api-error.js';
 import { errors } from '../errors/catalogue.js';
-import { sendErrors, sendJson } from '../http/responses.js';
+import { sendErrors, sendJson, splitTarget } from '../http/responses.js';
 import type { OutboxRow } from '../mail/outbox-repository.js';
 import { renderOutboxMail, type RenderedMail } from '../mail/templates.js';
 import type { MailTransport } from '../mail/transport.js';
@@ -110,12 +110,41 @@ export async function answering(reply: FastifyReply, run: () => Promise<FastifyR
   }
 }
 
-/** `?to=`: one address, not empty (a repeated or empty one is refused rather than guessed at). */
-function recipientFilter(query: unknown): { to?: string } {
-  const to = (query as Record<string, unknown> | undefined)?.to;
-  if (to === undefined) return {};
-  if (typeof to !== 'string' || to.trim() === '') throw errors.parameterInvalid('to', "The parameter 'to' must be one email address");
-  return { to: to.trim() };
+/**
+ * `?to=`: one address, not empty; a repeated or empty one, or any other parameter, is refused
+ * rather than guessed at. Read from the raw query (the app parses none for its routes), percent-
+ * decoded, with `+` kept as it is: it is a character of addresses.
+ */
+export function recipientFilter(url: string): { to?: string } {
+  const { query } = splitTarget(url);
+  const values: string[] = [];
+  for (const pair of query === '' ? [] : query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = eq === -1 ? pair : pair.slice(0, eq);
+    let value: string;
+    try {
+      value = decodeURIComponent(eq === -1 ? '' : pair.slice(eq + 1));
+    } catch {
+      value = '';
+    }
+    if (name !== 'to') throw errors.parameterIllegal(safeName(name));
+    values.push(value.trim());
+  }
+  if (values.length === 0) return {};
+  if (values.length > 1 || values[0] === '') throw errors.parameterInvalid('to', "The parameter 'to' must be one email address");
+  return { to: values[0]! };
+}
+
+/** A parameter's name as an error may quote it: decoded when it can be, and not too long. */
+function safeName(raw: string): string {
+  let name = raw;
+  try {
+    name = decodeURIComponent(raw);
+  } catch {
+    // quoted as received
+  }
+  return name.length > 100 ? `${name.slice(0, 100)}…` : name;
 }
 
 /**
@@ -127,7 +156,7 @@ function recipientFilter(query: unknown): { to?: string } {
 export function registerMailControls(scope: FastifyInstance, teamOf: (request: FastifyRequest) => EmulatorTeam): void {
   scope.get('/mail', (request, reply) =>
     answering(reply, async () => {
-      const filter = recipientFilter(request.query);
+      const filter = recipientFilter(request.url);
       const team = teamOf(request);
       await team.built.mailWorker.drain();
       return sendJson(reply, 200, { data: team.mail.list(filter) });

@@ -81,6 +81,10 @@ function sameToken(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/** The clock stays before the year 9000, so that every date it makes (expiry included) has four digits. */
+const LATEST = Date.parse('9000-01-01T00:00:00Z');
+const tooLate = (pointer: string) => conflict('The emulated clock can not go past 9000-01-01T00:00:00Z', pointer);
+
 function clockOf(team: EmulatorTeam) {
   return { now: formatAppleDate(team.clock.now()), offsetMs: team.clock.offsetMs };
 }
@@ -199,6 +203,7 @@ export async function registerEmulatorRoutes(app: FastifyInstance, options: Emul
               '/by',
             );
           }
+          if (team.clock.now().getTime() + ms > LATEST) throw tooLate('/by');
           team.clock.advance(ms);
           await clockMoved(team);
           return sendJson(reply, 200, clockOf(team));
@@ -217,6 +222,7 @@ export async function registerEmulatorRoutes(app: FastifyInstance, options: Emul
           if (at < now) {
             throw conflict(`The clock only moves forward: ${formatAppleDate(at)} is before its time, ${formatAppleDate(now)}`, '/now');
           }
+          if (at.getTime() > LATEST) throw tooLate('/now');
           team.clock.set(at);
           await clockMoved(team);
           return sendJson(reply, 200, clockOf(team));

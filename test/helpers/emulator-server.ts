@@ -5,6 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import { expect } from 'vitest';
 import type { Config } from '../../src/config.js';
 import { mintToken } from '../../src/keys/token.js';
@@ -44,10 +45,10 @@ export interface EmulatorServer {
 
 export const tokenOf = (key: Key) => mintToken({ privateKeyPem: key.privateKey, keyId: key.keyId, issuerId: key.issuerId });
 
-export async function startEmulatorServer(overrides: Partial<Config> = {}): Promise<EmulatorServer> {
+export async function startEmulatorServer(overrides: Partial<Config> = {}, logStream?: DestinationStream): Promise<EmulatorServer> {
   const config = testConfig({ emulator: true, ...overrides });
   const printed: string[] = [];
-  const server = await startServer(config, { print: (s) => printed.push(s) });
+  const server = await startServer(config, { print: (s) => printed.push(s), ...(logStream ? { logStream } : {}) });
   const base = server.address;
 
   async function request<T>(

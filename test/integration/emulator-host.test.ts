@@ -71,8 +71,13 @@ describe('the guard', () => {
     }
   });
 
-  it('without a token: loopback peers talking directly, not through a proxy', async () => {
-    const s = await startEmulatorServer();
+  it('without a token: loopback peers talking directly, not through a proxy; the start says loudly that it is on', async () => {
+    const lines: string[] = [];
+    const s = await startEmulatorServer({ logLevel: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40);
+    expect(warnings.map((w) => w.msg)).toEqual([
+      expect.stringMatching(/^THE EMULATOR IS ON: .*from this host.*Never run it like this in production/),
+    ]);
     try {
       expect((await s.control('GET', '')).status).toBe(200);
       const viaProxy = oneError(await s.control('GET', '', undefined, { 'x-forwarded-for': '203.0.113.9' }), 403, 'FORBIDDEN_ERROR');
@@ -139,6 +144,9 @@ describe('the default team of an emulator', () => {
       pointer: '/now',
     });
     oneError(await s.control('GET', '/teams/nope/clock'), 404, 'NOT_FOUND');
+    expect(oneError(await s.control('PUT', '/teams/default/clock', { now: '9999-01-01T00:00:00Z' }), 409, 'ENTITY_ERROR').source).toEqual({
+      pointer: '/now',
+    });
   });
 
   it('advancing 72 hours ends an invitation at once: 410, gone from the list, its page 410; tokens stay valid', async () => {
@@ -205,6 +213,20 @@ describe('the default team of an emulator', () => {
     expect((await s.control('GET', '/teams/default/state')).body).toEqual(exported.body);
   });
 
+  it('an import replaces what was listed before, even a member under the same id', async () => {
+    const state = (await s.control('GET', '/teams/default/state')).body;
+    const id = '019b0a6e-1c2d-7e3f-8a4b-5c6d7e8f9a01';
+    const invitation = (email: string) => ({ id, email, firstName: 'Same', lastName: 'Id', roles: ['DEVELOPER'] });
+    const emails = async () => (await s.api(key, 'GET', '/v1/userInvitations')).body.data.map((i: any) => i.attributes.email);
+    expect((await s.control('PUT', '/teams/default/state', { ...state, invitations: [invitation('first@example.com')] })).status).toBe(204);
+    expect(await emails()).toEqual(['first@example.com']);
+    expect((await s.control('PUT', '/teams/default/state', { ...state, invitations: [invitation('second@example.com')] })).status).toBe(
+      204,
+    );
+    expect(await emails()).toEqual(['second@example.com']);
+    expect((await s.control('PUT', '/teams/default/state', state)).status).toBe(204);
+  });
+
   it('faults: a 429 rule answers with X-Rate-Limit and Apple body, counts its hits, and is removed', async () => {
     const added = await s.control('POST', '/teams/default/faults', { method: 'GET', path: '/v1/users', action: { status: 429 }, times: 1 });
     expect(added.status, added.text).toBe(201);
@@ -258,12 +280,15 @@ describe('the default team of an emulator', () => {
     expect((await s.control('GET', '/teams/default/journal')).body.data).toEqual([]);
   });
 
-  it('reset also clears faults and the journal; the default team can not be deleted', async () => {
+  it('reset also clears mail, faults and the journal; the default team can not be deleted', async () => {
+    await invite('before-reset@example.com');
+    expect((await s.control('GET', '/teams/default/mail?to=before-reset@example.com')).body.data).toHaveLength(1);
     await s.control('POST', '/teams/default/faults', { path: '/v1/nothing', action: { status: 500 } });
     await s.api(key, 'GET', '/v1/apps');
     expect((await s.control('POST', '/teams/default/reset')).status).toBe(204);
     expect((await s.control('GET', '/teams/default/faults')).body.data).toEqual([]);
     expect((await s.control('GET', '/teams/default/journal')).body.data).toEqual([]);
+    expect((await s.control('GET', '/teams/default/mail')).body.data).toEqual([]);
     // without keep, the keys went too
     expect((await s.api(key, 'GET', '/v1/apps')).status).toBe(401);
     oneError(await s.control('DELETE', '/teams/default'), 409, 'ENTITY_ERROR');
