@@ -24,6 +24,11 @@ export function invitationRef(ref: string): InvitationRef {
   return ref.includes('@') ? { email: ref } : { id: ref };
 }
 
+/** No id or address of ours holds a NUL (PostgreSQL text cannot even hold one): such a ref is unknown without a lookup. */
+function storable(ref: string): boolean {
+  return !ref.includes('\u0000');
+}
+
 /** The error names the part of the path it is about (`source.parameter`). */
 function about(err: ApiError, parameter: string): ApiError {
   return new ApiError({ status: err.status, code: err.code, title: err.title, detail: err.message, source: { parameter } });
@@ -48,6 +53,7 @@ function refused(ref: InvitationRef, why: 'expired' | EndedInvitation, parameter
  */
 export async function acceptInvitee(services: Services, ref: string, parameter = 'idOrEmail'): Promise<AcceptedInvitee> {
   const target = invitationRef(ref);
+  if (!storable(ref)) throw refused(target, { state: 'unknown' }, parameter);
   const result = await services.activation.acceptByRef(target);
   if (result.state === 'accepted') return { userId: result.userId, invitationId: result.invitation.id };
   throw refused(target, result.state === 'expired' ? 'expired' : result, parameter);
@@ -56,6 +62,7 @@ export async function acceptInvitee(services: Services, ref: string, parameter =
 /** Declines the invitation `ref` names; the same errors as acceptInvitee. */
 export async function declineInvitee(services: Services, ref: string, parameter = 'idOrEmail'): Promise<void> {
   const target = invitationRef(ref);
+  if (!storable(ref)) throw refused(target, { state: 'unknown' }, parameter);
   const result = await services.activation.declineByRef(target);
   if (result === 'declined') return;
   throw refused(target, result, parameter);

@@ -11,6 +11,7 @@ import { registerInviteeControls } from '../../src/emulator/invitees.js';
 import { mailCapture, registerMailControls, type CapturedMail } from '../../src/emulator/mail.js';
 import type { EmulatorTeam } from '../../src/emulator/team.js';
 import { apiError, errorBody, gone, illegalParameter, invalidParameter, notFound } from '../helpers/api-errors.js';
+import { storedMail } from '../../src/mail/templates.js';
 import { invitationBody, PUBLIC_URL, startTestServer, useTestServer, type StartOptions, type TestServer } from '../helpers/harness.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 
@@ -134,6 +135,27 @@ describe('emulator mail and invitee controls', () => {
     expect(byEmail.body).toEqual(errorBody(refNotFound(`There is no pending invitation for the email '${address}'`)));
   });
 
+  it('an accept through the control and one through the activation link at once: exactly one user', async () => {
+    for (let round = 0; round < 5; round++) {
+      const address = email('race');
+      const id = await invite(s, token, address);
+      const mail = (await control(s, 'GET', `/mail?to=${address}`)).body.data[0] as CapturedMail;
+      const token43 = mail.activationLink!.slice(mail.activationLink!.lastIndexOf('/') + 1);
+      const [viaControl, viaLink] = await Promise.all([
+        control(s, 'POST', `/invitations/${round % 2 === 0 ? id : address}/accept`),
+        s.services.activation.accept(token43),
+      ]);
+      // one of them wins; the other finds the invitation gone (410 by id, 404 by address; unknown by token)
+      expect([viaControl.status, viaLink.state].sort(), `round ${round}`).toEqual(
+        viaControl.status === 200 ? [200, 'unknown'] : [round % 2 === 0 ? 410 : 404, 'accepted'],
+      );
+      const users = await s.call('GET', `/v1/users?filter[username]=${encodeURIComponent(address)}`, { token });
+      expect(users.body.data).toHaveLength(1);
+      const winner = viaControl.status === 200 ? viaControl.body.userId : viaLink.state === 'accepted' ? viaLink.userId : undefined;
+      expect(users.body.data[0].id).toBe(winner);
+    }
+  });
+
   it('decline by id deletes the invitation: it answers 404 from then on', async () => {
     const address = email('decline');
     const id = await invite(s, token, address);
@@ -164,6 +186,8 @@ describe('emulator mail and invitee controls', () => {
       ],
       ['not an id', "There is no resource of type 'userInvitations' with id 'not an id'"],
       ['nobody@invitees.example.com', "There is no pending invitation for the email 'nobody@invitees.example.com'"],
+      ['nul\u0000id', "There is no resource of type 'userInvitations' with id 'nul\u0000id'"],
+      ['nul\u0000@invitees.example.com', "There is no pending invitation for the email 'nul\u0000@invitees.example.com'"],
     ] as const) {
       for (const action of ['accept', 'decline']) {
         const res = await control(s, 'POST', `/invitations/${encodeURIComponent(ref)}/${action}`);
@@ -199,6 +223,53 @@ describe('emulator mail and invitee controls', () => {
     const cleared = await control(s, 'DELETE', '/mail');
     expect(cleared.status).toBe(204);
     expect((await control(s, 'GET', '/mail')).body).toEqual({ data: [] });
+  });
+});
+
+describe('GET /mail delivers what is due before it answers', () => {
+  let server: TestServer;
+  // the worker looks for due mail once an hour: only a wake (a create through the API) or a drain sends it
+  const s = useTestServer(emulated(() => server, { mailWorker: { pollMs: 3_600_000 } }));
+  beforeAll(() => {
+    server = s;
+  });
+
+  it('a message queued without waking the worker is in the first answer', async () => {
+    const at = s.clock.now();
+    const address = 'queued@drain.example.com';
+    const link = `${PUBLIC_URL}/activate/${'q'.repeat(43)}`;
+    await s.services.outbox.insert(s.db.kysely, {
+      id: '0190a0b0-0000-7000-8000-000000000001',
+      invitation_id: null,
+      recipient: address,
+      ...storedMail({
+        teamName: 'Test Team',
+        invitedBy: null,
+        firstName: 'Queued',
+        lastName: 'Person',
+        email: address,
+        roles: ['DEVELOPER'],
+        apps: null,
+        expiresAt: new Date(at.getTime() + 72 * HOUR),
+        link,
+      }),
+      activation_link: link,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at.toISOString(),
+      claimed_until: null,
+      last_error: null,
+      created_at: at.toISOString(),
+      sent_at: null,
+    });
+    expect((await s.services.outbox.find('0190a0b0-0000-7000-8000-000000000001'))?.status).toBe('pending');
+
+    const res = await control(s, 'GET', `/mail?to=${address}`);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toEqual([
+      expect.objectContaining({ id: '0190a0b0-0000-7000-8000-000000000001', to: address, activationLink: link, invitationId: null }),
+    ]);
+    expect((await s.services.outbox.find('0190a0b0-0000-7000-8000-000000000001'))?.status).not.toBe('pending');
   });
 });
 

@@ -1,7 +1,8 @@
 /** The emulator's mail capture (src/emulator/mail.ts): what it records of a delivery, and how much it keeps. */
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/clock.js';
-import { mailCapture } from '../../../src/emulator/mail.js';
+import { ApiError } from '../../../src/errors/api-error.js';
+import { mailCapture, recipientFilter } from '../../../src/emulator/mail.js';
 import type { OutboxRow } from '../../../src/mail/outbox-repository.js';
 import { renderOutboxMail, storedMail } from '../../../src/mail/templates.js';
 import type { MailTransport } from '../../../src/mail/transport.js';
@@ -151,5 +152,31 @@ describe('mailCapture', () => {
     expect(capture.list({}).map((m) => m.id)).toEqual(['mail-1', 'mail-2', 'mail-3']);
     capture.clear();
     expect(capture.list()).toEqual([]);
+  });
+});
+
+describe('recipientFilter (?to= of GET /mail)', () => {
+  const refusal = (url: string) => {
+    try {
+      recipientFilter(url);
+    } catch (err) {
+      if (err instanceof ApiError) return [err.status, err.code, err.source];
+      throw err;
+    }
+    return undefined;
+  };
+
+  it('reads one address, percent-decoded, keeping +', () => {
+    expect(recipientFilter('/mail')).toEqual({});
+    expect(recipientFilter('/mail?')).toEqual({});
+    expect(recipientFilter('/mail?to=a+b%40example.com')).toEqual({ to: 'a+b@example.com' });
+    expect(recipientFilter('/mail?to=%20Jane@Example.com%20')).toEqual({ to: 'Jane@Example.com' });
+  });
+
+  it('refuses an empty, repeated or undecodable value, and any other parameter', () => {
+    for (const url of ['/mail?to=', '/mail?to', '/mail?to=a@x.com&to=b@x.com', '/mail?to=%E0%A4%A'])
+      expect(refusal(url), url).toEqual([400, 'PARAMETER_ERROR.INVALID', { parameter: 'to' }]);
+    expect(refusal('/mail?email=a@x.com')).toEqual([400, 'PARAMETER_ERROR.ILLEGAL', { parameter: 'email' }]);
+    expect(refusal('/mail?to=a@x.com&limit=3')).toEqual([400, 'PARAMETER_ERROR.ILLEGAL', { parameter: 'limit' }]);
   });
 });
