@@ -221,7 +221,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     });
     // the first-start message is for a person at a terminal; the key it names is read below
     const server = await startServer(config, { print: () => undefined });
-    const baseUrl = `http://127.0.0.1:${port}`;
+    const baseUrl = server.address;
     const token = options.env?.ASC_EMULATOR_TOKEN;
     const controls = new EmulatorControls({ baseUrl, ...(token !== undefined ? { token } : {}) });
     try {

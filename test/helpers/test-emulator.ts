@@ -13,16 +13,17 @@ export async function startTestEmulator(options: Omit<StartEmulatorOptions, 'dia
   const schema = `t_emu_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const emulator = await startEmulator({ ...options, dialect: 'postgres', databaseUrl: pgUrlFor(schema) });
   const stop = emulator.stop;
+  let stopping: Promise<void> | undefined;
+  const dropSchema = async () => {
+    const client = new pg.Client({ connectionString: TEST_PG_URL });
+    await client.connect();
+    try {
+      await client.query(`drop schema if exists ${schema} cascade`);
+    } finally {
+      await client.end();
+    }
+  };
   return Object.assign(emulator, {
-    async stop() {
-      await stop();
-      const client = new pg.Client({ connectionString: TEST_PG_URL });
-      await client.connect();
-      try {
-        await client.query(`drop schema if exists ${schema} cascade`);
-      } finally {
-        await client.end();
-      }
-    },
+    stop: () => (stopping ??= stop().then(dropSchema)),
   });
 }
