@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../src/testing/index.js';
-import { jsonOutput, runCli, type CliRun } from '../helpers/cli.js';
+import { completion, jsonOutput, runCli, startCli, type CliRun } from '../helpers/cli.js';
+import { startEmulatorServer } from '../helpers/emulator-server.js';
 import { emulatorSchemaErrors } from '../helpers/emulator-spec.js';
 import { freePort } from '../helpers/smtp-sink.js';
 import { startTestEmulator } from '../helpers/test-emulator.js';
@@ -219,6 +220,28 @@ describe('asc-access emulator', () => {
     expect(JSON.parse(json.stdout)).toEqual({ error: expect.stringContaining('cannot reach the emulator') });
     const bad = await runCli(['emulator', 'clock', '--url', 'ftp://example.com'], {});
     expect(bad.code).toBe(2);
+  });
+
+  it('import - reads the document from the standard input (the built CLI as a process)', async () => {
+    await invite('cli.stdin@example.com');
+    const document = await emu.state.export();
+    await emu.state.reset();
+    const child = startCli(['emulator', 'import', '-'], { ASC_EMULATOR_URL: emu.baseUrl });
+    child.stdin.end(JSON.stringify(document));
+    const ran = await completion(child);
+    expect(ran, ran.stderr).toMatchObject({ code: 0, stdout: 'imported the standard input into team default\n', stderr: '' });
+    expect(await emu.state.export()).toEqual(document);
+  });
+
+  it('against a server without the emulator: says to turn it on', async () => {
+    const off = await startEmulatorServer({ emulator: false });
+    try {
+      const ran = await runCli(['emulator', 'clock'], { ASC_EMULATOR_URL: off.base });
+      expect(ran.code).toBe(1);
+      expect(ran.stderr).toMatch(/^asc-access: .*\(is the emulator on\? ASC_EMULATOR=1 or serve --emulator\)\n$/);
+    } finally {
+      await off.close();
+    }
   });
 
   it('with ASC_EMULATOR_TOKEN: refused without it, served with --token or the variable', async () => {
