@@ -35,6 +35,8 @@ export interface RunningServer {
   address: string;
   /** the emulator's teams, when it is on (Config.emulator) */
   emulator: EmulatorHost | undefined;
+  /** the ADMIN key made at this start, on an empty database without a seed holding keys */
+  firstKey: FirstStartKey | undefined;
   close(): Promise<void>;
 }
 
@@ -260,7 +262,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
       })();
       return closing;
     };
-    return { app, services: built.services, db, address, emulator, close };
+    return { app, services: built.services, db, address, emulator, firstKey: first, close };
   } catch (err) {
     await emulator?.close();
     await app?.close();

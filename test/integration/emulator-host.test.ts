@@ -80,6 +80,9 @@ describe('the guard', () => {
     ]);
     try {
       expect((await s.control('GET', '')).status).toBe(200);
+      // an empty database without a seed: the first-start key, told to the caller too
+      expect(s.server.firstKey?.keyId).toMatch(/^[A-Z0-9]{10}$/);
+      expect(s.printed.join('\n')).toContain(s.server.firstKey!.keyId);
       const viaProxy = oneError(await s.control('GET', '', undefined, { 'x-forwarded-for': '203.0.113.9' }), 403, 'FORBIDDEN_ERROR');
       expect(viaProxy.detail).toMatch(/ASC_EMULATOR_TOKEN/);
       oneError(await s.control('GET', '/teams/default/state', undefined, { forwarded: 'for=203.0.113.9' }), 403, 'FORBIDDEN_ERROR');
@@ -292,5 +295,55 @@ describe('the default team of an emulator', () => {
     // without keep, the keys went too
     expect((await s.api(key, 'GET', '/v1/apps')).status).toBe(401);
     oneError(await s.control('DELETE', '/teams/default'), 409, 'ENTITY_ERROR');
+  });
+});
+
+describe('the controls refuse what they can not read, never with a 5xx', () => {
+  let s: EmulatorServer;
+  beforeAll(async () => {
+    s = await startEmulatorServer();
+  });
+  afterAll(() => s.close());
+
+  it('odd bodies and queries on every control answer 2xx or an ErrorResponse', async () => {
+    const bodies: unknown[] = [null, [], 'text', 0, -1, true, {}, { by: {} }, { now: 1 }, { keep: 'apps' }, { keep: [null] }, { seed: [] }];
+    bodies.push({ format: 'asc-access/state@1', team: { issuerId: 42 } }, { path: '/v1/*', action: { delayMs: 1e12 } });
+    let deep: unknown = 1;
+    for (let i = 0; i < 200; i++) deep = { a: deep };
+    bodies.push(deep, { by: '9'.repeat(400) + 'd' }, { by: 1e308 }, { now: '2026-13-45T99:99:99Z' });
+    const routes: [string, string][] = [
+      ['POST', '/teams'],
+      ['POST', '/teams/default/clock/advance'],
+      ['PUT', '/teams/default/clock'],
+      ['PUT', '/teams/default/state'],
+      ['POST', '/teams/default/reset'],
+      ['POST', '/teams/default/faults'],
+      ['POST', '/teams/default/invitations/nobody@example.com/accept'],
+    ];
+    for (const [method, path] of routes) {
+      for (const body of bodies) {
+        const res = await s.control(method, path, body);
+        const what = `${method} ${path} ${JSON.stringify(body).slice(0, 80)} -> ${res.status} ${res.text.slice(0, 200)}`;
+        expect(res.status, what).toBeLessThan(500);
+        if (res.status >= 400) expect(res.body.errors?.[0]?.status, what).toBe(String(res.status));
+      }
+    }
+    for (const query of ['?limit=-1', '?status=abc', '?limit=1&limit=2', '?path=%E0%A4%A', '?method=' + 'x'.repeat(5000)]) {
+      const res = await s.control('GET', `/teams/default/journal${query}`);
+      expect(res.status, query).toBeLessThan(500);
+    }
+    for (const raw of ['{', '[1,', '"unterminated', '']) {
+      const broken = await fetch(`${s.base}/_emulator/v1/teams/default/clock`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: raw,
+      });
+      expect(broken.status, raw).toBe(400);
+      expect(((await broken.json()) as any).errors[0].code).toBe('ENTITY_INVALID');
+    }
+    // the teams some of those bodies made are real teams: they list, and go
+    for (const t of (await s.control('GET', '/teams')).body.data.filter((t: any) => t.id !== 'default')) {
+      expect((await s.control('DELETE', `/teams/${t.id}`)).status).toBe(204);
+    }
   });
 });

@@ -239,6 +239,7 @@ describe('ASC_SEED_FILE', () => {
     let restarted: EmulatorServer | undefined;
     try {
       expect(first.printed).toEqual([]);
+      expect(first.server.firstKey).toBeUndefined();
       expect((await first.api(key, 'GET', '/v1/apps')).body.data.map((x: any) => x.attributes.name)).toEqual(['From Seed']);
       await first.server.services.apps.create({ name: 'Added Later', bundleId: 'com.example.later', sku: 'LATER' });
       await first.close(true);
