@@ -9,12 +9,12 @@
  * controls go over HTTP (./controls.ts), as they would to an emulator started elsewhere.
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
-import { keyIdFromFileName, mintToken } from '../keys/token.js';
+import { mintToken } from '../keys/token.js';
 import { startServer } from '../server.js';
 import {
   EmulatorControls,
@@ -233,10 +233,7 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
         const keyId = fromSeed.id ?? (await keyIdOf(controls, fromSeed.privateKey));
         if (keyId !== undefined) key = { keyId, privateKey: fromSeed.privateKey };
       }
-      if (!key) {
-        const file = readdirSync(dataDir).find((f) => keyIdFromFileName(f) !== undefined);
-        if (file !== undefined) key = { keyId: keyIdFromFileName(file)!, privateKey: readFileSync(path.join(dataDir, file), 'utf8') };
-      }
+      if (!key && server.firstKey) key = { keyId: server.firstKey.keyId, privateKey: readFileSync(server.firstKey.file, 'utf8') };
       if (!key) {
         const created = await server.services.keys.create({ name: 'asc-access/testing', role: 'ADMIN' });
         key = { keyId: created.key.id, privateKey: created.privateKeyPem };
