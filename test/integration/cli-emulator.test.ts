@@ -183,6 +183,7 @@ describe('asc-access emulator', () => {
     const byKey = jsonOutput(await ok(['journal', '--key-id', emu.keyId, '--method', 'get', '--path', '/v1/*', '--limit', '5', '--json']));
     expect(byKey.data.map((e: { path: string }) => e.path)).toEqual(['/v1/apps']);
     expect((await ok(['journal', 'clear'])).stdout).toBe('journal cleared\n');
+    expect(jsonOutput(await ok(['journal', 'clear', '--json']))).toEqual({ cleared: 'journal', team: 'default' });
     expect((await ok(['journal'])).stdout).toBe('no requests\n');
   });
 

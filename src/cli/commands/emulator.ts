@@ -206,10 +206,10 @@ export function emulatorCommand(ctx: CommandContext): Command {
       ctx.out([...head, '', m.text].join('\n'), { ...m });
     }),
   );
-  target(mail.command('clear').description('delete every captured message')).action((o: TargetOptions) =>
+  json(target(mail.command('clear').description('delete every captured message'))).action((o: TargetOptions) =>
     control(async () => {
       await controls(ctx, o).clearMail();
-      ctx.out('mail cleared', {});
+      ctx.out('mail cleared', { cleared: 'mail', team: o.team ?? 'default' });
     }),
   );
 
@@ -343,17 +343,17 @@ export function emulatorCommand(ctx: CommandContext): Command {
         ctx.out(`added ${faultLine(rule)}`, { ...rule });
       }),
   );
-  target(faults.command('remove').description('remove one rule').argument('<ID>', 'see faults list')).action(
+  json(target(faults.command('remove').description('remove one rule').argument('<ID>', 'see faults list'))).action(
     (id: string, o: TargetOptions) =>
       control(async () => {
         await controls(ctx, o).removeFault(id);
-        ctx.out(`removed ${id}`, {});
+        ctx.out(`removed ${id}`, { removed: id });
       }),
   );
-  target(faults.command('clear').description('remove every rule')).action((o: TargetOptions) =>
+  json(target(faults.command('clear').description('remove every rule'))).action((o: TargetOptions) =>
     control(async () => {
       await controls(ctx, o).clearFaults();
-      ctx.out('fault rules cleared', {});
+      ctx.out('fault rules cleared', { cleared: 'faults', team: o.team ?? 'default' });
     }),
   );
 
@@ -384,10 +384,10 @@ export function emulatorCommand(ctx: CommandContext): Command {
       ctx.out(entries.length > 0 ? entries.map(journalLine).join('\n') : 'no requests', { data: entries });
     }),
   );
-  target(journal.command('clear').description('forget every recorded request')).action((o: TargetOptions) =>
+  json(target(journal.command('clear').description('forget every recorded request'))).action((o: TargetOptions) =>
     control(async () => {
       await controls(ctx, o).clearJournal();
-      ctx.out('journal cleared', {});
+      ctx.out('journal cleared', { cleared: 'journal', team: o.team ?? 'default' });
     }),
   );
 
@@ -417,11 +417,11 @@ export function emulatorCommand(ctx: CommandContext): Command {
       ctx.out(lines.join('\n'), { ...team });
     }),
   );
-  target(teams.command('delete').description('delete a team and everything in it').argument('<ID>', 'see teams list'), false).action(
+  json(target(teams.command('delete').description('delete a team and everything in it').argument('<ID>', 'see teams list'), false)).action(
     (id: string, o: TargetOptions) =>
       control(async () => {
         await controls(ctx, o).deleteTeam(id);
-        ctx.out(`team ${id} deleted`, {});
+        ctx.out(`team ${id} deleted`, { deleted: id });
       }),
   );
   return emulator;
