@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { mintToken } from '../keys/token.js';
-import { startServer } from '../server.js';
+import { startServer, type RunningServer } from '../server.js';
 import {
   EmulatorControls,
   type Accepted,
@@ -207,20 +207,29 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
     let seedFile: string | undefined;
     if (typeof options.seed === 'string') seedFile = path.resolve(options.seed);
     else if (seed !== undefined) writeFileSync((seedFile = path.join(dataDir, 'seed.json')), JSON.stringify(seed), { mode: 0o600 });
-    const port = await freePort();
-    const config = loadConfig({
-      ASC_DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      ASC_EMULATOR: '1',
-      ASC_METRICS: 'off',
-      LOG_LEVEL: 'error',
-      ...(seedFile !== undefined ? { ASC_SEED_FILE: seedFile } : {}),
-      ...(options.databaseUrl !== undefined ? { ASC_DATABASE_URL: options.databaseUrl } : {}),
-      ...options.env,
-    });
-    // the first-start message is for a person at a terminal; the key it names is read below
-    const server = await startServer(config, { print: () => undefined });
+    const configFor = (port: number) =>
+      loadConfig({
+        ASC_DATA_DIR: dataDir,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        ASC_EMULATOR: '1',
+        ASC_METRICS: 'off',
+        LOG_LEVEL: 'error',
+        ...(seedFile !== undefined ? { ASC_SEED_FILE: seedFile } : {}),
+        ...(options.databaseUrl !== undefined ? { ASC_DATABASE_URL: options.databaseUrl } : {}),
+        ...options.env,
+      });
+    // the port is chosen before the start, as the links the server writes name it; another process
+    // may take it in between, and then another port is tried
+    let server: RunningServer | undefined;
+    for (let attempt = 1; !server; attempt++) {
+      try {
+        // the first-start message is for a person at a terminal; the key it names is read below
+        server = await startServer(configFor(await freePort()), { print: () => undefined });
+      } catch (err) {
+        if (attempt >= 3 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      }
+    }
     const baseUrl = server.address;
     const token = options.env?.ASC_EMULATOR_TOKEN;
     const controls = new EmulatorControls({ baseUrl, ...(token !== undefined ? { token } : {}) });
