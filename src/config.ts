@@ -23,6 +23,11 @@ export interface Config {
   /** Base of every link and `Location` header, without a trailing slash. */
   readonly publicUrl: string;
   readonly rateLimitPerHour: number;
+  /**
+   * PostgreSQL: how often (ms) an instance reconciles its quota counts with the others' through the
+   * database (src/http/quota-sync.ts); 0 counts with a write per request, exact across instances.
+   */
+  readonly rateLimitSyncMs: number;
   /** the read caches (src/http/read-cache/): ASC_READ_CACHE=off turns every one of them off */
   readonly readCache: boolean;
   /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
@@ -172,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const port = parseInteger(env.PORT ?? '8080', 'PORT', 0, 65535, problems);
   const rateLimitPerHour = parseInteger(env.ASC_RATE_LIMIT_PER_HOUR ?? '3600', 'ASC_RATE_LIMIT_PER_HOUR', 1, 1_000_000_000, problems);
+  const rateLimitSyncMs = parseInteger(env.ASC_RATE_LIMIT_SYNC_MS ?? '1000', 'ASC_RATE_LIMIT_SYNC_MS', 0, 60_000, problems);
   const responseCacheMb = parseInteger(env.ASC_RESPONSE_CACHE_MB ?? '16', 'ASC_RESPONSE_CACHE_MB', 0, 4096, problems);
   const shutdownTimeoutMs = parseInteger(env.ASC_SHUTDOWN_TIMEOUT_MS ?? '10000', 'ASC_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000, problems);
   const authFailureLimit = parseInteger(env.ASC_AUTH_FAILURE_LIMIT ?? '30', 'ASC_AUTH_FAILURE_LIMIT', 0, 1_000_000, problems);
@@ -235,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     publicUrl,
     rateLimitPerHour,
+    rateLimitSyncMs,
     readCache,
     responseCacheMb,
     logLevel,

@@ -80,6 +80,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     port: 0,
     publicUrl: PUBLIC_URL,
     rateLimitPerHour: 3600,
+    // PostgreSQL's shared quota: ASC_TEST_RATE_LIMIT_SYNC_MS=0 runs the suite with a write per request
+    rateLimitSyncMs: Number(process.env.ASC_TEST_RATE_LIMIT_SYNC_MS ?? '1000'),
     // ASC_TEST_READ_CACHE=off runs the suite with every read cache off
     readCache: process.env.ASC_TEST_READ_CACHE !== 'off',
     responseCacheMb: 16,
