@@ -382,7 +382,7 @@ export function emulatorOpenApi(): Schema {
             '200': ok('The clock', ref('Clock')),
             ...withBody,
             ...teamScoped,
-            '409': errorResponse('The instant is earlier than the clock'),
+            '409': errorResponse('The instant is earlier than the clock, or after 9000-01-01T00:00:00Z'),
             '422': error('Unprocessable'),
           },
           { tags: ['clock'], requestBody: ref('ClockSet') },
@@ -393,7 +393,13 @@ export function emulatorOpenApi(): Schema {
         post: operation(
           'advanceClock',
           'Move the emulated time ahead; invitations that end meanwhile end at once',
-          { '200': ok('The clock', ref('Clock')), ...withBody, ...teamScoped, '422': error('Unprocessable') },
+          {
+            '200': ok('The clock', ref('Clock')),
+            ...withBody,
+            ...teamScoped,
+            '409': errorResponse('The clock would pass 9000-01-01T00:00:00Z'),
+            '422': error('Unprocessable'),
+          },
           { tags: ['clock'], requestBody: ref('ClockAdvance') },
         ),
       },
