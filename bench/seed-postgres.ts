@@ -117,6 +117,10 @@ export async function seedPostgres(options: SeedOptions & { databaseUrl: string 
       }
       options.onProgress?.(to, options.size);
     }
+    // This commit waits for the WAL flush, and with it every commit before it: VACUUM marks a page
+    // all-visible only once the commits of its rows are on disk (an asynchronous commit's rows
+    // are not, until the WAL writer comes by), and left unmarked the list would read the table.
+    await client.query('SET synchronous_commit = on');
     await client.query(ROW_COUNT_UPDATE.replace('?', '$1'), [options.size]);
     const indexStarted = performance.now();
     for (const index of indexes.rows) await client.query(index.sql);
