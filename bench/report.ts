@@ -363,10 +363,14 @@ export function renderMarkdown(r: BenchReport): string {
           'connections are open, and req/s leave the hold out (bench/wrk.ts, HOLD_MS: without it p99 measures how fast a busy ' +
           'Node server accepts new connections, one per event-loop turn; see "Fresh connections" below).'
         : '') +
-      ' The server keeps the body of each successful read and sends it again for the same request while nothing has been ' +
-      'written and no invitation has expired (src/http/read-cache/), so a scenario that repeats one request measures ' +
-      'that kept body after its first request; the "read anew (no-cache)" scenarios send `Cache-Control: no-cache`, and every ' +
-      'answer is read from the database and rendered (pre-rendered members and apps still come from their caches).',
+      (r.database?.kind === 'postgres'
+        ? ' On PostgreSQL the server keeps no bodies, keys or apps (other instances write to the database without its knowing; ' +
+          'src/http/read-cache/): every request, with or without `Cache-Control: no-cache`, is read from the database ' +
+          '(rendered invitations and apps are still reused, as an invitation never changes once written).'
+        : ' The server keeps the body of each successful read and sends it again for the same request while nothing has been ' +
+          'written and no invitation has expired (src/http/read-cache/), so a scenario that repeats one request measures ' +
+          'that kept body after its first request; the "read anew (no-cache)" scenarios send `Cache-Control: no-cache`, and every ' +
+          'answer is read from the database and rendered (pre-rendered members and apps still come from their caches).'),
   );
 
   const checks = checkTargets(r);
