@@ -556,6 +556,9 @@ async function runCeiling(captured: Captured, workDir: string, options: Options,
   }
 }
 
+/** The signal that interrupted the run: what fails after it (servers gone) is not reported. */
+let interruptedBy: NodeJS.Signals | undefined;
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
@@ -590,6 +593,7 @@ async function main(): Promise<void> {
     }
   };
   const interrupted = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
     log(`${signal}: stopping the servers${databases.length > 0 && !options.keepData ? ' and dropping the bench databases' : ''}`);
     void stopAll()
       .then(dropDatabases)
@@ -715,6 +719,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (interruptedBy) return;
   log(err instanceof UsageError ? err.message : `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });
