@@ -55,9 +55,19 @@ function requests(scenario: Scenario, counter: { n: number }): autocannon.Reques
   ];
 }
 
-async function once(url: string, scenario: Scenario, options: LoadOptions, counter: { n: number }): Promise<LoadResult> {
+/**
+ * Several URLs (instances of the server) share the connections: autocannon gives them to the URLs
+ * in turn, so each instance gets connections / URLs of them (options.ts keeps that whole).
+ */
+async function once(
+  url: string | readonly string[],
+  scenario: Scenario,
+  options: LoadOptions,
+  counter: { n: number },
+): Promise<LoadResult> {
   const result = await autocannon({
-    url,
+    // autocannon takes a list of URLs (its README, `url`); its type declarations know only one
+    url: (typeof url === 'string' ? url : [...url]) as string,
     connections: options.connections,
     duration: options.durationS,
     headers: requestHeaders(options.token, scenario.method, scenario.fresh),
@@ -96,14 +106,45 @@ export interface AutocannonRun {
  * finish the requests autocannon abandoned. `counter` numbers POST emails across both.
  */
 export async function autocannonScenario(
-  url: string,
+  url: string | readonly string[],
   scenario: Scenario,
   options: LoadOptions & { warmupS: number },
   counter = { n: 0 },
 ): Promise<AutocannonRun> {
+  const settleAll = async () => {
+    for (const u of typeof url === 'string' ? [url] : url) await settle(u);
+  };
   const warmup = await once(url, scenario, { ...options, durationS: options.warmupS }, counter);
-  await settle(url);
+  await settleAll();
   const measured = await once(url, scenario, options, counter);
-  await settle(url);
+  await settleAll();
   return { warmup, measured };
+}
+
+/**
+ * Runs made side by side (one wrk per instance) as one: requests and statuses summed, req/s the
+ * sum of each run's, the duration the longest. Latency percentiles cannot be merged from
+ * percentiles: p50 and p99 are the highest of the runs' (an upper bound of the whole's).
+ */
+export function combineRuns(runs: readonly LoadResult[]): LoadResult {
+  if (runs.length === 0) throw new Error('no runs to combine');
+  const sum = (pick: (r: LoadResult) => number) => runs.reduce((a, r) => a + pick(r), 0);
+  const statusCounts: Record<string, number> = {};
+  for (const r of runs) for (const [status, n] of Object.entries(r.statusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + n;
+  const first = runs[0]!;
+  return {
+    tool: first.tool,
+    durationS: Math.max(...runs.map((r) => r.durationS)),
+    responses: sum((r) => r.responses),
+    ok: sum((r) => r.ok),
+    requestsPerSecond: sum((r) => r.requestsPerSecond),
+    p50Ms: Math.max(...runs.map((r) => r.p50Ms)),
+    p99Ms: Math.max(...runs.map((r) => r.p99Ms)),
+    unexpected: sum((r) => r.unexpected),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    ...(first.holdMs === undefined ? {} : { holdMs: first.holdMs }),
+    statusCounts,
+  };
 }

@@ -1,5 +1,6 @@
 /** The command line of `npm run bench`. */
 import { parseArgs } from 'node:util';
+import { DEFAULT_PG_URL } from './postgres.js';
 import { SCENARIO_IDS, type ScenarioId } from './scenarios.js';
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -11,7 +12,11 @@ const USAGE = `Usage: npm run bench -- [options]
   --scenarios LIST  comma-separated subset of ${SCENARIO_IDS.join(',')}
   --no-wrk          skip wrk even when it is installed
   --cpu-prof        profile the server (node --cpu-prof) and report its top functions
-  --keep-data       keep the databases under bench/.data/ afterwards`;
+  --keep-data       keep the databases afterwards (SQLite: under bench/.data/; PostgreSQL: the bench_* database)
+  --database DB     sqlite (default) or postgres (ASC_TEST_PG_URL, else ${DEFAULT_PG_URL}; a fresh
+                    database per run, dropped afterwards)
+  --instances N     also load N asc-access processes on the one PostgreSQL database, the load split
+                    between them, beside one instance (default 1; more needs --database postgres)`;
 
 /** A bad command line: reported with the usage text, without a stack. */
 export class UsageError extends Error {
@@ -31,7 +36,15 @@ export interface Options {
   wrk: boolean;
   cpuProf: boolean;
   keepData: boolean;
+  database: DatabaseKind;
+  /** asc-access processes in the multi-instance runs (1: none) */
+  instances: number;
 }
+
+export type DatabaseKind = 'sqlite' | 'postgres';
+const DATABASES: readonly DatabaseKind[] = ['sqlite', 'postgres'];
+/** More processes than this would only share the two cores' time more thinly. */
+export const MAX_INSTANCES = 8;
 
 function positive(raw: string | undefined, name: string, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -50,6 +63,8 @@ const SPEC = {
   'no-wrk': { type: 'boolean', default: false },
   'cpu-prof': { type: 'boolean', default: false },
   'keep-data': { type: 'boolean', default: false },
+  database: { type: 'string' },
+  instances: { type: 'string' },
   help: { type: 'boolean', default: false },
 } as const;
 
@@ -70,15 +85,26 @@ export function parseOptions(argv: string[]): Options {
   const scenarios = values.scenarios === undefined ? [...SCENARIO_IDS] : (values.scenarios.split(',').map((s) => s.trim()) as ScenarioId[]);
   for (const s of scenarios)
     if (!SCENARIO_IDS.includes(s)) throw new UsageError(`unknown scenario '${s}' (known: ${SCENARIO_IDS.join(', ')})`);
+  const database = (values.database?.trim().toLowerCase() ?? 'sqlite') as DatabaseKind;
+  if (!DATABASES.includes(database)) throw new UsageError(`--database must be sqlite or postgres, got '${values.database}'`);
+  const instances = positive(values.instances, 'instances', 1);
+  if (instances > MAX_INSTANCES) throw new UsageError(`--instances must be at most ${MAX_INSTANCES}, got ${instances}`);
+  if (instances > 1 && database !== 'postgres')
+    throw new UsageError('--instances needs --database postgres: instances of asc-access share a PostgreSQL database, not a SQLite file');
+  const connections = positive(values.connections, 'connections', 50);
+  if (connections % instances !== 0)
+    throw new UsageError(`--connections (${connections}) must be a multiple of --instances (${instances}): each instance gets as many`);
   return {
     size: positive(values.size, 'size', quick ? 2000 : 100_000),
     durationS: positive(values.duration, 'duration', quick ? 2 : 10),
     warmupS: positive(values.warmup, 'warmup', quick ? 1 : 3),
-    connections: positive(values.connections, 'connections', 50),
+    connections,
     quick,
     scenarios,
     wrk: !values['no-wrk'],
     cpuProf: values['cpu-prof'],
     keepData: values['keep-data'],
+    database,
+    instances,
   };
 }

@@ -10,14 +10,24 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { startCeiling } from './ceiling.js';
-import { autocannonScenario, type LoadOptions, type LoadResult } from './load.js';
+import { autocannonScenario, combineRuns, type LoadOptions, type LoadResult } from './load.js';
 import { expectStatus, interleavedLatency, walkToDepth, type Captured, type RequestSpec } from './probe.js';
 import { summarizeProfile } from './profile.js';
-import { mean, writeReport, type BenchReport, type DepthPoint, type ScenarioReport } from './report.js';
+import { mean, writeReport, type BenchReport, type DepthPoint, type InstancesReport, type ScenarioReport } from './report.js';
 import { parseOptions, UsageError, type Options } from './options.js';
 import { buildScenarios, INCLUDE_PATH, LIST_PATH, deepPath, postBody, postEmail, requestHeaders, type Scenario } from './scenarios.js';
+import {
+  benchPgUrl,
+  createBenchDatabase,
+  postgresReader,
+  postgresServer,
+  likePrefix,
+  type BenchDatabase,
+  type SideReader,
+} from './postgres.js';
 import { seedDatabase, type SeedResult } from './seed.js';
-import { createAdminKey, logSummary, ROOT, run, startAscAccess, Tokens, type RunningProcess } from './server.js';
+import { seedPostgres } from './seed-postgres.js';
+import { createAdminKey, logSummary, ROOT, run, startAscAccess, stopAll, Tokens, type RunningProcess } from './server.js';
 import { wrkScenario, wrkVersion } from './wrk.js';
 
 const SMALL_ROWS = 1000;
@@ -44,10 +54,21 @@ class Phases {
   }
 }
 
-async function seed(dir: string, size: number, seedValue: number): Promise<SeedResult> {
+/** Where a server's data lives: the SQLite file in its data directory, or a PostgreSQL database. */
+interface Store {
+  dataDir: string;
+  /** PostgreSQL: the bench database's URL */
+  databaseUrl?: string;
+}
+
+async function seed(store: Store, size: number, seedValue: number): Promise<SeedResult> {
   let lastLog = 0;
-  const result = await seedDatabase({
-    dataDir: dir,
+  const seedFn =
+    store.databaseUrl === undefined
+      ? seedDatabase
+      : (o: Parameters<typeof seedDatabase>[0]) => seedPostgres({ ...o, databaseUrl: store.databaseUrl! });
+  const result = await seedFn({
+    dataDir: store.dataDir,
     size,
     apps: 200,
     batch: 10_000,
@@ -71,6 +92,11 @@ interface Target {
   /** where the scenario scripts go */
   dataDir: string;
   tokens: Tokens;
+}
+
+/** What reads the database from the side (mail waiting, POSTs persisted), opened for each use. */
+function sideReader(store: Store, seeded: SeedResult): Promise<SideReader> {
+  return store.databaseUrl === undefined ? Promise.resolve(sqliteReader(seeded.file!)) : postgresReader(store.databaseUrl);
 }
 
 function summary(r: { requestsPerSecond: number; p50Ms: number; p99Ms: number; unexpected: number; errors: number }): string {
@@ -179,22 +205,38 @@ async function alternatingLoad(
   return { tool, durationS, ...rps };
 }
 
-/** Counts, with the server stopped, the POSTed invitations (and their mail) the database holds. */
-function persistedPosts(file: string, emailStem: string): { invitations: number; mail: number } {
+/** The SQLite file read from the side, read-only. */
+function sqliteReader(file: string): SideReader {
   const db = new SQLite(file, { readonly: true });
+  const waiting = db.prepare(`SELECT count(*) AS n FROM mail_outbox WHERE status = 'pending'`);
+  return {
+    pendingMail: () => Promise.resolve((waiting.get() as { n: number }).n),
+    persisted(emailStem) {
+      const like = likePrefix(emailStem);
+      const invitations = db.prepare(`SELECT count(*) AS n FROM user_invitations WHERE email_key LIKE ? ESCAPE '\\'`).get(like) as {
+        n: number;
+      };
+      const mail = db
+        .prepare(
+          `SELECT count(*) AS n FROM mail_outbox m JOIN user_invitations i ON i.id = m.invitation_id WHERE i.email_key LIKE ? ESCAPE '\\'`,
+        )
+        .get(like) as { n: number };
+      return Promise.resolve({ invitations: invitations.n, mail: mail.n });
+    },
+    close: () => {
+      db.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Counts, with the servers stopped, the POSTed invitations (and their mail) the database holds. */
+async function persistedPosts(store: Store, seeded: SeedResult, emailStem: string): Promise<{ invitations: number; mail: number }> {
+  const reader = await sideReader(store, seeded);
   try {
-    const like = `${emailStem.replace(/[%_\\]/g, '\\$&')}%`;
-    const invitations = db.prepare(`SELECT count(*) AS n FROM user_invitations WHERE email_key LIKE ? ESCAPE '\\'`).get(like) as {
-      n: number;
-    };
-    const mail = db
-      .prepare(
-        `SELECT count(*) AS n FROM mail_outbox m JOIN user_invitations i ON i.id = m.invitation_id WHERE i.email_key LIKE ? ESCAPE '\\'`,
-      )
-      .get(like) as { n: number };
-    return { invitations: invitations.n, mail: mail.n };
+    return await reader.persisted(emailStem);
   } finally {
-    db.close();
+    await reader.close();
   }
 }
 
@@ -216,6 +258,8 @@ interface MainRun {
   durability?: NonNullable<BenchReport['durability']>;
   mailDrain?: NonNullable<BenchReport['mailDrain']>;
   serverLog?: BenchReport['serverLog'];
+  /** the server-signed cursor 90% deep, when the walk ran */
+  deepCursor?: string;
 }
 
 /** Longest wait for the mail worker to deliver what the creates queued. */
@@ -225,34 +269,37 @@ const MAIL_DRAIN_LIMIT_S = 120;
  * Waits, polling the database from the side, until the server's mail worker has delivered every
  * message the creates queued (or MAIL_DRAIN_LIMIT_S passed): how long a create burst's email lags.
  */
-async function waitForMail(file: string): Promise<NonNullable<BenchReport['mailDrain']>> {
-  const db = new SQLite(file, { readonly: true });
+async function waitForMail(store: Store, seeded: SeedResult): Promise<NonNullable<BenchReport['mailDrain']>> {
+  const reader = await sideReader(store, seeded);
   try {
-    const waiting = db.prepare(`SELECT count(*) AS n FROM mail_outbox WHERE status = 'pending'`);
-    const count = () => (waiting.get() as { n: number }).n;
     const started = performance.now();
-    const pending = count();
+    const pending = await reader.pendingMail();
     let left = pending;
     while (left > 0 && performance.now() - started < MAIL_DRAIN_LIMIT_S * 1000) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      left = count();
+      left = await reader.pendingMail();
     }
     return { pending, seconds: (performance.now() - started) / 1000, left };
   } finally {
-    db.close();
+    await reader.close();
   }
 }
 
 /** The server on the seeded database: deep cursor, every scenario, first vs deep, memory, durability. */
 async function runMainServer(
   seeded: SeedResult,
-  dataDir: string,
+  store: Store,
+  tokens: Tokens,
   options: Options,
   ctx: { phases: Phases; runTag: string; wrk: boolean; profileDir?: string },
 ): Promise<MainRun> {
+  const { dataDir } = store;
   const wanted = new Set(options.scenarios);
-  const tokens = new Tokens(dataDir, await createAdminKey(dataDir));
-  const server = await startAscAccess(dataDir, { name: 'asc-access', ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}) });
+  const server = await startAscAccess(dataDir, {
+    name: 'asc-access',
+    ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
+    ...(store.databaseUrl === undefined ? {} : { databaseUrl: store.databaseUrl }),
+  });
   const target: Target = { server, dataDir, tokens };
   const headers = async () => requestHeaders(await tokens.current(), 'GET');
   const result: MainRun = { captured: { status: 0, headers: {}, body: Buffer.alloc(0) }, scenarios: [], memory: {} };
@@ -267,6 +314,7 @@ async function runMainServer(
       log(`walk: to ${DEEP_FRACTION * 100}% of the list`);
       const deep = await ctx.phases.time('walk', () => walkToDepth(server.url, headers, DEEP_FRACTION));
       deepCursor = deep.cursor;
+      result.deepCursor = deep.cursor;
       result.walk = { requests: deep.requests, seconds: deep.seconds, deepOffset: deep.skipped, total: deep.total };
       log(`  ${deep.requests} pages in ${deep.seconds.toFixed(1)} s, cursor after row ${fmt(deep.skipped)} of ${fmt(deep.total)}`);
     }
@@ -301,7 +349,7 @@ async function runMainServer(
     if (afterReads) result.memory.serverAfterReads = afterReads;
     for (const scenario of chosen.filter((s) => s.method === 'POST')) {
       result.scenarios.push(await ctx.phases.time('load', () => loadScenario(target, scenario, options, ctx.wrk, posts)));
-      result.mailDrain = await ctx.phases.time('mail', () => waitForMail(seeded.file));
+      result.mailDrain = await ctx.phases.time('mail', () => waitForMail(store, seeded));
       log(
         `mail: ${fmt(result.mailDrain.pending)} messages waiting after the creates, delivered in ${result.mailDrain.seconds.toFixed(1)} s${result.mailDrain.left > 0 ? `, ${fmt(result.mailDrain.left)} still waiting` : ''}`,
       );
@@ -316,7 +364,7 @@ async function runMainServer(
 
   const create = scenarios.find((s) => s.id === 'create');
   if (wanted.has('create') && create?.post) {
-    const found = persistedPosts(seeded.file, create.post.emailStem);
+    const found = await persistedPosts(store, seeded, create.post.emailStem);
     result.durability = {
       acknowledged: posts.n,
       persisted: found.invitations,
@@ -331,10 +379,11 @@ async function runMainServer(
 }
 
 /** First vs deep page on a second, small database: unloaded latency, then both pages under load. */
-async function runSmallServer(dataDir: string, options: Options, runTag: string): Promise<DepthPoint> {
-  const small = await seed(dataDir, SMALL_ROWS, 2);
-  const tokens = new Tokens(dataDir, await createAdminKey(dataDir));
-  const server = await startAscAccess(dataDir, { name: 'asc-access (small)' });
+async function runSmallServer(store: Store, options: Options, runTag: string): Promise<DepthPoint> {
+  const { dataDir, databaseUrl } = store;
+  const small = await seed(store, SMALL_ROWS, 2);
+  const tokens = new Tokens(dataDir, await createAdminKey(dataDir, databaseUrl), databaseUrl);
+  const server = await startAscAccess(dataDir, { name: 'asc-access (small)', ...(databaseUrl === undefined ? {} : { databaseUrl }) });
   try {
     const target: Target = { server, dataDir, tokens };
     const deep = await walkToDepth(server.url, async () => requestHeaders(await tokens.current(), 'GET'), DEEP_FRACTION);
@@ -362,6 +411,130 @@ async function runSmallServer(dataDir: string, options: Options, runTag: string)
   }
 }
 
+/**
+ * One scenario on several instances at once: autocannon with every instance's URL (it gives the
+ * connections to them in turn), then one wrk per instance side by side, each with its share of the
+ * connections and one thread, summed (combineRuns). POST emails differ per instance and tool.
+ */
+async function loadScenarioOnAll(
+  servers: readonly RunningProcess[],
+  dataDirs: readonly string[],
+  tokens: Tokens,
+  scenario: Scenario,
+  options: Options,
+  useWrk: boolean,
+  postsAcknowledged: { n: number },
+): Promise<ScenarioReport> {
+  const token = await tokens.current();
+  const headers = requestHeaders(token, scenario.method, scenario.fresh);
+  for (const [i, server] of servers.entries()) {
+    const probe: RequestSpec = { method: scenario.method, path: scenario.paths[0]!, headers };
+    if (scenario.post) probe.body = postBody(scenario.post, `probe${i + 1}`, 0);
+    await expectStatus(server.url, probe, scenario.expect);
+    if (scenario.post) postsAcknowledged.n++;
+  }
+  const urls = servers.map((s) => s.url);
+  const load: LoadOptions = { connections: options.connections, durationS: options.durationS, token };
+  const { warmup, measured } = await autocannonScenario(urls, scenario, { ...load, warmupS: options.warmupS });
+  log(`  ${scenario.title}: autocannon ${summary(measured)} (${servers.length} instances)`);
+  const report: ScenarioReport = {
+    id: scenario.id,
+    title: scenario.title,
+    method: scenario.method,
+    path: scenario.paths[0]!,
+    targets: scenario.paths.length,
+    expect: scenario.expect,
+    warmup,
+    autocannon: measured,
+  };
+  if (useWrk) {
+    const each = options.connections / servers.length;
+    const runs = await Promise.all(
+      servers.map((server, i) => {
+        const own: Scenario = scenario.post
+          ? { ...scenario, post: { ...scenario.post, emailStem: `${scenario.post.emailStem}i${i + 1}.` } }
+          : scenario;
+        return wrkScenario(server.url, own, { ...load, connections: each, threads: 1, scriptDir: dataDirs[i]! });
+      }),
+    );
+    report.wrk = combineRuns(runs);
+    log(`  ${scenario.title}: wrk        ${summary(report.wrk)} (${servers.length} × ${each} connections)`);
+  }
+  if (scenario.post) postsAcknowledged.n += warmup.ok + measured.ok + (report.wrk?.ok ?? 0);
+  return report;
+}
+
+/**
+ * `--instances N`: N asc-access processes on the seeded PostgreSQL database (each its own
+ * ASC_INSTANCE_ID, port and log), every chosen scenario loaded on all of them at once, reads first,
+ * then creates (and the wait for their mail), then the durability count of those creates.
+ */
+async function runInstances(
+  seeded: SeedResult,
+  store: Store,
+  tokens: Tokens,
+  deepCursor: string | undefined,
+  options: Options,
+  ctx: { phases: Phases; runTag: string; wrk: boolean },
+): Promise<InstancesReport> {
+  const count = options.instances;
+  const dataDirs = Array.from({ length: count }, (_, i) => path.join(store.dataDir, `instance-${i + 1}`));
+  for (const dir of dataDirs) mkdirSync(dir, { recursive: true });
+  const servers: RunningProcess[] = [];
+  const runTag = `${ctx.runTag}n${count}`;
+  const scenarios = buildScenarios({
+    sample: seeded.sample,
+    apps: seeded.apps,
+    runTag,
+    ...(deepCursor === undefined ? {} : { deepCursor }),
+  });
+  const chosen = scenarios.filter((s) => options.scenarios.includes(s.id));
+  const result: InstancesReport = { count, scenarios: [], serverLogs: [] };
+  const posts = { n: 0 };
+  try {
+    for (const [i, dir] of dataDirs.entries()) {
+      servers.push(
+        await startAscAccess(dir, {
+          name: `asc-access ${i + 1} of ${count}`,
+          databaseUrl: store.databaseUrl!,
+          instanceId: `bench-${i + 1}`,
+        }),
+      );
+    }
+    log(`load: ${count} instances at ${servers.map((s) => s.url).join(', ')}`);
+    for (const scenario of [...chosen.filter((s) => s.method === 'GET'), ...chosen.filter((s) => s.method === 'POST')]) {
+      result.scenarios.push(
+        await ctx.phases.time('instances', () => loadScenarioOnAll(servers, dataDirs, tokens, scenario, options, ctx.wrk, posts)),
+      );
+      if (scenario.post) {
+        result.mailDrain = await ctx.phases.time('instances', () => waitForMail(store, seeded));
+        log(
+          `mail: ${fmt(result.mailDrain.pending)} messages waiting after the creates on ${count} instances, delivered in ${result.mailDrain.seconds.toFixed(1)} s${result.mailDrain.left > 0 ? `, ${fmt(result.mailDrain.left)} still waiting` : ''}`,
+        );
+      }
+    }
+    result.memory = servers.map((s) => s.memory()).filter((m) => m !== undefined);
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+  result.serverLogs = servers.map((s) => ({ name: s.name, ...logSummary(s.logFile) }));
+  for (const l of result.serverLogs) if (l.lines > 0) log(`${l.name} log: ${l.lines} lines, first: ${l.first[0]}`);
+  const create = chosen.find((s) => s.id === 'create');
+  if (create?.post) {
+    const found = await persistedPosts(store, seeded, create.post.emailStem);
+    result.durability = {
+      acknowledged: posts.n,
+      persisted: found.invitations,
+      mailRows: found.mail,
+      ok: found.invitations >= posts.n && found.mail === found.invitations,
+    };
+    log(
+      `durability (${count} instances): ${fmt(posts.n)} acknowledged, ${fmt(found.invitations)} in the database (${fmt(found.mail)} with mail)`,
+    );
+  }
+  return result;
+}
+
 /** The bare node:http server answering the captured include page, under the same load. */
 async function runCeiling(captured: Captured, workDir: string, options: Options, useWrk: boolean): Promise<BenchReport['ceiling']> {
   const proc = await startCeiling(captured, workDir);
@@ -383,6 +556,9 @@ async function runCeiling(captured: Captured, workDir: string, options: Options,
   }
 }
 
+/** The signal that interrupted the run: what fails after it (servers gone) is not reported. */
+let interruptedBy: NodeJS.Signals | undefined;
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
@@ -400,81 +576,150 @@ async function main(): Promise<void> {
   for (const dir of [mainDir, smallDir, ...(options.cpuProf ? [profileDir] : [])]) rmSync(dir, { recursive: true, force: true });
   for (const dir of [mainDir, smallDir, HISTORY_DIR]) mkdirSync(dir, { recursive: true });
 
-  log('build: npm run build');
-  await phases.time('build', () => run('npm', ['run', 'build']));
-  log(`seed: ${fmt(options.size)} invitations`);
-  const seeded = await phases.time('seed', () => seed(mainDir, options.size, 1));
-
-  const mainRun = await runMainServer(seeded, mainDir, options, {
-    phases,
-    runTag,
-    wrk: version !== undefined,
-    ...(options.cpuProf ? { profileDir } : {}),
-  });
-  const depth: DepthPoint[] = [];
-  if (mainRun.depth) {
-    log(`depth: a second database of ${fmt(SMALL_ROWS)} invitations`);
-    depth.push(await phases.time('depth', () => runSmallServer(smallDir, options, runTag)), mainRun.depth);
-  }
-  log('ceiling: node:http with the captured include page');
-  const ceiling = await phases.time('ceiling', () => runCeiling(mainRun.captured, mainDir, options, version !== undefined));
-
-  const profile = options.cpuProf ? summarizeProfile(profileDir) : undefined;
-  if (!options.keepData) for (const dir of [mainDir, smallDir]) rmSync(dir, { recursive: true, force: true });
-
-  const finishedAt = new Date();
-  const sha = commit();
-  const report: BenchReport = {
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    totalSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
-    machine: {
-      node: process.version,
-      platform: `${os.platform()} ${os.release()}`,
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
-      memoryGiB: os.totalmem() / 1024 ** 3,
-      loadAverageAtStart,
-    },
-    ...(sha ? { commit: sha } : {}),
-    options: {
-      size: options.size,
-      durationS: options.durationS,
-      warmupS: options.warmupS,
-      connections: options.connections,
-      quick: options.quick,
-      scenarios: options.scenarios,
-    },
-    wrk: version === undefined ? {} : { version },
-    timings: phases.seconds,
-    seed: {
-      invitations: seeded.invitations,
-      apps: seeded.apps.length,
-      rows: seeded.rows,
-      rowsByTable: seeded.rowsByTable,
-      seconds: seeded.seconds,
-      indexSeconds: seeded.indexSeconds,
-      invitationsPerSecond: seeded.invitationsPerSecond,
-      rowsPerSecond: seeded.rowsPerSecond,
-      databaseBytes: seeded.bytes,
-    },
-    ...(mainRun.walk ? { walk: mainRun.walk } : {}),
-    scenarios: mainRun.scenarios,
-    ceiling,
-    memory: mainRun.memory,
-    depth,
-    ...(mainRun.durability ? { durability: mainRun.durability } : {}),
-    ...(mainRun.mailDrain ? { mailDrain: mainRun.mailDrain } : {}),
-    serverLog: mainRun.serverLog ?? { lines: 0, first: [] },
-    ...(profile ? { profile } : {}),
+  // PostgreSQL: a fresh database for each server's data, dropped at the end, also when the run
+  // fails or is interrupted (unless --keep-data)
+  const databases: BenchDatabase[] = [];
+  const dropDatabases = async () => {
+    if (options.keepData) {
+      for (const d of databases) log(`kept: PostgreSQL ${d.kind} ${d.name} (${d.url.replace(/\/\/[^@/]*@/, '//')})`);
+      return;
+    }
+    for (const d of databases.splice(0)) {
+      try {
+        await d.drop();
+      } catch (err) {
+        log(`could not drop the PostgreSQL ${d.kind} ${d.name}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
   };
-  const { markdown, files } = writeReport(RESULTS_DIR, HISTORY_DIR, report);
-  process.stdout.write(`\n${markdown}\n`);
-  log(`wrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}`);
-  if (mainRun.durability && !mainRun.durability.ok) process.exitCode = 1;
+  const interrupted = (signal: NodeJS.Signals) => {
+    interruptedBy = signal;
+    log(`${signal}: stopping the servers${databases.length > 0 && !options.keepData ? ' and dropping the bench databases' : ''}`);
+    void stopAll()
+      .then(dropDatabases)
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  if (options.database === 'postgres') {
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
+  }
+  try {
+    await measure();
+  } finally {
+    await dropDatabases();
+  }
+
+  async function measure(): Promise<void> {
+    let mainStore: Store = { dataDir: mainDir };
+    let smallStore: Store = { dataDir: smallDir };
+    let postgres: BenchReport['database'] = { kind: 'sqlite' };
+    if (options.database === 'postgres') {
+      const base = benchPgUrl();
+      const main = await createBenchDatabase(base, `${runTag}_main`);
+      databases.push(main);
+      mainStore = { dataDir: mainDir, databaseUrl: main.url };
+      if (options.scenarios.includes('list') || options.scenarios.includes('list-fresh')) {
+        const small = await createBenchDatabase(base, `${runTag}_small`);
+        databases.push(small);
+        smallStore = { dataDir: smallDir, databaseUrl: small.url };
+      }
+      const server = await postgresServer(main.url);
+      postgres = { kind: 'postgres', where: main.kind, ...server };
+      log(
+        `database: PostgreSQL ${server.version}, ${main.kind} ${main.name}; synchronous_commit ${server.settings.synchronous_commit}, fsync ${server.settings.fsync}${server.durable ? '' : ' (NOT DURABLE: acknowledged writes may be lost)'}`,
+      );
+    }
+
+    log('build: npm run build');
+    await phases.time('build', () => run('npm', ['run', 'build']));
+    log(`seed: ${fmt(options.size)} invitations`);
+    const seeded = await phases.time('seed', () => seed(mainStore, options.size, 1));
+
+    const tokens = new Tokens(mainDir, await createAdminKey(mainDir, mainStore.databaseUrl), mainStore.databaseUrl);
+    const mainRun = await runMainServer(seeded, mainStore, tokens, options, {
+      phases,
+      runTag,
+      wrk: version !== undefined,
+      ...(options.cpuProf ? { profileDir } : {}),
+    });
+    const depth: DepthPoint[] = [];
+    if (mainRun.depth) {
+      log(`depth: a second database of ${fmt(SMALL_ROWS)} invitations`);
+      depth.push(await phases.time('depth', () => runSmallServer(smallStore, options, runTag)), mainRun.depth);
+    }
+    let instances: InstancesReport | undefined;
+    if (options.instances > 1) {
+      log(`instances: ${options.instances} asc-access processes on the one database`);
+      instances = await runInstances(seeded, mainStore, tokens, mainRun.deepCursor, options, {
+        phases,
+        runTag,
+        wrk: version !== undefined,
+      });
+    }
+    log('ceiling: node:http with the captured include page');
+    const ceiling = await phases.time('ceiling', () => runCeiling(mainRun.captured, mainDir, options, version !== undefined));
+
+    const profile = options.cpuProf ? summarizeProfile(profileDir) : undefined;
+    if (!options.keepData) for (const dir of [mainDir, smallDir]) rmSync(dir, { recursive: true, force: true });
+
+    const finishedAt = new Date();
+    const sha = commit();
+    const report: BenchReport = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      totalSeconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+      machine: {
+        node: process.version,
+        platform: `${os.platform()} ${os.release()}`,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
+        memoryGiB: os.totalmem() / 1024 ** 3,
+        loadAverageAtStart,
+      },
+      ...(sha ? { commit: sha } : {}),
+      options: {
+        size: options.size,
+        durationS: options.durationS,
+        warmupS: options.warmupS,
+        connections: options.connections,
+        quick: options.quick,
+        scenarios: options.scenarios,
+      },
+      database: postgres,
+      wrk: version === undefined ? {} : { version },
+      timings: phases.seconds,
+      seed: {
+        invitations: seeded.invitations,
+        apps: seeded.apps.length,
+        rows: seeded.rows,
+        rowsByTable: seeded.rowsByTable,
+        seconds: seeded.seconds,
+        indexSeconds: seeded.indexSeconds,
+        invitationsPerSecond: seeded.invitationsPerSecond,
+        rowsPerSecond: seeded.rowsPerSecond,
+        databaseBytes: seeded.bytes,
+      },
+      ...(mainRun.walk ? { walk: mainRun.walk } : {}),
+      scenarios: mainRun.scenarios,
+      ceiling,
+      memory: mainRun.memory,
+      depth,
+      ...(mainRun.durability ? { durability: mainRun.durability } : {}),
+      ...(mainRun.mailDrain ? { mailDrain: mainRun.mailDrain } : {}),
+      serverLog: mainRun.serverLog ?? { lines: 0, first: [] },
+      ...(instances ? { instances } : {}),
+      ...(profile ? { profile } : {}),
+    };
+    const { markdown, files } = writeReport(RESULTS_DIR, HISTORY_DIR, report);
+    process.stdout.write(`\n${markdown}\n`);
+    log(`wrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}`);
+    if (mainRun.durability && !mainRun.durability.ok) process.exitCode = 1;
+    if (instances?.durability && !instances.durability.ok) process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {
+  if (interruptedBy) return;
   log(err instanceof UsageError ? err.message : `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 });

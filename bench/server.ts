@@ -27,6 +27,11 @@ function serverEnv(dataDir: string, port: number, extra: Record<string, string> 
   };
 }
 
+/** The environment that points the CLI and the server at PostgreSQL (nothing: the SQLite file in the data directory). */
+function databaseEnv(databaseUrl: string | undefined): Record<string, string> {
+  return databaseUrl === undefined ? {} : { ASC_DATABASE_URL: databaseUrl };
+}
+
 /** A port nobody listens on right now. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,8 +62,8 @@ export function run(command: string, args: readonly string[], env: NodeJS.Proces
 }
 
 /** One `asc-access ... --json` CLI command on a data directory; its JSON output. */
-export async function cli(dataDir: string, args: readonly string[]): Promise<Record<string, unknown>> {
-  const out = await run(process.execPath, [CLI, ...args, '--json'], serverEnv(dataDir, 8080));
+export async function cli(dataDir: string, args: readonly string[], databaseUrl?: string): Promise<Record<string, unknown>> {
+  const out = await run(process.execPath, [CLI, ...args, '--json'], serverEnv(dataDir, 8080, databaseEnv(databaseUrl)));
   return JSON.parse(out) as Record<string, unknown>;
 }
 
@@ -68,15 +73,15 @@ export interface BenchKey {
 }
 
 /** An ADMIN team key made through the CLI, its .p8 in the data directory. */
-export async function createAdminKey(dataDir: string): Promise<BenchKey> {
+export async function createAdminKey(dataDir: string, databaseUrl?: string): Promise<BenchKey> {
   const file = path.join(dataDir, 'bench-admin.p8');
-  const out = await cli(dataDir, ['keys', 'create', '--name', 'Benchmark admin key', '--role', 'ADMIN', '--out', file]);
+  const out = await cli(dataDir, ['keys', 'create', '--name', 'Benchmark admin key', '--role', 'ADMIN', '--out', file], databaseUrl);
   return { keyId: String(out.keyId), file };
 }
 
 /** A fresh 20-minute token for the key, minted by the CLI. */
-export async function mintToken(dataDir: string, key: BenchKey): Promise<string> {
-  const out = await cli(dataDir, ['token', '--key-file', key.file, '--key-id', key.keyId]);
+export async function mintToken(dataDir: string, key: BenchKey, databaseUrl?: string): Promise<string> {
+  const out = await cli(dataDir, ['token', '--key-file', key.file, '--key-id', key.keyId], databaseUrl);
   return String(out.token);
 }
 
@@ -91,13 +96,14 @@ export class Tokens {
   constructor(
     private readonly dataDir: string,
     private readonly key: BenchKey,
+    private readonly databaseUrl?: string,
     private readonly renewAfterMs = 5 * 60_000,
   ) {}
 
   async current(): Promise<string> {
     if (this.token === undefined || Date.now() - this.mintedAt > this.renewAfterMs) {
       this.mintedAt = Date.now();
-      this.token = await mintToken(this.dataDir, this.key);
+      this.token = await mintToken(this.dataDir, this.key, this.databaseUrl);
     }
     return this.token;
   }
@@ -179,11 +185,25 @@ export interface SpawnOptions {
   logFile: string;
 }
 
+/** Every process startProcess() started that has not exited yet. */
+const live = new Set<ChildProcess>();
+
+/** Sends SIGTERM to every server still running and waits (at most `timeoutMs`) for them to exit: for an interrupted run. */
+export async function stopAll(timeoutMs = 10_000): Promise<void> {
+  const exits = [...live].map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
+  for (const child of live) child.kill('SIGTERM');
+  const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+  await Promise.race([Promise.all(exits), timer]);
+  for (const child of live) child.kill('SIGKILL');
+}
+
 /** Starts a Node HTTP server process and resolves once its /healthz answers 200. */
 export async function startProcess(options: SpawnOptions): Promise<RunningProcess> {
   const log = openSync(options.logFile, 'a');
   const child = spawn(process.execPath, options.args, { cwd: ROOT, env: options.env, stdio: ['ignore', log, log] });
   closeSync(log);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   const url = `http://127.0.0.1:${options.port}`;
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await waitForHealth(url, child, options.logFile, 60_000);
@@ -207,13 +227,17 @@ export async function startProcess(options: SpawnOptions): Promise<RunningProces
  * --cpu-prof into `profileDir`: with the runtime tuning (src/cli/tuning.ts) given up front, as
  * `serve` relaunches itself, so that the process measured (memory, profile) is the server itself.
  */
-export async function startAscAccess(dataDir: string, options: { name: string; profileDir?: string }): Promise<RunningProcess> {
+export async function startAscAccess(
+  dataDir: string,
+  options: { name: string; profileDir?: string; databaseUrl?: string; instanceId?: string },
+): Promise<RunningProcess> {
   const port = await freePort();
   const nodeArgs = [...TUNING_FLAGS, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
+  const instance: Record<string, string> = options.instanceId === undefined ? {} : { ASC_INSTANCE_ID: options.instanceId };
   return startProcess({
     name: options.name,
     args: [...nodeArgs, CLI, 'serve'],
-    env: serverEnv(dataDir, port, { ...TUNING_ENV }),
+    env: serverEnv(dataDir, port, { ...TUNING_ENV, ...databaseEnv(options.databaseUrl), ...instance }),
     port,
     logFile: path.join(dataDir, 'server.log'),
   });

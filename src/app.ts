@@ -19,6 +19,7 @@ import { apiBasics } from './http/pipeline/errors.js';
 import { fastifyOptions } from './http/pipeline/options.js';
 import { DatabaseRateLimiter, InMemoryRateLimiter, type RateLimiter } from './http/rate-limit.js';
 import { SqlRateLimitRepository } from './http/rate-limit-repository.js';
+import { SyncedRateLimiter } from './http/quota-sync.js';
 import { ReadCache } from './http/read-cache/index.js';
 import { backgroundJobs } from './jobs.js';
 import { CursorCodec } from './jsonapi/cursor.js';
@@ -89,8 +90,18 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   );
   // One SQLite file serves one instance: its quota lives in memory. On PostgreSQL any number of
   // instances share the database, so they share the quota through it.
-  const sharedLimiter =
-    db.dialect === 'postgres' ? new DatabaseRateLimiter(new SqlRateLimitRepository(db.kysely), config.rateLimitPerHour) : undefined;
+  // Counted in memory and reconciled every ASC_RATE_LIMIT_SYNC_MS (src/http/quota-sync.ts), or with
+  // a write per request when that is 0.
+  const quotaRepo = db.dialect === 'postgres' ? new SqlRateLimitRepository(db.kysely) : undefined;
+  const syncedLimiter =
+    quotaRepo && config.rateLimitSyncMs > 0
+      ? new SyncedRateLimiter(quotaRepo, config.rateLimitPerHour, {
+          syncMs: config.rateLimitSyncMs,
+          now: () => clock.now().getTime(),
+          onSyncError: (err) => incidents.backgroundFailed(err, app.log, 'rate-limit sync failed'),
+        })
+      : undefined;
+  const sharedLimiter = syncedLimiter ?? (quotaRepo ? new DatabaseRateLimiter(quotaRepo, config.rateLimitPerHour) : undefined);
   const admission = new Admission(
     authenticator,
     options.rateLimiter ?? sharedLimiter ?? new InMemoryRateLimiter(config.rateLimitPerHour),
@@ -137,10 +148,15 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     clock,
     incidents,
     onSwept: (n) => metrics.sweepDone(n),
-    ...(sharedLimiter ? { alsoOnSweep: () => sharedLimiter.prune(clock.now().getTime()) } : {}),
+    ...(quotaRepo ? { alsoOnSweep: () => quotaRepo.deleteBefore(Math.floor(clock.now().getTime() / 1000) - 3600) } : {}),
     mailWorker: { ...options.mailWorker, observer: metrics.deliveries },
     ...(options.mailTransport ? { mailTransport: options.mailTransport } : {}),
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
   });
+  if (syncedLimiter) {
+    app.addHook('onReady', () => syncedLimiter.start());
+    // the counts taken since the last sync are written before the database closes
+    app.addHook('onClose', () => syncedLimiter.stop());
+  }
   return { app, services, mailWorker: worker, cache, incidents, metrics };
 }

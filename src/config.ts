@@ -23,6 +23,11 @@ export interface Config {
   /** Base of every link and `Location` header, without a trailing slash. */
   readonly publicUrl: string;
   readonly rateLimitPerHour: number;
+  /**
+   * PostgreSQL: how often (ms) an instance reconciles its quota counts with the others' through the
+   * database (src/http/quota-sync.ts); 0 counts with a write per request, exact across instances.
+   */
+  readonly rateLimitSyncMs: number;
   /** the read caches (src/http/read-cache/): ASC_READ_CACHE=off turns every one of them off */
   readonly readCache: boolean;
   /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
@@ -63,11 +68,24 @@ export interface Config {
    * need distinct ids (on one host: distinct ports or ASC_INSTANCE_ID).
    */
   readonly instanceId: string;
+  /**
+   * The emulator's controls under /_emulator/v1 (src/emulator/): ASC_EMULATOR=1 or true, or
+   * `asc-access serve --emulator`. A test target only: its clock, state and faults are anyone's
+   * to change who may call them.
+   */
+  readonly emulator: boolean;
+  /** ASC_EMULATOR_TOKEN: when set, the controls want `Authorization: Bearer <it>` from any peer; unset: loopback peers only */
+  readonly emulatorToken: string | undefined;
+  /** ASC_SEED_FILE: a state document applied to the default team at start when its database is empty */
+  readonly seedFile: string | undefined;
+  /** ASC_EMULATOR_JOURNAL_SIZE: API requests each team's journal keeps (default 1000) */
+  readonly emulatorJournalSize: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
 const METRICS_ACCESS: readonly MetricsAccess[] = ['local', 'on', 'off'];
+const BOOLEAN_WORDS = new Set(['1', 'true', '0', 'false']);
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '::0']);
 
 /** The file of variables read at start, in the working directory. */
@@ -159,6 +177,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const port = parseInteger(env.PORT ?? '8080', 'PORT', 0, 65535, problems);
   const rateLimitPerHour = parseInteger(env.ASC_RATE_LIMIT_PER_HOUR ?? '3600', 'ASC_RATE_LIMIT_PER_HOUR', 1, 1_000_000_000, problems);
+  const rateLimitSyncMs = parseInteger(env.ASC_RATE_LIMIT_SYNC_MS ?? '1000', 'ASC_RATE_LIMIT_SYNC_MS', 0, 60_000, problems);
   const responseCacheMb = parseInteger(env.ASC_RESPONSE_CACHE_MB ?? '16', 'ASC_RESPONSE_CACHE_MB', 0, 4096, problems);
   const shutdownTimeoutMs = parseInteger(env.ASC_SHUTDOWN_TIMEOUT_MS ?? '10000', 'ASC_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000, problems);
   const authFailureLimit = parseInteger(env.ASC_AUTH_FAILURE_LIMIT ?? '30', 'ASC_AUTH_FAILURE_LIMIT', 0, 1_000_000, problems);
@@ -204,6 +223,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const instanceId = env.ASC_INSTANCE_ID?.trim() || `${hostname()}:${port}`;
   if (/\p{Cc}/u.test(instanceId) || instanceId.length > 200)
     problems.push('ASC_INSTANCE_ID must be at most 200 characters without control characters');
+  const emulatorSetting = env.ASC_EMULATOR?.trim().toLowerCase() || 'false';
+  if (!BOOLEAN_WORDS.has(emulatorSetting)) problems.push(`ASC_EMULATOR must be 1, true, 0 or false, got '${env.ASC_EMULATOR}'`);
+  const emulator = emulatorSetting === '1' || emulatorSetting === 'true';
+  const emulatorToken = env.ASC_EMULATOR_TOKEN?.trim() || undefined;
+  if (emulatorToken !== undefined && !/^[\x21-\x7e]{16,512}$/.test(emulatorToken)) {
+    problems.push('ASC_EMULATOR_TOKEN must be 16 to 512 printable characters without spaces');
+  }
+  const seedFile = env.ASC_SEED_FILE?.trim() ? path.resolve(env.ASC_SEED_FILE.trim()) : undefined;
+  if (seedFile !== undefined && !existsSync(seedFile)) problems.push(`ASC_SEED_FILE names ${seedFile}, which does not exist`);
+  const emulatorJournalSize = parseInteger(env.ASC_EMULATOR_JOURNAL_SIZE ?? '1000', 'ASC_EMULATOR_JOURNAL_SIZE', 0, 1_000_000, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     dataDir,
@@ -212,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     publicUrl,
     rateLimitPerHour,
+    rateLimitSyncMs,
     readCache,
     responseCacheMb,
     logLevel,
@@ -224,5 +254,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailureLimit,
     trustProxy,
     instanceId,
+    emulator,
+    emulatorToken,
+    seedFile,
+    emulatorJournalSize,
   });
 }

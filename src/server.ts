@@ -6,18 +6,24 @@
  * gate in front of the application that the shutdown closes.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { buildApp, type Services } from './app.js';
-import type { Clock } from './clock.js';
-import type { Config } from './config.js';
+import { systemClock, type Clock } from './clock.js';
+import { ConfigError, type Config } from './config.js';
 import { ensurePrivateDirectory, openDatabase, reportPoolError, type Db } from './db/database.js';
 import type { StorageIncidents } from './db/storage-errors.js';
 import { errorResponse } from './errors/api-error.js';
 import { errors } from './errors/catalogue.js';
+import { EmulatorHost, teamBuildOptions, teamParts } from './emulator/host.js';
+import { registerInviteeControls } from './emulator/invitees.js';
+import { registerMailControls } from './emulator/mail.js';
+import { registerEmulatorRoutes } from './emulator/routes.js';
+import { StateDocumentError, teamState } from './emulator/state.js';
 import { BODY_LIMIT_BYTES } from './http/responses.js';
 import { keyFileName, mintToken } from './keys/token.js';
 
@@ -27,6 +33,10 @@ export interface RunningServer {
   db: Db;
   /** the address the server listens on, e.g. http://127.0.0.1:8080 */
   address: string;
+  /** the emulator's teams, when it is on (Config.emulator) */
+  emulator: EmulatorHost | undefined;
+  /** the ADMIN key made at this start, on an empty database without a seed holding keys */
+  firstKey: FirstStartKey | undefined;
   close(): Promise<void>;
 }
 
@@ -105,7 +115,11 @@ class RequestGate {
   /** requests refused with 503 during the drain */
   refused = 0;
 
-  constructor(private readonly server: Server) {
+  constructor(
+    private readonly server: Server,
+    /** hands a request to the app it belongs to (the emulator's teams), or calls `toDefault` */
+    dispatch?: (req: IncomingMessage, res: ServerResponse, toDefault: () => void) => void,
+  ) {
     const application = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -115,7 +129,11 @@ class RequestGate {
         this.inFlight.delete(res);
         if (this.inFlight.size === 0) this.nothingInFlight?.();
       });
-      for (const listener of application) listener.call(server, req, res);
+      const toDefault = () => {
+        for (const listener of application) listener.call(server, req, res);
+      };
+      if (dispatch) dispatch(req, res, toDefault);
+      else toDefault();
     });
     // `Expect: 100-continue`: a body declared over the limit is refused (413, by the application's body
     // parser, which checks the declared length before reading) without inviting it first; a client
@@ -157,7 +175,38 @@ class RequestGate {
   }
 }
 
-export async function startServer(config: Config, options: { clock?: Clock; print?: (s: string) => void } = {}): Promise<RunningServer> {
+/**
+ * ASC_SEED_FILE: applied to the server's own team when its database holds no keys, apps, users or
+ * invitations. A file that can't be read or is refused stops the start with one line naming the
+ * place in it (a JSON Pointer).
+ */
+export async function applySeedFile(file: string, db: Db, clock: Clock): Promise<boolean> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`ASC_SEED_FILE ${file} is not a readable JSON file: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  const state = teamState(db, clock);
+  if (!(await state.isEmpty())) return false;
+  try {
+    await state.import(doc);
+  } catch (err) {
+    if (err instanceof StateDocumentError) throw new ConfigError([`ASC_SEED_FILE ${file} is refused at '${err.pointer}': ${err.message}`]);
+    throw err;
+  }
+  return true;
+}
+
+export interface StartServerOptions {
+  clock?: Clock;
+  /** where the first-start message goes (default stdout) */
+  print?: (s: string) => void;
+  /** where the log goes (default stdout) */
+  logStream?: DestinationStream;
+}
+
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   let app: FastifyInstance | undefined;
   let incidents: StorageIncidents | undefined;
   const db = await openDatabase(config, (err) => {
@@ -165,11 +214,32 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
     if (app && incidents) incidents.backgroundFailed(err, app.log, 'an idle PostgreSQL connection failed');
     else reportPoolError(err);
   });
+  let emulator: EmulatorHost | undefined;
   try {
-    const built = await buildApp({ config, db, ...(options.clock ? { clock: options.clock } : {}) });
+    const parts = config.emulator ? teamParts(config) : undefined;
+    // before the app: it reads the team's issuer id once built
+    const seeded = config.seedFile ? await applySeedFile(config.seedFile, db, parts?.clock ?? options.clock ?? systemClock) : false;
+    const built = await buildApp({
+      config,
+      db,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.logStream ? { logStream: options.logStream } : {}),
+      ...(parts ? teamBuildOptions(parts, config) : {}),
+    });
     app = built.app;
     incidents = built.incidents;
-    const gate = new RequestGate(app.server);
+    if (seeded) app.log.info({ seedFile: config.seedFile }, 'applied the seed file %s to the empty database', config.seedFile);
+    if (parts) {
+      emulator = await EmulatorHost.start(config, built, db, parts);
+      await registerEmulatorRoutes(app, { host: emulator, config, teamControls: [registerMailControls, registerInviteeControls] });
+      app.log.warn(
+        { emulator: true, token: config.emulatorToken !== undefined },
+        'THE EMULATOR IS ON: anyone who can call /_emulator/v1 (%s) can move its clock, replace its state and inject faults. Never run it like this in production.',
+        config.emulatorToken ? 'with ASC_EMULATOR_TOKEN' : 'from this host',
+      );
+    }
+    const host = emulator;
+    const gate = new RequestGate(app.server, host ? (req, res, toDefault) => host.dispatch(req, res, toDefault) : undefined);
     const address = await app.listen({ host: config.host, port: config.port });
     // after the listen: a start that cannot listen (port in use) leaves no key whose message nobody saw
     const first = await bootstrapFirstKey(built.services, config);
@@ -186,13 +256,15 @@ export async function startServer(config: Config, options: { clock?: Clock; prin
           );
         }
         if (gate.refused > 0) app!.log.info({ refused: gate.refused }, 'refused %d requests with 503 while draining', gate.refused);
+        await emulator?.close();
         await app!.close();
         await db.close();
       })();
       return closing;
     };
-    return { app, services: built.services, db, address, close };
+    return { app, services: built.services, db, address, emulator, firstKey: first, close };
   } catch (err) {
+    await emulator?.close();
     await app?.close();
     await db.close();
     throw err;

@@ -15,6 +15,7 @@ import { SandboxTesterInputError } from '../resources/sandbox-testers/service.js
 import { UserInputError } from '../resources/users/service.js';
 import { CommandError, UsageError, type CommandContext, type Out, type Output } from './command.js';
 import { appsCommand } from './commands/apps.js';
+import { emulatorCommand } from './commands/emulator.js';
 import { keysCommand } from './commands/keys.js';
 import { mailCommand } from './commands/mail.js';
 import { sandboxTestersCommand } from './commands/sandbox-testers.js';
@@ -64,7 +65,7 @@ function program(io: CliIo, ctx: CommandContext, onServing: () => void): Command
     .usage('<command> [options]')
     .description(
       'A self-hosted App Store Connect Users and Access API. `serve` runs it; the other commands work on its database ' +
-        'directly (no server needs to run).',
+        'directly (no server needs to run), but `emulator`, which drives a running emulator over HTTP.',
     )
     .version(VERSION, '-V, --version', 'print the version')
     .addCommand(serveCommand(ctx, io.stdout, onServing))
@@ -74,6 +75,7 @@ function program(io: CliIo, ctx: CommandContext, onServing: () => void): Command
     .addCommand(sandboxTestersCommand(ctx))
     .addCommand(tokenCommand(ctx))
     .addCommand(mailCommand(ctx))
+    .addCommand(emulatorCommand(ctx))
     .addHelpText(
       'after',
       '\nConfiguration comes from the environment (ASC_DATA_DIR, ASC_DATABASE_URL, HOST, PORT, ASC_PUBLIC_URL, ...); see README.md.',

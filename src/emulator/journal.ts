@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeProtectedHeader } from 'jose';
 import { splitTarget } from '../http/responses.js';
-import { faultApplied, faultsInstalled, globToRegExp, isApiPath } from './faults.js';
+import { compileGlob, faultApplied, faultsInstalled, isApiPath } from './faults.js';
 
 export interface JournalEntry {
   id: number;
@@ -96,7 +96,7 @@ export function requestJournal(size: number): Journal {
     },
     list(query = {}) {
       const method = query.method?.toUpperCase();
-      const path = query.path === undefined ? undefined : globToRegExp(query.path);
+      const path = query.path === undefined ? undefined : compileGlob(query.path);
       const found = entries().filter(
         (e) =>
           (method === undefined || e.method === method) &&

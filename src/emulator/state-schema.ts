@@ -11,6 +11,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { TEAM_KEY_ROLES, USER_ROLES } from '../domain/roles.js';
 import { INDIVIDUAL_KEY_ROLE } from '../keys/service.js';
+import { SUBSCRIPTION_RENEWAL_RATES, TERRITORY_CODES } from '../resources/sandbox-testers/service.js';
 
 export const STATE_FORMAT = 'asc-access-state/1';
 
@@ -157,6 +158,56 @@ export const STATE_DOCUMENT_SCHEMA = {
         },
       },
     },
+    // Sandbox Apple Accounts (docs/behavior.md A19-A23): made by the operator, changed by the API
+    sandboxTesters: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['firstName', 'lastName', 'email', 'territory'],
+        additionalProperties: false,
+        properties: {
+          id: uuid('id'),
+          firstName: text('firstName'),
+          lastName: text('lastName'),
+          // Apple's acAccountName
+          email: text('email: an email address'),
+          // as PATCH /v2/sandboxTesters/{id} takes it: a value of the spec's TerritoryCode
+          territory: {
+            type: 'string',
+            enum: [...TERRITORY_CODES],
+            description: "territory: a TerritoryCode of Apple's spec, in upper case, such as USA",
+          },
+          applePayCompatible: { type: 'boolean' },
+          interruptPurchases: { type: 'boolean' },
+          subscriptionRenewalRate: {
+            type: 'string',
+            enum: [...SUBSCRIPTION_RENEWAL_RATES],
+            description: `subscriptionRenewalRate: one of ${SUBSCRIPTION_RENEWAL_RATES.join(', ')}`,
+          },
+          createdAt: instant('createdAt'),
+        },
+      },
+    },
+    // the clear purchase history requests recorded (A22): what was asked, of whom, and when
+    sandboxClearRequests: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['sandboxTesterIds'],
+        additionalProperties: false,
+        properties: {
+          id: uuid('id'),
+          sandboxTesterIds: {
+            type: 'array',
+            items: { type: 'string' },
+            minItems: 1,
+            uniqueItems: true,
+            description: 'sandboxTesterIds: ids of sandbox testers of this document, at least one, each once',
+          },
+          createdAt: instant('createdAt'),
+        },
+      },
+    },
   },
 } as const;
 
@@ -203,8 +254,14 @@ function describe(error: ErrorObject): ShapeProblem {
       return { pointer: `${at}/${Math.max(Number(params.i), Number(params.j))}`, message: 'is given more than once' };
     case 'type':
       return { pointer: at, message: `must be of type ${([] as unknown[]).concat(params.type).map(String).join(' or ')}` };
-    case 'enum':
-      return { pointer: at, message: `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')}` };
+    case 'enum': {
+      const allowed = params.allowedValues as unknown[];
+      // a long list (the territories) is named by its description rather than written out
+      if (allowed.length > 20 && description) return { pointer: at, message: `must be ${description.replace(/^[^:]*: /, '')}` };
+      return { pointer: at, message: `must be one of ${allowed.map(String).join(', ')}` };
+    }
+    case 'minItems':
+      return { pointer: at, message: `must have at least ${String(params.limit)} item(s)` };
     case 'const':
       return { pointer: at, message: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'pattern':

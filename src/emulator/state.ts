@@ -4,7 +4,7 @@
  *
  * What is state: the team's issuer id, its API keys (public halves), apps, users, pending
  * invitations and the ids of ended ones (accepted or expired: they answer 410, docs/behavior.md
- * A6). What is not: private keys (never stored), the mail outbox, rate-limit counts, the clock and
+ * A6), sandbox testers and the clear purchase history requests made for them (A19-A23). What is not: private keys (never stored), the mail outbox, rate-limit counts, the clock and
  * the team's cursor secret.
  *
  * A document is read in two steps, neither touching the database: its shape against the JSON Schema
@@ -29,6 +29,7 @@ import type { ApiError } from '../errors/api-error.js';
 import { KeysRepository } from '../keys/repository.js';
 import { INDIVIDUAL_KEY_ROLE, newKeyId } from '../keys/service.js';
 import { uuidV7 } from '../random.js';
+import { DEFAULT_RENEWAL_RATE } from '../resources/sandbox-testers/service.js';
 import { INVITATION_LIFETIME_MS } from '../resources/user-invitations/service.js';
 import { STATE_FORMAT, shapeProblem } from './state-schema.js';
 
@@ -83,6 +84,26 @@ export interface StateEndedInvitation {
   at: string;
 }
 
+export interface StateSandboxTester {
+  id: string;
+  firstName: string;
+  lastName: string;
+  /** the Apple Account's email (Apple's acAccountName) */
+  email: string;
+  /** a TerritoryCode of Apple's spec */
+  territory: string;
+  applePayCompatible: boolean;
+  interruptPurchases: boolean;
+  subscriptionRenewalRate: string;
+  createdAt: string;
+}
+export interface StateSandboxClearRequest {
+  id: string;
+  /** the testers it named, sorted */
+  sandboxTesterIds: string[];
+  createdAt: string;
+}
+
 /** What export gives: complete, every array sorted by id. */
 export interface StateDocument {
   format: typeof STATE_FORMAT;
@@ -92,6 +113,8 @@ export interface StateDocument {
   users: StateUser[];
   invitations: StateInvitation[];
   endedInvitations: StateEndedInvitation[];
+  sandboxTesters: StateSandboxTester[];
+  sandboxClearRequests: StateSandboxClearRequest[];
 }
 
 /** A document's invalid part: answered 422 ENTITY_UNPROCESSABLE with this pointer. */
@@ -106,6 +129,11 @@ export class StateDocumentError extends Error {
   }
 }
 
+/**
+ * What a reset may keep: what the API can't change (apps are read-only, keys are the operator's).
+ * Sandbox testers are not offered: PATCH changes them and clears are recorded against them, so
+ * keeping them would carry one test's changes into the next; a suite imports its seed again.
+ */
 export type ResetKeep = 'apiKeys' | 'apps';
 
 export const RESET_KEEP: readonly ResetKeep[] = ['apiKeys', 'apps'];
@@ -119,7 +147,7 @@ export interface TeamState {
   import(input: unknown): Promise<void>;
   /** Deletes everything but the team's issuer id and what `keep` names. */
   reset(keep?: readonly ResetKeep[]): Promise<void>;
-  /** true when the team holds no keys, apps, users or invitations (a seed file applies then) */
+  /** true when the team holds no keys, apps, users, invitations or sandbox testers (a seed file applies then) */
   isEmpty(): Promise<boolean>;
 }
 
@@ -135,6 +163,24 @@ interface DocumentInput {
   users?: UserInput[];
   invitations?: InvitationInput[];
   endedInvitations?: EndedInput[];
+  sandboxTesters?: SandboxTesterInput[];
+  sandboxClearRequests?: ClearRequestInput[];
+}
+interface SandboxTesterInput {
+  id?: string;
+  firstName: string;
+  lastName: string;
+  email: string;
+  territory: string;
+  applePayCompatible?: boolean;
+  interruptPurchases?: boolean;
+  subscriptionRenewalRate?: string;
+  createdAt?: string;
+}
+interface ClearRequestInput {
+  id?: string;
+  sandboxTesterIds: string[];
+  createdAt?: string;
 }
 interface KeyInput {
   id?: string;
@@ -360,13 +406,14 @@ export function readStateDocument(input: unknown, now: Date, issuerId: string): 
     };
   });
 
-  // one email, one person: users and pending invitations share the addresses (A9), in any case
+  // one email, one person: users, pending invitations and sandbox testers share the addresses
+  // (A9, A23: a tester's Apple Account is used nowhere else), in any case
   const emails = new Map<string, string>();
   const claimEmail = (pointer: string, email: string) => {
     if (!isValidEmail(email)) fail(pointer, 'must be an email address');
     const holder = emails.get(email.toLowerCase());
     if (holder !== undefined)
-      fail(pointer, `is the email of ${holder} already (emails are unique across users and invitations, in any case)`);
+      fail(pointer, `is the email of ${holder} already (emails are unique across users, invitations and sandbox testers, in any case)`);
     emails.set(email.toLowerCase(), pointer);
   };
 
@@ -452,6 +499,43 @@ export function readStateDocument(input: unknown, now: Date, issuerId: string): 
     return { id: e.id, outcome: e.outcome, at: created(e.at) };
   });
 
+  // sandbox testers as `asc-access sandbox-testers create` makes them (SandboxTestersService.create),
+  // with the settings PATCH may have changed since
+  const testersIn = doc.sandboxTesters ?? [];
+  const testerIds = givenIds(testersIn, '/sandboxTesters');
+  const sandboxTesters = testersIn.map((t, i): StateSandboxTester => {
+    const at = `/sandboxTesters/${i}`;
+    claimEmail(`${at}/email`, t.email);
+    return {
+      // time-ordered, as the CLI makes them
+      id: idFor(t.id, testerIds, uuidV7),
+      firstName: personName(`${at}/firstName`, 'firstName', t.firstName),
+      lastName: personName(`${at}/lastName`, 'lastName', t.lastName),
+      email: t.email,
+      territory: t.territory,
+      // Apple's defaults for a new tester (B10.7)
+      applePayCompatible: t.applePayCompatible ?? true,
+      interruptPurchases: t.interruptPurchases ?? false,
+      subscriptionRenewalRate: t.subscriptionRenewalRate ?? DEFAULT_RENEWAL_RATE,
+      createdAt: created(t.createdAt),
+    };
+  });
+
+  const clearsIn = doc.sandboxClearRequests ?? [];
+  const clearIds = givenIds(clearsIn, '/sandboxClearRequests');
+  const knownTesters = new Set(sandboxTesters.map((t) => t.id));
+  const sandboxClearRequests = clearsIn.map((c, i): StateSandboxClearRequest => {
+    const at = `/sandboxClearRequests/${i}`;
+    c.sandboxTesterIds.forEach((id, j) => {
+      if (!knownTesters.has(id)) fail(`${at}/sandboxTesterIds/${j}`, `names no sandbox tester of this document ('${id}')`);
+    });
+    return {
+      id: idFor(c.id, clearIds, uuidV7),
+      sandboxTesterIds: [...c.sandboxTesterIds].sort(),
+      createdAt: created(c.createdAt),
+    };
+  });
+
   const keysIn = doc.apiKeys ?? [];
   const keyIds = givenIds(keysIn, '/apiKeys');
   const knownUsers = new Set(users.map((u) => u.id));
@@ -490,6 +574,8 @@ export function readStateDocument(input: unknown, now: Date, issuerId: string): 
     users: users.sort(byId),
     invitations: invitations.sort(byId),
     endedInvitations: endedInvitations.sort(byId),
+    sandboxTesters: sandboxTesters.sort(byId),
+    sandboxClearRequests: sandboxClearRequests.sort(byId),
   };
 }
 
@@ -511,6 +597,7 @@ const STATE_TABLES = [
   'team',
   'user_invitations',
   'users',
+  'sandbox_testers',
   'email_claims',
   'user_invitation_roles',
   'user_invitation_visible_apps',
@@ -520,6 +607,8 @@ const STATE_TABLES = [
   'mail_outbox',
   'api_keys',
   'apps',
+  'sandbox_clear_requests',
+  'sandbox_clear_request_testers',
   'row_counts',
 ] as const;
 
@@ -533,7 +622,10 @@ async function lockStateTables(trx: Transaction<Database>): Promise<void> {
   await sql`lock table ${sql.join(STATE_TABLES.map((t) => sql.table(t)))} in exclusive mode`.execute(trx);
 }
 
-/** Deletes the users, invitations, tombstones, claims, mail and counters; apps and keys if asked. */
+/**
+ * Deletes the users, invitations, tombstones, sandbox testers and their clear requests, claims, mail
+ * and counters; apps and keys if asked.
+ */
 async function clear(trx: Transaction<Database>, also: { apps: boolean; apiKeys: boolean }): Promise<void> {
   // what refers to apps and owners first (the visible apps' foreign keys)
   await trx.deleteFrom('user_invitation_visible_apps').execute();
@@ -543,6 +635,9 @@ async function clear(trx: Transaction<Database>, also: { apps: boolean; apiKeys:
   await trx.deleteFrom('user_invitations').execute();
   await trx.deleteFrom('users').execute();
   await trx.deleteFrom('invitation_tombstones').execute();
+  await trx.deleteFrom('sandbox_clear_request_testers').execute();
+  await trx.deleteFrom('sandbox_clear_requests').execute();
+  await trx.deleteFrom('sandbox_testers').execute();
   await trx.deleteFrom('email_claims').execute();
   // mail of invitations that are gone; not state (the contract of issue 22)
   await trx.deleteFrom('mail_outbox').execute();
@@ -619,12 +714,38 @@ async function write(trx: Transaction<Database>, doc: StateDocument): Promise<vo
     (rows) => trx.insertInto('user_invitation_visible_apps').values(rows).execute(),
   );
 
-  // each address held by its user or pending invitation (src/db/email-claims.ts); an invitation
-  // past its expiry holds it too, until the sweeper or a create buries it, as in the API
+  await insertChunked(
+    doc.sandboxTesters.map((t) => ({
+      id: t.id,
+      first_name: t.firstName,
+      last_name: t.lastName,
+      email: t.email,
+      email_key: t.email.toLowerCase(),
+      territory: t.territory,
+      apple_pay_compatible: t.applePayCompatible ? 1 : 0,
+      interrupt_purchases: t.interruptPurchases ? 1 : 0,
+      subscription_renewal_rate: t.subscriptionRenewalRate,
+      created_at: stored(t.createdAt),
+    })),
+    (rows) => trx.insertInto('sandbox_testers').values(rows).execute(),
+  );
+  await insertChunked(
+    doc.sandboxClearRequests.map((c) => ({ id: c.id, created_at: stored(c.createdAt) })),
+    (rows) => trx.insertInto('sandbox_clear_requests').values(rows).execute(),
+  );
+  await insertChunked(
+    doc.sandboxClearRequests.flatMap((c) => c.sandboxTesterIds.map((tester_id) => ({ request_id: c.id, tester_id }))),
+    (rows) => trx.insertInto('sandbox_clear_request_testers').values(rows).execute(),
+  );
+
+  // each address held by its user, pending invitation or sandbox tester (src/db/email-claims.ts,
+  // the claim SandboxTestersRepository.insert takes for a tester); an invitation past its expiry
+  // holds it too, until the sweeper or a create buries it, as in the API
   await insertChunked(
     [
       ...doc.users.map((u) => ({ email_key: u.username.toLowerCase(), owner_type: 'user' as const, owner_id: u.id })),
       ...doc.invitations.map((inv) => ({ email_key: inv.email.toLowerCase(), owner_type: 'invitation' as const, owner_id: inv.id })),
+      ...doc.sandboxTesters.map((t) => ({ email_key: t.email.toLowerCase(), owner_type: 'sandboxTester' as const, owner_id: t.id })),
     ],
     (rows) => trx.insertInto('email_claims').values(rows).execute(),
   );
@@ -690,18 +811,33 @@ class DatabaseTeamState implements TeamState {
         .orderBy('app_id')
         .execute();
       const tombstones = await trx.selectFrom('invitation_tombstones').selectAll().orderBy('id').execute();
+      const testers = await trx.selectFrom('sandbox_testers').selectAll().orderBy('id').execute();
+      const clears = await trx.selectFrom('sandbox_clear_requests').selectAll().orderBy('id').execute();
+      const cleared = await trx
+        .selectFrom('sandbox_clear_request_testers')
+        .selectAll()
+        .orderBy('request_id')
+        .orderBy('tester_id')
+        .execute();
 
-      const appsOf = (rows: readonly { owner: string; app_id: string }[]) => {
+      /** The ids that rows give each owner, sorted. */
+      const idsByOwner = (rows: readonly { owner: string; id: string }[]) => {
         const map = new Map<string, string[]>();
         for (const r of rows) {
           const list = map.get(r.owner);
-          if (list) list.push(r.app_id);
-          else map.set(r.owner, [r.app_id]);
+          if (list) list.push(r.id);
+          else map.set(r.owner, [r.id]);
         }
         return (owner: string) => (map.get(owner) ?? []).sort();
       };
-      const userAppIds = appsOf(userApps.map((r) => ({ owner: r.user_id, app_id: r.app_id })));
-      const invitationAppIds = appsOf(invitationApps.map((r) => ({ owner: r.invitation_id, app_id: r.app_id })));
+      const userAppIds = idsByOwner(userApps.map((r) => ({ owner: r.user_id, id: r.app_id })));
+      const invitationAppIds = idsByOwner(invitationApps.map((r) => ({ owner: r.invitation_id, id: r.app_id })));
+      // A clear request keeps the ids of testers deleted since (migration 010); the document names
+      // only testers it holds, so those are left out, and a request with none left with them.
+      const testerIds = new Set(testers.map((t) => t.id));
+      const clearedTesters = idsByOwner(
+        cleared.filter((r) => testerIds.has(r.tester_id)).map((r) => ({ owner: r.request_id, id: r.tester_id })),
+      );
 
       const doc: StateDocument = {
         format: STATE_FORMAT,
@@ -749,9 +885,24 @@ class DatabaseTeamState implements TeamState {
           tokenHash: inv.token_hash,
         })),
         endedInvitations: tombstones.map((t) => ({ id: t.id, outcome: t.outcome, at: instant(t.at) })),
+        sandboxTesters: testers.map((t) => ({
+          id: t.id,
+          firstName: t.first_name,
+          lastName: t.last_name,
+          email: t.email,
+          territory: t.territory,
+          applePayCompatible: t.apple_pay_compatible === 1,
+          interruptPurchases: t.interrupt_purchases === 1,
+          subscriptionRenewalRate: t.subscription_renewal_rate,
+          createdAt: instant(t.created_at),
+        })),
+        sandboxClearRequests: clears
+          .map((c) => ({ id: c.id, sandboxTesterIds: clearedTesters(c.id), createdAt: instant(c.created_at) }))
+          .filter((c) => c.sandboxTesterIds.length > 0),
       };
       // both databases order text bytewise; sorting again makes the order the document's own
-      for (const list of [doc.apiKeys, doc.apps, doc.users, doc.invitations, doc.endedInvitations]) list.sort(byId);
+      const lists = [doc.apiKeys, doc.apps, doc.users, doc.invitations, doc.endedInvitations, doc.sandboxTesters, doc.sandboxClearRequests];
+      for (const list of lists) list.sort(byId);
       return doc;
     });
   }
@@ -807,7 +958,7 @@ class DatabaseTeamState implements TeamState {
   }
 
   async isEmpty(): Promise<boolean> {
-    for (const table of ['api_keys', 'apps', 'users', 'user_invitations'] as const) {
+    for (const table of ['api_keys', 'apps', 'users', 'user_invitations', 'sandbox_testers', 'sandbox_clear_requests'] as const) {
       const row = await this.db.kysely.selectFrom(table).select(sql.lit(1).as('one')).limit(1).executeTakeFirst();
       if (row) return false;
     }

@@ -115,13 +115,8 @@ export const errors = {
       source: pointer(at),
     }),
 
-  notFound: (type: string, id: string) =>
-    new ApiError({
-      status: 404,
-      code: 'NOT_FOUND',
-      title: 'The specified resource does not exist',
-      detail: `There is no resource of type '${type}' with id '${id}'`,
-    }),
+  notFound: (type: string, id: string, detail = `There is no resource of type '${type}' with id '${id}'`) =>
+    new ApiError({ status: 404, code: 'NOT_FOUND', title: 'The specified resource does not exist', detail }),
 
   gone: (detail: string) => new ApiError({ status: 410, code: 'GONE', title: 'The requested resource is no longer available', detail }),
 

@@ -14,7 +14,8 @@ export interface RateLimiter {
   hit(keyId: string, nowMs: number): Promise<RateDecision> | RateDecision;
 }
 
-class Window {
+/** One key's counts over the last hour, in one-second slots. */
+export class HourWindow {
   /** counts[s % SLOTS] holds the requests of second s, for the seconds of the last hour */
   readonly counts = new Uint32Array(SLOTS);
   total = 0;
@@ -36,24 +37,29 @@ class Window {
     }
     this.current = second;
   }
+
+  /** Counts one request in `second` (the window's current second or earlier within the hour). */
+  add(second: number): void {
+    const i = second % SLOTS;
+    this.counts[i] = this.counts[i]! + 1;
+    this.total++;
+  }
 }
 
 export class InMemoryRateLimiter implements RateLimiter {
-  private readonly windows = new Map<string, Window>();
+  private readonly windows = new Map<string, HourWindow>();
   constructor(private readonly limit: number) {}
 
   hit(keyId: string, nowMs: number): RateDecision {
     let w = this.windows.get(keyId);
     if (!w) {
-      w = new Window();
+      w = new HourWindow();
       this.windows.set(keyId, w);
     }
     const second = Math.floor(nowMs / 1000);
     w.advance(second);
     if (w.total >= this.limit) return { allowed: false, limit: this.limit, remaining: 0 };
-    const i = second % SLOTS;
-    w.counts[i] = w.counts[i]! + 1;
-    w.total++;
+    w.add(second);
     return { allowed: true, limit: this.limit, remaining: this.limit - w.total };
   }
 }
@@ -81,11 +87,6 @@ export class DatabaseRateLimiter implements RateLimiter {
       return { allowed: false, limit: this.limit, remaining: 0 };
     }
     return { allowed: true, limit: this.limit, remaining: this.limit - used };
-  }
-
-  /** Drops counts older than an hour. */
-  async prune(nowMs: number): Promise<void> {
-    await this.repo.deleteBefore(Math.floor(nowMs / 1000) - 3600);
   }
 }
 

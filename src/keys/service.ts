@@ -100,6 +100,11 @@ export class KeysService implements KeyLookup {
     return this.known;
   }
 
+  /** Reads the team again on next use: the emulator's state import may have given it another issuer id. */
+  forgetTeam(): void {
+    this.known = undefined;
+  }
+
   /** A team key with one role. */
   async create(input: { name: string; role: string }): Promise<CreatedKey> {
     if (!(TEAM_KEY_ROLES as readonly string[]).includes(input.role)) {

@@ -65,6 +65,9 @@ describe('the packed tarball, installed and started', { timeout: 400_000 }, () =
       expect(files).toContain(file);
     }
     expect(files).toContain('spec/app-store-connect-users-access.json');
+    expect(files).toContain('spec/emulator.openapi.json');
+    // asc-access/testing (package.json "exports"; its .d.ts come from `npm run build`, which the pack here skips)
+    expect(files).toContain('dist/testing/index.js');
     // the activation pages and the invitation email render these at run time
     expect(files).toContain('templates/activation/layout.eta');
     expect(files).toContain('templates/mail/invitation.eta');
@@ -128,6 +131,18 @@ describe('the packed tarball, installed and started', { timeout: 400_000 }, () =
       const res = await fetch(`http://127.0.0.1:${port}/v1/userInvitations`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status, await res.clone().text()).toBe(200);
       expect(((await res.json()) as { data: unknown[] }).data).toEqual([]);
+
+      // the helper, imported by its name from a project that installed the package: an emulator started and stopped
+      const script = [
+        "import { startEmulator } from 'asc-access/testing';",
+        'const emu = await startEmulator();',
+        "await emu.clock.advance('72h');",
+        'const res = await fetch(`${emu.baseUrl}/v1/apps`, { headers: { authorization: `Bearer ${await emu.token()}` } });',
+        'console.log(JSON.stringify({ status: res.status, offsetMs: (await emu.clock.get()).offsetMs, journal: (await emu.journal.list()).length }));',
+        'await emu.stop();',
+      ].join('\n');
+      const helper = await ok(process.execPath, ['--input-type=module', '-e', script], app);
+      expect(JSON.parse(helper.stdout)).toEqual({ status: 200, offsetMs: 72 * 3_600_000, journal: 1 });
     } finally {
       // the whole group: npx, the launcher and the server it relaunched
       process.kill(-server.pid!, 'SIGTERM');

@@ -33,6 +33,7 @@ const USERS = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-
 const INVITATIONS = ['019b0a6e-0000-7000-8000-000000000001', '019b0a6e-0000-7000-8000-000000000002'];
 const ENDED = '019b0a6e-0000-7000-8000-0000000000e1';
 const APPS = ['1000000001', '1000000002'];
+const TESTERS = ['019b0a6e-5555-7000-8000-000000000001', '019b0a6e-5555-7000-8000-000000000002'];
 
 /** A valid document with two of most things; the fuzzer edits copies of it. */
 const BASE = {
@@ -64,6 +65,21 @@ const BASE = {
     },
   ],
   endedInvitations: [{ id: ENDED, outcome: 'expired', at: '2026-01-01T00:00:00Z' }],
+  sandboxTesters: [
+    { id: TESTERS[0], firstName: 'Sam', lastName: 'Box', email: 'sam@example.com', territory: 'USA' },
+    {
+      id: TESTERS[1],
+      firstName: 'Ivy',
+      lastName: 'Test',
+      email: 'Ivy@example.com',
+      territory: 'GBR',
+      applePayCompatible: false,
+      interruptPurchases: true,
+      subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_ONE_HOUR',
+      createdAt: '2026-01-01T00:00:00Z',
+    },
+  ],
+  sandboxClearRequests: [{ id: '019b0a6e-5555-7000-8000-0000000000c1', sandboxTesterIds: [TESTERS[0], TESTERS[1]] }],
 };
 
 const AWKWARD: unknown[] = [
@@ -100,6 +116,14 @@ const AWKWARD: unknown[] = [
   '9999-12-31T23:59:59.999Z',
   '2026-02-29T00:00:00Z',
   'a'.repeat(64),
+  ...TESTERS,
+  'sam@example.com',
+  'IVY@EXAMPLE.COM',
+  'USA',
+  'usa',
+  'XYZ',
+  'MONTHLY_RENEWAL_EVERY_FIVE_MINUTES',
+  [TESTERS[0], TESTERS[0]],
   KEY,
   P384,
   '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n',
@@ -157,7 +181,13 @@ describe('importing any input', () => {
           accepted++;
           const r = await stateRows(db);
           expect(r.invitationCount).toBe(r.invitations.length);
-          expect(r.claims).toHaveLength(r.users.length + r.invitations.length);
+          expect(r.claims).toHaveLength(r.users.length + r.invitations.length + r.sandboxTesters.length);
+          // each tester holds their email's claim, as the CLI's create leaves it
+          for (const t of r.sandboxTesters) {
+            expect(r.claims).toContainEqual({ email_key: t.email.toLowerCase(), owner_type: 'sandboxTester', owner_id: t.id });
+          }
+          const testerIds = new Set(r.sandboxTesters.map((t) => t.id));
+          for (const c of r.clearRequestTesters) expect(testerIds.has(c.tester_id)).toBe(true);
           expect(r.userRoles).toHaveLength(r.users.reduce((n, u) => n + (JSON.parse(u.roles) as unknown[]).length, 0));
           // what was stored reads back as itself
           const exported = await state.export();

@@ -80,6 +80,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     port: 0,
     publicUrl: PUBLIC_URL,
     rateLimitPerHour: 3600,
+    // PostgreSQL's shared quota: ASC_TEST_RATE_LIMIT_SYNC_MS=0 runs the suite with a write per request
+    rateLimitSyncMs: Number(process.env.ASC_TEST_RATE_LIMIT_SYNC_MS ?? '1000'),
     // ASC_TEST_READ_CACHE=off runs the suite with every read cache off
     readCache: process.env.ASC_TEST_READ_CACHE !== 'off',
     responseCacheMb: 16,
@@ -97,6 +99,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // one of its own per server: two test servers on one database are two instances (a restart that
     // is to take back its earlier run's mail claims passes the same id)
     instanceId: `test-${randomUUID()}`,
+    emulator: false,
+    emulatorToken: undefined,
+    seedFile: undefined,
+    emulatorJournalSize: 1000,
     ...overrides,
   };
 }
@@ -164,6 +170,8 @@ export interface StartOptions {
   keepDataDir?: boolean;
   /** hooks added before the routes (BuildOptions.beforeRoutes: the emulator's faults and journal) */
   beforeRoutes?: BuildOptions['beforeRoutes'];
+  /** wraps the mail transport the config names (BuildOptions.mailTransport: the emulator's mail capture) */
+  mailTransport?: BuildOptions['mailTransport'];
 }
 
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
@@ -181,6 +189,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     ...(options.sweepIntervalMs ? { sweepIntervalMs: options.sweepIntervalMs } : {}),
     ...(options.logStream ? { logStream: options.logStream } : {}),
     ...(options.beforeRoutes ? { beforeRoutes: options.beforeRoutes } : {}),
+    ...(options.mailTransport ? { mailTransport: options.mailTransport } : {}),
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const admin = await services.keys.create({ name: 'test admin', role: 'ADMIN' });

@@ -19,6 +19,14 @@ export async function stateRows(db: Db) {
     invitationRoles: await k.selectFrom('user_invitation_roles').selectAll().orderBy('invitation_id').orderBy('role').execute(),
     invitationApps: await k.selectFrom('user_invitation_visible_apps').selectAll().orderBy('invitation_id').orderBy('app_id').execute(),
     tombstones: await k.selectFrom('invitation_tombstones').selectAll().orderBy('id').execute(),
+    sandboxTesters: await k.selectFrom('sandbox_testers').selectAll().orderBy('id').execute(),
+    clearRequests: await k.selectFrom('sandbox_clear_requests').selectAll().orderBy('id').execute(),
+    clearRequestTesters: await k
+      .selectFrom('sandbox_clear_request_testers')
+      .selectAll()
+      .orderBy('request_id')
+      .orderBy('tester_id')
+      .execute(),
     claims: await k.selectFrom('email_claims').selectAll().orderBy('email_key').execute(),
     invitationCount: Number(counted.rows[0]?.n),
   };

@@ -4,16 +4,18 @@
  * document and the same rows; a seed that leaves things out is filled in; reset keeps keys and
  * apps when asked. After an import the API itself, over HTTP, sees what was imported: keys sign
  * tokens it accepts, emails are taken, lists and their totals are right, ended invitations answer
- * 410, and an invitation's tokenHash opens its activation page.
+ * 410, an invitation's tokenHash opens its activation page, and sandbox testers are listed by
+ * GET /v2/sandboxTesters with their emails held against invitations.
  */
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { openDatabase } from '../../src/db/database.js';
 import { StateDocumentError, STATE_FORMAT, teamState, type StateDocument } from '../../src/emulator/state.js';
-import { duplicateEmail, errorBody, gone, NOT_AUTHORIZED, notFound } from '../helpers/api-errors.js';
+import { duplicateEmail, entityError, errorBody, gone, NOT_AUTHORIZED, notFound } from '../helpers/api-errors.js';
 import { invitationBody, PUBLIC_URL, startTestServer, testConfig, useTestServer, visibleApps } from '../helpers/harness.js';
 import { activationPath, CookieJar, csrfField, openPage } from '../helpers/pages.js';
+import { sandboxTesterResource } from '../helpers/resources.js';
 import { stateRows } from '../helpers/state-rows.js';
 import { activationToken } from '../helpers/users.js';
 
@@ -38,6 +40,9 @@ const ALICE = '2d9e3e5a-4b7f-4cab-9d3e-5f6a7b8c9dae';
 const JOHN_INVITATION = '019b0a6e-1c2d-7e3f-8a4b-5c6d7e8f9a0b';
 const ACCEPTED = '019b0a6e-0000-7000-8000-00000000000a';
 const EXPIRED = '019b0a6e-0000-7000-8000-00000000000e';
+const SAM = '019b0a6e-5555-7000-8000-000000000001';
+const IVY = '019b0a6e-5555-7000-8000-000000000002';
+const CLEARED = '019b0a6e-5555-7000-8000-0000000000c1';
 const ALPHA = '1000000001';
 const BETA = '1000000002';
 
@@ -86,6 +91,43 @@ describe('a team state on a running server', () => {
     expect((await api('DELETE', `/v1/users/${leaver}`)).status).toBe(204);
     const revoked = await s.services.keys.create({ name: 'Old CI key', role: 'DEVELOPER' });
     await s.services.keys.revoke(revoked.key.id);
+    // sandbox testers as the CLI makes them, changed and cleared through the API; one deleted after
+    // its clear: the document leaves it out of the request, and drops a request left with no one
+    const sam = await s.services.sandboxTesters.create({
+      firstName: 'Sam',
+      lastName: 'Box',
+      email: 'Sam.Box@example.com',
+      territory: 'usa',
+    });
+    const ivy = await s.services.sandboxTesters.create({ firstName: 'Ivy', lastName: 'Test', email: 'ivy@example.com', territory: 'JPN' });
+    const gone_ = await s.services.sandboxTesters.create({
+      firstName: 'Gus',
+      lastName: 'Gone',
+      email: 'gus@example.com',
+      territory: 'FRA',
+    });
+    const patched = await api('PATCH', `/v2/sandboxTesters/${ivy.id}`, {
+      data: {
+        type: 'sandboxTesters',
+        id: ivy.id,
+        attributes: { territory: 'GBR', interruptPurchases: true, subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_THIRTY_MINUTES' },
+      },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    const clear = async (...testers: string[]) => {
+      const r = await api('POST', '/v2/sandboxTestersClearPurchaseHistoryRequest', {
+        data: {
+          type: 'sandboxTestersClearPurchaseHistoryRequest',
+          relationships: { sandboxTesters: { data: testers.map((id) => ({ type: 'sandboxTesters', id })) } },
+        },
+      });
+      expect(r.status, r.text).toBe(201);
+      return r.body.data.id as string;
+    };
+    const both = await clear(ivy.id, sam.id, gone_.id);
+    const again = await clear(sam.id);
+    const onlyGone = await clear(gone_.id);
+    await s.services.sandboxTesters.remove(gone_.id);
 
     const before = await state().export();
     const rowsBefore = await stateRows(s.db);
@@ -96,7 +138,49 @@ describe('a team state on a running server', () => {
     expect(before.endedInvitations.map((e) => e.outcome).sort()).toEqual(['accepted', 'accepted', 'expired']);
     expect(before.apiKeys.find((k) => k.userId === leaver)?.revokedAt).not.toBeNull();
     expect(JSON.stringify(before)).not.toContain('PRIVATE KEY');
-    for (const list of [before.apiKeys, before.apps, before.users, before.invitations, before.endedInvitations]) {
+    const at = (d: Date) => d.toISOString().replace('Z', '+00:00');
+    expect(before.sandboxTesters).toEqual(
+      [
+        {
+          id: sam.id,
+          firstName: 'Sam',
+          lastName: 'Box',
+          email: 'Sam.Box@example.com',
+          territory: 'USA',
+          applePayCompatible: true,
+          interruptPurchases: false,
+          subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_FIVE_MINUTES',
+          createdAt: at(s.clock.now()),
+        },
+        {
+          id: ivy.id,
+          firstName: 'Ivy',
+          lastName: 'Test',
+          email: 'ivy@example.com',
+          territory: 'GBR',
+          applePayCompatible: true,
+          interruptPurchases: true,
+          subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_THIRTY_MINUTES',
+          createdAt: at(s.clock.now()),
+        },
+      ].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    expect(before.sandboxClearRequests).toEqual(
+      [
+        { id: both, sandboxTesterIds: [ivy.id, sam.id].sort(), createdAt: at(s.clock.now()) },
+        { id: again, sandboxTesterIds: [sam.id], createdAt: at(s.clock.now()) },
+      ].sort((a, b) => (a.id < b.id ? -1 : 1)),
+    );
+    expect(before.sandboxClearRequests.map((c) => c.id)).not.toContain(onlyGone);
+    for (const list of [
+      before.apiKeys,
+      before.apps,
+      before.users,
+      before.invitations,
+      before.endedInvitations,
+      before.sandboxTesters,
+      before.sandboxClearRequests,
+    ]) {
       expect(list.map((x) => x.id)).toEqual(list.map((x) => x.id).sort());
     }
 
@@ -110,12 +194,23 @@ describe('a team state on a running server', () => {
       users: [],
       invitations: [],
       endedInvitations: [],
+      sandboxTesters: [],
+      sandboxClearRequests: [],
     });
+    const empty = await stateRows(s.db);
+    expect([empty.sandboxTesters, empty.clearRequests, empty.clearRequestTesters, empty.claims]).toEqual([[], [], [], []]);
 
     // as a client would send it: through JSON
     await state().import(JSON.parse(JSON.stringify(before)));
     expect(await state().export()).toEqual(before);
-    expect(await stateRows(s.db)).toEqual(rowsBefore);
+    // the same rows, but the deleted tester's part of the clear records, which the document leaves out
+    const kept = new Set([both, again]);
+    expect(await stateRows(s.db)).toEqual({
+      ...rowsBefore,
+      clearRequests: rowsBefore.clearRequests.filter((c) => kept.has(c.id)),
+      clearRequestTesters: rowsBefore.clearRequestTesters.filter((c) => c.tester_id !== gone_.id),
+    });
+    expect(rowsBefore.clearRequests).toHaveLength(3);
     expect(await state().isEmpty()).toBe(false);
   });
 
@@ -239,6 +334,98 @@ describe('a team state on a running server', () => {
     expect(apps.body.meta.paging.total).toBe(2);
   });
 
+  /** seed() with two sandbox testers and a clear request of both. */
+  function seedWithTesters(): Record<string, unknown> {
+    return {
+      ...seed(),
+      sandboxTesters: [
+        { id: SAM, firstName: 'Sam', lastName: 'Box', email: 'Sam.Box@example.com', territory: 'USA' },
+        {
+          id: IVY,
+          firstName: 'Ivy',
+          lastName: 'Test',
+          email: 'ivy@example.com',
+          territory: 'GBR',
+          interruptPurchases: true,
+          subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_ONE_HOUR',
+        },
+      ],
+      sandboxClearRequests: [{ id: CLEARED, sandboxTesterIds: [IVY, SAM] }],
+    };
+  }
+
+  it('after an import the API lists the sandbox testers, changes them, and clears them again', async () => {
+    await state().import(seedWithTesters());
+    const list = await api('GET', '/v2/sandboxTesters');
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.data).toEqual([
+      sandboxTesterResource({ id: SAM, firstName: 'Sam', lastName: 'Box', email: 'Sam.Box@example.com' }),
+      sandboxTesterResource({
+        id: IVY,
+        firstName: 'Ivy',
+        lastName: 'Test',
+        email: 'ivy@example.com',
+        territory: 'GBR',
+        interruptPurchases: true,
+        subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_ONE_HOUR',
+      }),
+    ]);
+    expect(list.body.meta.paging.total).toBe(2);
+    const patched = await api('PATCH', `/v2/sandboxTesters/${SAM}`, {
+      data: { type: 'sandboxTesters', id: SAM, attributes: { territory: 'DEU' } },
+    });
+    expect(patched.status, patched.text).toBe(200);
+    expect(patched.body.data.attributes.territory).toBe('DEU');
+    expect((await s.services.sandboxTesters.findClearRequest(CLEARED))?.testerIds).toEqual([SAM, IVY].sort());
+    expect((await state().export()).sandboxTesters.find((t) => t.id === SAM)?.territory).toBe('DEU');
+    // the CLI sees them too, and their emails are taken for it
+    expect((await s.services.sandboxTesters.list()).map((t) => t.id)).toEqual([SAM, IVY]);
+    await expect(
+      s.services.sandboxTesters.create({ firstName: 'S', lastName: 'B', email: 'sam.box@EXAMPLE.com', territory: 'USA' }),
+    ).rejects.toThrow(`A sandbox tester with the email 'sam.box@EXAMPLE.com' exists already`);
+  });
+
+  it("after an import a sandbox tester's email can't be invited; deleting the tester frees it", async () => {
+    await state().import(seedWithTesters());
+    for (const email of ['sam.box@example.com', 'IVY@example.com']) {
+      const res = await api('POST', '/v1/userInvitations', invitationBody({ email }));
+      expect(res.status, res.text).toBe(409);
+      expect(res.body).toEqual(
+        errorBody(
+          entityError(
+            'ATTRIBUTE.INVALID.DUPLICATE',
+            `The email '${email}' is the Apple Account of a sandbox tester of this team; it can't also belong to a team member`,
+            '/data/attributes/email',
+          ),
+        ),
+      );
+    }
+    const r = await stateRows(s.db);
+    expect(r.claims.filter((c) => c.owner_type === 'sandboxTester')).toEqual([
+      { email_key: 'ivy@example.com', owner_type: 'sandboxTester', owner_id: IVY },
+      { email_key: 'sam.box@example.com', owner_type: 'sandboxTester', owner_id: SAM },
+    ]);
+    await s.services.sandboxTesters.remove(SAM);
+    expect((await api('POST', '/v1/userInvitations', invitationBody({ email: 'sam.box@example.com' }))).status).toBe(201);
+  });
+
+  it("a sandbox tester with a user's email is refused with a pointer, and nothing changes", async () => {
+    await state().import(seedWithTesters());
+    const rowsBefore = await stateRows(s.db);
+    const doc = seedWithTesters();
+    (doc.sandboxTesters as object[]).push({ firstName: 'Jane', lastName: 'Again', email: 'JANE@example.com', territory: 'USA' });
+    await expect(state().import(doc)).rejects.toMatchObject({
+      name: 'StateDocumentError',
+      pointer: '/sandboxTesters/2/email',
+      message: expect.stringContaining('/users/0/username'),
+    });
+    // and one with a pending invitation's
+    const doc2 = seedWithTesters();
+    (doc2.sandboxTesters as { email: string }[])[0]!.email = 'kim@example.com';
+    await expect(state().import(doc2)).rejects.toMatchObject({ pointer: '/sandboxTesters/0/email' });
+    expect(await stateRows(s.db)).toEqual(rowsBefore);
+  });
+
   it("after an import a user's or a pending invitation's email can't be invited; an expired one's can", async () => {
     await state().import(seed());
     for (const email of ['jane@EXAMPLE.com', 'John@example.com']) {
@@ -336,7 +523,7 @@ describe('a team state on a running server', () => {
 
   it('reset keeps the apps and keys when asked, revoking the keys of users who are gone', async () => {
     const alice = { id: 'ALICEKEY02', ...keyPair() };
-    const doc = seed();
+    const doc = seedWithTesters();
     doc.apiKeys = [adminKey(), { id: alice.id, name: 'Alice key', userId: ALICE, privateKey: alice.privatePem }];
     await state().import(doc);
     const before = await state().export();
@@ -348,24 +535,36 @@ describe('a team state on a running server', () => {
     expect(after.apiKeys).toEqual(
       before.apiKeys.map((k) => (k.userId === null ? k : { ...k, revokedAt: s.clock.now().toISOString().replace('Z', '+00:00') })),
     );
-    expect([after.users, after.invitations, after.endedInvitations]).toEqual([[], [], []]);
+    // sandbox testers are never kept: the API changes them (RESET_KEEP)
+    expect([after.users, after.invitations, after.endedInvitations, after.sandboxTesters, after.sandboxClearRequests]).toEqual([
+      [],
+      [],
+      [],
+      [],
+      [],
+    ]);
     expect(after.team).toEqual(before.team);
     expect(await state().isEmpty()).toBe(false);
     const r = await stateRows(s.db);
-    expect([r.claims, r.userRoles, r.userApps, r.invitationRoles, r.invitationApps, r.tombstones, r.invitationCount]).toEqual([
-      [],
-      [],
-      [],
-      [],
-      [],
-      [],
-      0,
-    ]);
+    expect([
+      r.claims,
+      r.userRoles,
+      r.userApps,
+      r.invitationRoles,
+      r.invitationApps,
+      r.tombstones,
+      r.sandboxTesters,
+      r.clearRequests,
+      r.clearRequestTesters,
+      r.invitationCount,
+    ]).toEqual([[], [], [], [], [], [], [], [], [], 0]);
 
     // through the API: the key still works, the emails are free, the lists are empty
     expect((await api('GET', '/v1/users')).body.meta.paging.total).toBe(0);
     expect((await api('GET', '/v1/userInvitations')).body.meta.paging.total).toBe(0);
     expect((await api('GET', '/v1/apps')).body.meta.paging.total).toBe(2);
+    expect((await api('GET', '/v2/sandboxTesters')).body.meta.paging.total).toBe(0);
+    expect((await api('POST', '/v1/userInvitations', invitationBody({ email: 'ivy@example.com' }))).status).toBe(201);
     expect((await api('GET', `/v1/userInvitations/${ACCEPTED}`)).status).toBe(404);
     expect((await api('POST', '/v1/userInvitations', invitationBody({ email: 'jane@example.com' }))).status).toBe(201);
     const aliceToken = await s.token({ privateKeyPem: alice.privatePem, keyId: alice.id });
@@ -380,7 +579,16 @@ describe('a team state on a running server', () => {
 
   it('reset refuses what it cannot keep, with a pointer into its body', async () => {
     await expect(state().reset(['users' as never])).rejects.toMatchObject({ name: 'StateDocumentError', pointer: '/keep/0' });
+    await expect(state().reset(['apps', 'sandboxTesters' as never])).rejects.toMatchObject({ pointer: '/keep/1' });
     await expect(state().reset('apps' as never)).rejects.toBeInstanceOf(StateDocumentError);
+  });
+
+  it('a team with only a sandbox tester is not empty', async () => {
+    await state().import({ format: STATE_FORMAT, apiKeys: [adminKey()] });
+    await state().reset();
+    expect(await state().isEmpty()).toBe(true);
+    await s.services.sandboxTesters.create({ firstName: 'Sam', lastName: 'Box', email: 'lonely@example.com', territory: 'USA' });
+    expect(await state().isEmpty()).toBe(false);
   });
 
   it('an invalid document changes nothing', async () => {
@@ -407,7 +615,7 @@ describe('a team state on a running server', () => {
     for (const a of answers) expect(a.status, a.text).toBe(201);
     const r = await stateRows(s.db);
     expect(r.invitationCount).toBe(r.invitations.length);
-    expect(r.claims).toHaveLength(r.users.length + r.invitations.length);
+    expect(r.claims).toHaveLength(r.users.length + r.invitations.length + r.sandboxTesters.length);
     const listed = await api('GET', '/v1/userInvitations');
     const pending = r.invitations.filter((i) => new Date(i.expires_at) > s.clock.now());
     expect(listed.body.meta.paging.total).toBe(pending.length);

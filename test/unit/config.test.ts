@@ -106,6 +106,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ASC_AUTH_FAILURE_LIMIT: '-1' })).toThrow(/ASC_AUTH_FAILURE_LIMIT must be a whole number/);
   });
 
+  it('reads the emulator settings: off by default, on with 1 or true', () => {
+    expect(loadConfig({})).toMatchObject({ emulator: false, emulatorToken: undefined, seedFile: undefined, emulatorJournalSize: 1000 });
+    expect(loadConfig({ ASC_EMULATOR: '1' }).emulator).toBe(true);
+    expect(loadConfig({ ASC_EMULATOR: ' TRUE ' }).emulator).toBe(true);
+    expect(loadConfig({ ASC_EMULATOR: '0' }).emulator).toBe(false);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'asc-config-')), 'seed.json');
+    writeFileSync(file, '{}');
+    expect(loadConfig({ ASC_EMULATOR_TOKEN: ' a-long-enough-token ', ASC_SEED_FILE: file, ASC_EMULATOR_JOURNAL_SIZE: '50' })).toMatchObject(
+      { emulatorToken: 'a-long-enough-token', seedFile: file, emulatorJournalSize: 50 },
+    );
+    expect(configError({ ASC_EMULATOR: 'yes', ASC_EMULATOR_TOKEN: 'short', ASC_EMULATOR_JOURNAL_SIZE: '-1' }).problems).toEqual([
+      "ASC_EMULATOR must be 1, true, 0 or false, got 'yes'",
+      'ASC_EMULATOR_TOKEN must be 16 to 512 printable characters without spaces',
+      "ASC_EMULATOR_JOURNAL_SIZE must be a whole number between 0 and 1000000, got '-1'",
+    ]);
+    expect(configError({ ASC_SEED_FILE: '/nonexistent/seed.json' }).problems).toEqual([
+      'ASC_SEED_FILE names /nonexistent/seed.json, which does not exist',
+    ]);
+  });
+
   it('names the instance after the host and the port unless ASC_INSTANCE_ID says otherwise', () => {
     expect(loadConfig({ PORT: '9001' }).instanceId).toBe(`${hostname()}:9001`);
     expect(configError({ ASC_INSTANCE_ID: 'a\u0007b' }).problems).toEqual([

@@ -55,8 +55,12 @@ export async function serve(config: Config, stdout: Output): Promise<void> {
 
 /** `serve` keeps running: `onServing` tells the CLI not to end the process. */
 export function serveCommand(ctx: CommandContext, stdout: Output, onServing: () => void): Command {
-  return new Command('serve').description('run the API server (creates and migrates the database on its first start)').action(async () => {
-    await serve(ctx.config(), stdout);
-    onServing();
-  });
+  return new Command('serve')
+    .description('run the API server (creates and migrates the database on its first start)')
+    .option('--emulator', 'turn on the test target controls under /_emulator/v1 (as ASC_EMULATOR=1 does)')
+    .action(async (options: { emulator?: boolean }) => {
+      const config = ctx.config();
+      await serve(options.emulator ? Object.freeze({ ...config, emulator: true }) : config, stdout);
+      onServing();
+    });
 }

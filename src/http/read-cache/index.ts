@@ -57,6 +57,7 @@ export class ReadCache {
   /** whole read responses (SQLite, unless responseCacheMb is 0) */
   readonly responses: ResponseCache | undefined;
   private readonly versions: Versions | undefined;
+  private readonly memos: MemoMemberRenderer<unknown>[] = [];
 
   constructor(private readonly options: ReadCacheOptions) {
     this.versions = options.version && new Versions(options.version);
@@ -80,7 +81,18 @@ export class ReadCache {
 
   /** Members rendered once: only for a resource whose members never change once written. */
   immutableMembers<D>(inner: MemberRenderer<D>): MemberRenderer<D> {
-    return new MemoMemberRenderer(inner);
+    const memo = new MemoMemberRenderer(inner);
+    this.memos.push(memo);
+    return memo;
+  }
+
+  /**
+   * Forgets the members rendered once: after the emulator replaced the whole state (an import), a
+   * member "never changed" may be another under the same id. What else is kept is checked against
+   * the database's version or read anew.
+   */
+  forgetMembers(): void {
+    for (const memo of this.memos) memo.clear();
   }
 
   /**

@@ -49,6 +49,11 @@ export class MemoMemberRenderer<D> implements MemberRenderer<D> {
   get size(): number {
     return this.entries.size;
   }
+
+  /** Drops everything rendered: the emulator's state import may write other members under the same ids. */
+  clear(): void {
+    this.entries.clear();
+  }
 }
 
 function key(id: string, sliceLimit: number | undefined): string {

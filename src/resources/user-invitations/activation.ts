@@ -9,7 +9,9 @@ import { toApp, type App } from '../../domain/app.js';
 import type { OutboxRepository } from '../../mail/outbox-repository.js';
 import { emailClaims } from '../../db/email-claims.js';
 import type { UsersRepository } from '../users/repository.js';
-import type { InvitationsRepository } from './repository.js';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../db/schema.js';
+import type { InvitationRow, InvitationsRepository } from './repository.js';
 import { hashToken, toInvitation, type Invitation } from './service.js';
 
 export type Activation =
@@ -20,6 +22,18 @@ export type Activation =
   | { state: 'unknown' };
 
 export type AcceptResult = { state: 'accepted'; userId: string; invitation: Invitation } | { state: 'expired' } | { state: 'unknown' };
+
+/**
+ * An invitation named other than by its token (the emulator's invitee controls, src/emulator/):
+ * by id, or by the address it was sent to (any case).
+ */
+export type InvitationRef = { id: string } | { email: string };
+
+/**
+ * How an invitation named by id ended, when it is no longer there: accepted or expired (its
+ * tombstone: the API answers 410), or unknown (never existed, declined or cancelled: 404).
+ */
+export type EndedInvitation = { state: 'ended'; outcome: 'accepted' | 'expired' } | { state: 'unknown' };
 
 /** A token can only be ours if it looks like one; anything else is unknown without a lookup. */
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -48,11 +62,38 @@ export class ActivationService {
   /** Creates the user and deletes the invitation in one transaction (A14). */
   async accept(token: string): Promise<AcceptResult> {
     if (!TOKEN_SHAPE.test(token)) return { state: 'unknown' };
+    return this.acceptRow((trx) => this.invitations.findByTokenHashForUpdate(trx, hashToken(token)));
+  }
+
+  /** As accept, for an invitation named by id or address instead of its token: exactly the same effects. */
+  async acceptByRef(ref: InvitationRef): Promise<AcceptResult | EndedInvitation> {
+    const result = await this.acceptRow((trx) => this.findRef(trx, ref));
+    return result.state === 'unknown' ? this.ended(ref) : result;
+  }
+
+  /** As decline, for an invitation named by id or address instead of its token. */
+  async declineByRef(ref: InvitationRef): Promise<'declined' | 'expired' | EndedInvitation> {
+    const result = await this.declineRow((trx) => this.findRef(trx, ref));
+    return result === 'unknown' ? this.ended(ref) : result;
+  }
+
+  private findRef(trx: Transaction<Database>, ref: InvitationRef): Promise<InvitationRow | undefined> {
+    return 'id' in ref ? this.invitations.findForUpdate(trx, ref.id) : this.invitations.findByEmailForUpdate(trx, ref.email);
+  }
+
+  /** Why an invitation is not there: an id may have a tombstone; an address keeps none. */
+  private async ended(ref: InvitationRef): Promise<EndedInvitation> {
+    if (!('id' in ref)) return { state: 'unknown' };
+    const tomb = await this.invitations.findTombstone(ref.id);
+    return tomb ? { state: 'ended', outcome: tomb.outcome } : { state: 'unknown' };
+  }
+
+  private async acceptRow(find: (trx: Transaction<Database>) => Promise<InvitationRow | undefined>): Promise<AcceptResult> {
     const now = this.clock.now();
     return this.invitations.transaction(async (trx): Promise<AcceptResult> => {
       // the invitation's row first, then its claim (the lock order in ./repository.ts): a cancel,
       // decline or sweep at the same time waits for this one, or this one for it, and finds it gone
-      const row = await this.invitations.findByTokenHashForUpdate(trx, hashToken(token));
+      const row = await find(trx);
       if (!row) return { state: 'unknown' };
       if (new Date(row.expires_at) <= now) return { state: 'expired' };
       const userId = randomUUID();
@@ -84,9 +125,15 @@ export class ActivationService {
   /** Declining deletes the invitation: its id answers 404 from then on. */
   async decline(token: string): Promise<'declined' | 'expired' | 'unknown'> {
     if (!TOKEN_SHAPE.test(token)) return 'unknown';
+    return this.declineRow((trx) => this.invitations.findByTokenHashForUpdate(trx, hashToken(token)));
+  }
+
+  private async declineRow(
+    find: (trx: Transaction<Database>) => Promise<InvitationRow | undefined>,
+  ): Promise<'declined' | 'expired' | 'unknown'> {
     const now = this.clock.now();
     return this.invitations.transaction(async (trx) => {
-      const row = await this.invitations.findByTokenHashForUpdate(trx, hashToken(token));
+      const row = await find(trx);
       if (!row) return 'unknown';
       if (new Date(row.expires_at) <= now) return 'expired';
       if (!(await this.invitations.delete(trx, row))) return 'unknown';

@@ -253,6 +253,12 @@ export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> 
     return (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirst();
   }
 
+  /** As findForUpdate, by the address (any case): the invitation holding it, pending or expired and not yet buried. */
+  async findByEmailForUpdate(trx: Transaction<Database>, email: string): Promise<InvitationRow | undefined> {
+    const q = trx.selectFrom('user_invitations').selectAll().where('email_key', '=', email.toLowerCase());
+    return (isPostgres(trx) ? q.forUpdate() : q).executeTakeFirst();
+  }
+
   async findTombstone(id: string) {
     return this.db.selectFrom('invitation_tombstones').selectAll().where('id', '=', id).executeTakeFirst();
   }

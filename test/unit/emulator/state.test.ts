@@ -16,6 +16,8 @@ const ISSUER = '6a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d';
 const USER_ID = '0b7c1c3e-2f5d-4a8e-9b1c-3d4e5f6a7b8c';
 const INVITATION_ID = '019b0a6e-1c2d-7e3f-8a4b-5c6d7e8f9a0b';
 const APP_ID = '1234567890';
+const TESTER_ID = '019b0a6e-5555-7000-8000-000000000001';
+const CLEAR_ID = '019b0a6e-5555-7000-8000-0000000000c1';
 
 function keyPair() {
   const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -64,6 +66,8 @@ function full(change: (doc: any) => void = () => {}): any {
     ],
     invitations: [{ id: INVITATION_ID, email: 'john@example.com', firstName: 'John', lastName: 'Doe', roles: ['ADMIN'] }],
     endedInvitations: [{ id: '019b0a6e-0000-7000-8000-000000000001', outcome: 'accepted' }],
+    sandboxTesters: [{ id: TESTER_ID, firstName: 'Sam', lastName: 'Box', email: 'sam.box@example.com', territory: 'USA' }],
+    sandboxClearRequests: [{ id: CLEAR_ID, sandboxTesterIds: [TESTER_ID] }],
   };
   change(doc);
   return doc;
@@ -120,6 +124,52 @@ describe('a seed that leaves things out', () => {
     ]);
   });
 
+  it("gets a sandbox tester's and a clear request's id and date, and Apple's defaults for a new tester", () => {
+    const doc = read({
+      format: STATE_FORMAT,
+      sandboxTesters: [
+        { id: TESTER_ID, firstName: ' Sam ', lastName: 'Box', email: 'Sam.Box@example.com', territory: 'GBR' },
+        {
+          firstName: 'Ivy',
+          lastName: 'Test',
+          email: 'ivy@example.com',
+          territory: 'JPN',
+          applePayCompatible: false,
+          interruptPurchases: true,
+          subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_ONE_HOUR',
+          createdAt: '2026-01-01T00:00:00+01:00',
+        },
+      ],
+      sandboxClearRequests: [{ sandboxTesterIds: [TESTER_ID] }],
+    });
+    const ivy = doc.sandboxTesters.find((t) => t.email === 'ivy@example.com');
+    expect(doc.sandboxTesters.find((t) => t.id === TESTER_ID)).toEqual({
+      id: TESTER_ID,
+      firstName: 'Sam',
+      lastName: 'Box',
+      email: 'Sam.Box@example.com',
+      territory: 'GBR',
+      applePayCompatible: true,
+      interruptPurchases: false,
+      subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_FIVE_MINUTES',
+      createdAt: NOW_APPLE,
+    });
+    expect(ivy).toEqual({
+      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      firstName: 'Ivy',
+      lastName: 'Test',
+      email: 'ivy@example.com',
+      territory: 'JPN',
+      applePayCompatible: false,
+      interruptPurchases: true,
+      subscriptionRenewalRate: 'MONTHLY_RENEWAL_EVERY_ONE_HOUR',
+      createdAt: '2025-12-31T23:00:00.000+00:00',
+    });
+    expect(doc.sandboxClearRequests).toEqual([
+      { id: expect.stringMatching(/^[0-9a-f-]{36}$/), sandboxTesterIds: [TESTER_ID], createdAt: NOW_APPLE },
+    ]);
+  });
+
   it('takes the expiry from a given createdAt, and ADMIN gets provisioning and every app', () => {
     const doc = read({
       format: STATE_FORMAT,
@@ -168,7 +218,18 @@ describe('a complete document', () => {
     const once = read(full());
     expect(shapeProblem(once)).toBeUndefined();
     expect(read(once)).toEqual(once);
-    for (const list of [once.apiKeys, once.apps, once.users, once.invitations, once.endedInvitations]) {
+    expect(once.sandboxTesters.map((t) => t.id)).toEqual([TESTER_ID]);
+    expect(once.sandboxClearRequests.map((c) => c.sandboxTesterIds)).toEqual([[TESTER_ID]]);
+    const lists = [
+      once.apiKeys,
+      once.apps,
+      once.users,
+      once.invitations,
+      once.endedInvitations,
+      once.sandboxTesters,
+      once.sandboxClearRequests,
+    ];
+    for (const list of lists) {
       expect(list.map((x) => x.id)).toEqual(list.map((x) => x.id).sort());
     }
   });
@@ -231,7 +292,7 @@ describe('a document refused', () => {
     ['not an object', [], ''],
     ['no format', {}, '/format', /is required/],
     ['another format', { format: 'asc-access-state/2' }, '/format'],
-    ['an unknown member', full((d) => (d.sandboxTesters = [])), '/sandboxTesters', /not a member/],
+    ['an unknown member', full((d) => (d.builds = [])), '/builds', /not a member/],
     ['an unknown member of an item', full((d) => (d.apps[0].color = 'red')), '/apps/0/color'],
     ['a member with / in its name', full((d) => (d.apps[0]['a/b~c'] = 1)), '/apps/0/a~1b~0c'],
     ['an array that is not one', full((d) => (d.users = {})), '/users', /must be of type array/],
@@ -385,6 +446,80 @@ describe('a document refused', () => {
       '/endedInvitations/0/outcome',
       /accepted, expired/,
     ],
+    // sandbox testers: an Apple Account used nowhere else (A23), as the CLI and PATCH take them
+    [
+      "a tester with a user's email",
+      full((d) => (d.sandboxTesters[0].email = 'JANE@example.com')),
+      '/sandboxTesters/0/email',
+      /users\/0\/username/,
+    ],
+    [
+      "a tester with a pending invitation's email",
+      full((d) => (d.sandboxTesters[0].email = 'john@EXAMPLE.com')),
+      '/sandboxTesters/0/email',
+      /invitations\/0\/email/,
+    ],
+    [
+      'two testers with one email',
+      full((d) => d.sandboxTesters.push({ firstName: 'S', lastName: 'B', email: 'SAM.box@example.com', territory: 'USA' })),
+      '/sandboxTesters/1/email',
+      /sandboxTesters\/0\/email/,
+    ],
+    ['a tester with an email that is none', full((d) => (d.sandboxTesters[0].email = 'sam@')), '/sandboxTesters/0/email', /email address/],
+    ['a tester without an email', full((d) => delete d.sandboxTesters[0].email), '/sandboxTesters/0/email', /required/],
+    ['a tester without a territory', full((d) => delete d.sandboxTesters[0].territory), '/sandboxTesters/0/territory', /required/],
+    ['an unknown territory', full((d) => (d.sandboxTesters[0].territory = 'XYZ')), '/sandboxTesters/0/territory', /TerritoryCode/],
+    ['a territory in lower case', full((d) => (d.sandboxTesters[0].territory = 'usa')), '/sandboxTesters/0/territory', /upper case/],
+    [
+      'a renewal rate that is none',
+      full((d) => (d.sandboxTesters[0].subscriptionRenewalRate = 'EVERY_SECOND')),
+      '/sandboxTesters/0/subscriptionRenewalRate',
+      /MONTHLY_RENEWAL_EVERY_FIVE_MINUTES/,
+    ],
+    [
+      'interruptPurchases not a boolean',
+      full((d) => (d.sandboxTesters[0].interruptPurchases = 'yes')),
+      '/sandboxTesters/0/interruptPurchases',
+    ],
+    ['a tester name of spaces', full((d) => (d.sandboxTesters[0].firstName = '  ')), '/sandboxTesters/0/firstName'],
+    ['a tester id that is not a UUID', full((d) => (d.sandboxTesters[0].id = 'sam')), '/sandboxTesters/0/id', /UUID/],
+    [
+      'a tester id twice',
+      full((d) => d.sandboxTesters.push({ id: TESTER_ID, firstName: 'S', lastName: 'B', email: 'other@example.com', territory: 'USA' })),
+      '/sandboxTesters/1/id',
+      /another item/,
+    ],
+    ['an unknown member of a tester', full((d) => (d.sandboxTesters[0].password = 'secret')), '/sandboxTesters/0/password', /not a member/],
+    // clear purchase history requests
+    [
+      'a clear request of a tester not in the document',
+      full((d) => d.sandboxClearRequests[0].sandboxTesterIds.push('019b0a6e-5555-7000-8000-0000000000ff')),
+      '/sandboxClearRequests/0/sandboxTesterIds/1',
+      /no sandbox tester/,
+    ],
+    [
+      'a clear request of no tester',
+      full((d) => (d.sandboxClearRequests[0].sandboxTesterIds = [])),
+      '/sandboxClearRequests/0/sandboxTesterIds',
+      /at least 1/,
+    ],
+    [
+      'a clear request naming a tester twice',
+      full((d) => (d.sandboxClearRequests[0].sandboxTesterIds = [TESTER_ID, TESTER_ID])),
+      '/sandboxClearRequests/0/sandboxTesterIds/1',
+      /more than once/,
+    ],
+    [
+      'a clear request without testers',
+      full((d) => delete d.sandboxClearRequests[0].sandboxTesterIds),
+      '/sandboxClearRequests/0/sandboxTesterIds',
+    ],
+    [
+      'a clear request id twice',
+      full((d) => d.sandboxClearRequests.push({ id: CLEAR_ID, sandboxTesterIds: [TESTER_ID] })),
+      '/sandboxClearRequests/1/id',
+      /another item/,
+    ],
   ];
 
   it.each(cases)('%s', (_what, input, pointer, message) => {
@@ -425,6 +560,12 @@ describe('any input', () => {
     KEY.publicPem,
     KEY.privatePem,
     'a'.repeat(64),
+    TESTER_ID,
+    'sam.box@example.com',
+    'USA',
+    'usa',
+    'MONTHLY_RENEWAL_EVERY_ONE_HOUR',
+    [TESTER_ID, TESTER_ID],
   );
   const mutated = fc
     .array(
