@@ -567,7 +567,7 @@ async function main(): Promise<void> {
   const runTag = Date.now().toString(36);
   const version = options.wrk ? wrkVersion() : undefined;
   log(
-    `asc-access bench: ${fmt(options.size)} invitations, ${options.connections} connections, ${options.durationS} s runs (+${options.warmupS} s warm-up), ${version ?? 'wrk: not installed'}`,
+    `asc-access bench on Node ${process.version}: ${fmt(options.size)} invitations, ${options.connections} connections, ${options.durationS} s runs (+${options.warmupS} s warm-up), ${version ?? 'wrk: not installed'}`,
   );
 
   const mainDir = path.join(DATA_DIR, 'main');

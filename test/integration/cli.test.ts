@@ -325,8 +325,8 @@ function waitForStdout(
         resolve(m);
       }
     };
-    const early = (code: number | null) =>
-      reject(new Error(`exited with ${code} before printing ${pattern}:\n${seen.stdout}\n${seen.stderr}`));
+    const early = (code: number | null, signal: NodeJS.Signals | null) =>
+      reject(new Error(`exited with ${code} (signal ${signal}) before printing ${pattern}:\n${seen.stdout}\n${seen.stderr}`));
     child.stdout.on('data', check);
     child.once('exit', early);
     check();
