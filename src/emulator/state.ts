@@ -29,7 +29,7 @@ import type { ApiError } from '../errors/api-error.js';
 import { KeysRepository } from '../keys/repository.js';
 import { INDIVIDUAL_KEY_ROLE, newKeyId } from '../keys/service.js';
 import { uuidV7 } from '../random.js';
-import { DEFAULT_RENEWAL_RATE } from '../resources/sandbox-testers/service.js';
+import { DEFAULT_RENEWAL_RATE, type SandboxTester } from '../resources/sandbox-testers/service.js';
 import { INVITATION_LIFETIME_MS } from '../resources/user-invitations/service.js';
 import { STATE_FORMAT, shapeProblem } from './state-schema.js';
 
@@ -84,19 +84,8 @@ export interface StateEndedInvitation {
   at: string;
 }
 
-export interface StateSandboxTester {
-  id: string;
-  firstName: string;
-  lastName: string;
-  /** the Apple Account's email (Apple's acAccountName) */
-  email: string;
-  /** a TerritoryCode of Apple's spec */
-  territory: string;
-  applePayCompatible: boolean;
-  interruptPurchases: boolean;
-  subscriptionRenewalRate: string;
-  createdAt: string;
-}
+/** A sandbox tester in the document: exactly the API's tester (all its attributes, its id and creation time). */
+export type StateSandboxTester = SandboxTester;
 export interface StateSandboxClearRequest {
   id: string;
   /** the testers it named, sorted */
