@@ -109,6 +109,20 @@ function wrkThreads(): number {
 }
 
 /** Checks the scenario answers as expected, then loads it with autocannon (and wrk). */
+/** A scenario's report as autocannon measured it (wrk's run is added by the caller). */
+function scenarioReport(scenario: Scenario, warmup: LoadResult, measured: LoadResult): ScenarioReport {
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    method: scenario.method,
+    path: scenario.paths[0]!,
+    targets: scenario.paths.length,
+    expect: scenario.expect,
+    warmup,
+    autocannon: measured,
+  };
+}
+
 async function loadScenario(
   target: Target,
   scenario: Scenario,
@@ -126,16 +140,7 @@ async function loadScenario(
   const load: LoadOptions = { connections: options.connections, durationS: options.durationS, token };
   const { warmup, measured } = await autocannonScenario(target.server.url, scenario, { ...load, warmupS: options.warmupS });
   log(`  ${scenario.title}: autocannon ${summary(measured)}`);
-  const report: ScenarioReport = {
-    id: scenario.id,
-    title: scenario.title,
-    method: scenario.method,
-    path: scenario.paths[0]!,
-    targets: scenario.paths.length,
-    expect: scenario.expect,
-    warmup,
-    autocannon: measured,
-  };
+  const report = scenarioReport(scenario, warmup, measured);
   if (useWrk) {
     report.wrk = await wrkScenario(target.server.url, scenario, { ...load, threads: wrkThreads(), scriptDir: target.dataDir });
     log(`  ${scenario.title}: wrk        ${summary(report.wrk)}`);
@@ -437,16 +442,7 @@ async function loadScenarioOnAll(
   const load: LoadOptions = { connections: options.connections, durationS: options.durationS, token };
   const { warmup, measured } = await autocannonScenario(urls, scenario, { ...load, warmupS: options.warmupS });
   log(`  ${scenario.title}: autocannon ${summary(measured)} (${servers.length} instances)`);
-  const report: ScenarioReport = {
-    id: scenario.id,
-    title: scenario.title,
-    method: scenario.method,
-    path: scenario.paths[0]!,
-    targets: scenario.paths.length,
-    expect: scenario.expect,
-    warmup,
-    autocannon: measured,
-  };
+  const report = scenarioReport(scenario, warmup, measured);
   if (useWrk) {
     const each = options.connections / servers.length;
     const runs = await Promise.all(
