@@ -10,12 +10,12 @@
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.js';
 import { mintToken } from '../keys/token.js';
 import { startServer, type RunningServer } from '../server.js';
+import { freePort } from './free-port.js';
 import {
   EmulatorControls,
   type Accepted,
@@ -178,19 +178,6 @@ async function keyIdOf(controls: EmulatorControls, privateKey: string): Promise<
   const wanted = createPublicKey(createPrivateKey(privateKey)).export({ type: 'spki', format: 'der' }).toString('base64');
   const state = await controls.exportState();
   return state.apiKeys.find((k) => der(k.publicKey) === wanted)?.id;
-}
-
-/** A port of 127.0.0.1 that nothing listens on (it was free a moment ago). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port on 127.0.0.1');
-  return address.port;
 }
 
 /**

@@ -3,9 +3,11 @@
  * A message is recorded before the server answers 250 to its DATA, so once a client's sendMail
  * (and so the mail worker's drain()) has resolved, the message is in `messages`.
  */
-import { createServer } from 'node:net';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import { freePort } from '../../src/testing/free-port.js';
+
+export { freePort };
 
 export interface ReceivedMail {
   /** the SMTP envelope */
@@ -41,19 +43,6 @@ export interface SmtpSink {
    */
   holdNext(): { arrived: Promise<void>; release: () => void };
   close(): Promise<void>;
-}
-
-/** A port that nothing listens on (it was free a moment ago). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export function addresses(field: AddressObject | AddressObject[] | undefined): string[] {
