@@ -281,7 +281,7 @@ export function killLine(k: KillReport, where: string): string {
   const other = Object.entries(k.otherStatus)
     .map(([status, n]) => `${int(n)} × ${status}`)
     .join(', ');
-  const servers = k.instances > 1 ? `all ${k.instances} instances` : 'the server';
+  const servers = k.instances === 1 ? 'the server' : k.instances === 2 ? 'both instances' : `all ${k.instances} instances`;
   return (
     `- kill -9${where}: ${k.connections} connections creating for ${dec(k.seconds)} s (${int(k.sent)} sent, ` +
     `${int((k.acknowledged - k.acknowledgedAfterKill) / k.seconds)} acknowledged/s), then SIGKILL to ${servers} with ${int(k.inFlightAtKill)} requests in flight ` +

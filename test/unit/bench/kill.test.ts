@@ -101,10 +101,11 @@ describe('bench kill -9 phase', () => {
     );
     const bad = killLine(kill({ instances: 2, lost: 2, withMail: 10_001, otherStatus: { '503': 4 }, restarted: false }), ' on 2 instances');
     expect(bad).toContain('- kill -9 on 2 instances:');
-    expect(bad).toContain('SIGKILL to all 2 instances');
+    expect(bad).toContain('SIGKILL to both instances');
     expect(bad).toContain(', 4 × 503;');
     expect(bad).toContain('**2 ACKNOWLEDGED CREATES MISSING**');
-    expect(bad).toContain('**all 2 instances did not start again on the killed database**');
+    expect(bad).toContain('**both instances did not start again on the killed database**');
+    expect(killLine(kill({ instances: 3 }), ' on 3 instances')).toContain('SIGKILL to all 3 instances');
     expect(renderMarkdown({ ...latest, kill: kill() })).toContain('\n- kill -9: 50 connections creating for 5.0 s');
   });
 
