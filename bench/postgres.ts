@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import type { FoundRow } from './kill.js';
 
 export const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -116,6 +117,8 @@ export interface SideReader {
   pendingMail(): Promise<number>;
   /** invitations whose email starts with `emailStem`, and their mail */
   persisted(emailStem: string): Promise<{ invitations: number; mail: number }>;
+  /** the invitations with these email keys (lower case), each with its count of mail rows */
+  lookup(emailKeys: readonly string[]): Promise<FoundRow[]>;
   close(): Promise<void>;
 }
 
@@ -138,6 +141,14 @@ export async function postgresReader(url: string): Promise<SideReader> {
           [like],
         ),
       };
+    },
+    async lookup(emailKeys) {
+      const { rows } = await client.query<{ email_key: string; id: string; mail: string }>(
+        `SELECT i.email_key, i.id, (SELECT count(*) FROM mail_outbox m WHERE m.invitation_id = i.id) AS mail
+           FROM user_invitations i WHERE i.email_key = ANY($1::text[])`,
+        [emailKeys],
+      );
+      return rows.map((r) => ({ emailKey: r.email_key, id: r.id, mail: Number(r.mail) }));
     },
     close: () => client.end(),
   };

@@ -6,6 +6,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { KillReport } from './kill.js';
 import type { LoadResult, Tool } from './load.js';
 import type { PostgresServer } from './postgres.js';
 import type { ProfileEntry } from './profile.js';
@@ -46,6 +47,8 @@ export interface InstancesReport {
   /** each scenario's totals over all instances */
   scenarios: ScenarioReport[];
   durability?: { acknowledged: number; persisted: number; mailRows: number; ok: boolean };
+  /** the kill -9 phase on all N instances at once */
+  kill?: KillReport;
   mailDrain?: { pending: number; seconds: number; left: number };
   serverLogs: { name: string; lines: number; first: string[] }[];
   /** each instance's memory after the runs */
@@ -82,6 +85,8 @@ export interface BenchReport {
   memory: { serverAtStart?: Memory; serverAfterReads?: Memory; serverAfterRuns?: Memory };
   depth: DepthPoint[];
   durability?: { acknowledged: number; persisted: number; mailRows: number; ok: boolean };
+  /** creates under load, the server killed with SIGKILL, every acknowledged create looked up (bench/kill.ts) */
+  kill?: KillReport;
   /** the mail worker after the creates: messages waiting, seconds until none was, how many were still waiting at the limit */
   mailDrain?: { pending: number; seconds: number; left: number };
   /** what the server under test logged at LOG_LEVEL=warn (nothing, when all went well) */
@@ -210,16 +215,19 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     const wanted = postgres ? POSTGRES_TARGETS.createsPerSecond : TARGETS.createsPerSecond;
     const serverDurable = postgres ? postgres.durable : true;
     checks.push({
-      target: `≥ ${int(wanted)} durable creates/s, nothing acknowledged lost`,
+      target: `≥ ${int(wanted)} durable creates/s, nothing acknowledged lost under kill -9`,
       measured:
         `${int(create.requestsPerSecond)}/s; ${r.durability ? `${int(r.durability.acknowledged)} acknowledged, ${durable ? 'none lost' : 'SOME LOST'}` : 'durability not checked'}` +
+        `; kill -9 under load: ${killMeasured(r.kill)}` +
         (serverDurable
           ? ''
           : `; **synchronous_commit ${postgres?.settings.synchronous_commit}, fsync ${postgres?.settings.fsync}: not durable**`),
-      met: create.requestsPerSecond >= wanted && durable && serverDurable,
+      met: create.requestsPerSecond >= wanted && durable && (r.kill?.ok ?? false) && serverDurable,
     });
   }
-  const reads = TARGET_READS.map((id) => ({ id, load: load(id) })).filter((x) => x.load);
+  // on PostgreSQL every read goes to the database, read anew or not: all the reads run count
+  const readIds = postgres ? r.scenarios.filter((s) => s.method === 'GET').map((s) => s.id) : TARGET_READS;
+  const reads = readIds.map((id) => ({ id, load: load(id) })).filter((x) => x.load);
   if (reads.length > 0) {
     const worst = reads.reduce((a, b) => (b.load!.p99Ms > a.load!.p99Ms ? b : a));
     const wanted = postgres ? POSTGRES_TARGETS.readP99Ms : TARGETS.readP99Ms;
@@ -236,10 +244,15 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
       (a, x) => a + Object.entries(x.statusCounts).reduce((b, [status, n]) => b + (status.startsWith('5') ? n : 0), 0),
       0,
     );
-    const lost = r.instances.durability ? !r.instances.durability.ok : false;
+    const lost = (r.instances.durability ? !r.instances.durability.ok : false) || (r.instances.kill ? !r.instances.kill.ok : false);
     checks.push({
-      target: `${r.instances.count} instances: no error and no 5xx in any scenario, nothing acknowledged lost`,
-      measured: `${int(failed)} other status or errors (${int(fiveXx)} 5xx counted by autocannon) over ${r.instances.scenarios.length} scenarios${r.instances.durability ? `; ${int(r.instances.durability.acknowledged)} creates acknowledged, ${lost ? 'SOME LOST' : 'none lost'}` : ''}`,
+      target: `${r.instances.count} instances: no error and no 5xx in any scenario, nothing acknowledged lost${r.instances.kill ? ' (also under kill -9 of every instance)' : ''}`,
+      measured:
+        `${int(failed)} other status or errors (${int(fiveXx)} 5xx counted by autocannon) over ${r.instances.scenarios.length} scenarios` +
+        (r.instances.durability
+          ? `; ${int(r.instances.durability.acknowledged)} creates acknowledged, ${r.instances.durability.ok ? 'none lost' : 'SOME LOST'}`
+          : '') +
+        (r.instances.kill ? `; kill -9 under load: ${killMeasured(r.instances.kill)}` : ''),
       met: failed === 0 && !lost,
     });
   }
@@ -254,6 +267,37 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     });
   }
   return checks;
+}
+
+/** The kill -9 phase in a target's "measured" cell. */
+function killMeasured(k: KillReport | undefined): string {
+  if (!k) return 'not checked';
+  const verdict = k.lost > 0 ? `**${int(k.lost)} LOST**` : k.acknowledged === 0 ? '**nothing acknowledged**' : 'none lost';
+  return `${int(k.acknowledged)} acknowledged, ${verdict}${k.restarted ? '' : ', **the server did not start again**'}`;
+}
+
+/** The kill -9 phase, as a line of "Other numbers". */
+export function killLine(k: KillReport, where: string): string {
+  const other = Object.entries(k.otherStatus)
+    .map(([status, n]) => `${int(n)} × ${status}`)
+    .join(', ');
+  const servers = k.instances === 1 ? 'the server' : k.instances === 2 ? 'both instances' : `all ${k.instances} instances`;
+  return (
+    `- kill -9${where}: ${k.connections} connections creating for ${dec(k.seconds)} s (${int(k.sent)} sent, ` +
+    `${int((k.acknowledged - k.acknowledgedAfterKill) / k.seconds)} acknowledged/s), then SIGKILL to ${servers} with ${int(k.inFlightAtKill)} requests in flight ` +
+    `(${int(k.unanswered)} never answered, ${int(k.acknowledgedAfterKill)} answered 201 after the signal)` +
+    `${other ? `, ${other}` : ''}${k.errorsBeforeKill > 0 ? `, ${int(k.errorsBeforeKill)} errors before the kill` : ''}; ` +
+    `${int(k.acknowledged)} acknowledged with 201, ${int(k.found)} in the database (${int(k.withMail)} with their mail) — ` +
+    (k.lost > 0 ? `**${int(k.lost)} ACKNOWLEDGED CREATES MISSING**` : k.acknowledged === 0 ? '**nothing acknowledged**' : 'none lost') +
+    `; ${k.restarted ? `${servers} started again on the killed database` : `**${servers} did not start again on the killed database**`}` +
+    (k.mailAfterRestart ? `, ${restartMail(k.mailAfterRestart)}` : '')
+  );
+}
+
+function restartMail(m: NonNullable<KillReport['mailAfterRestart']>): string {
+  return m.left === 0
+    ? `and delivered the ${int(m.pending)} messages waiting in ${dec(m.seconds)} s`
+    : `**${int(m.left)} of ${int(m.pending)} messages still waiting after ${dec(m.seconds)} s**`;
 }
 
 /** Which PostgreSQL, and whether what it acknowledges is on its disk. */
@@ -313,6 +357,7 @@ function instancesSection(r: BenchReport, i: InstancesReport): string[] {
         `(${int(d.mailRows)} with their mail) — ${d.ok ? 'none lost' : '**ACKNOWLEDGED WRITES MISSING**'}`,
     );
   }
+  if (i.kill) out.push(killLine(i.kill, ` on ${i.count} instances`));
   if (i.mailDrain) {
     const m = i.mailDrain;
     out.push(
@@ -472,6 +517,7 @@ export function renderMarkdown(r: BenchReport): string {
         `(${int(d.mailRows)} with their mail) — ${d.ok ? 'none lost' : '**ACKNOWLEDGED WRITES MISSING**'}`,
     );
   }
+  if (r.kill) out.push(killLine(r.kill, ''));
   if (r.mailDrain) {
     const m = r.mailDrain;
     out.push(

@@ -10,6 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { startCeiling } from './ceiling.js';
+import {
+  checkAcknowledged,
+  createsUntilKilled,
+  killReport,
+  type FoundRow,
+  type KillCheck,
+  type KillLoad,
+  type KillReport,
+} from './kill.js';
 import { autocannonScenario, combineRuns, type LoadOptions, type LoadResult } from './load.js';
 import { expectStatus, interleavedLatency, walkToDepth, type Captured, type RequestSpec } from './probe.js';
 import { summarizeProfile } from './profile.js';
@@ -228,6 +237,21 @@ function sqliteReader(file: string): SideReader {
         .get(like) as { n: number };
       return Promise.resolve({ invitations: invitations.n, mail: mail.n });
     },
+    lookup(emailKeys) {
+      const rows: FoundRow[] = [];
+      const chunk = 500;
+      for (let i = 0; i < emailKeys.length; i += chunk) {
+        const keys = emailKeys.slice(i, i + chunk);
+        const found = db
+          .prepare(
+            `SELECT i.email_key AS emailKey, i.id AS id, (SELECT count(*) FROM mail_outbox m WHERE m.invitation_id = i.id) AS mail
+               FROM user_invitations i WHERE i.email_key IN (${keys.map(() => '?').join(', ')})`,
+          )
+          .all(...keys) as FoundRow[];
+        rows.push(...found);
+      }
+      return Promise.resolve(rows);
+    },
     close: () => {
       db.close();
       return Promise.resolve();
@@ -261,6 +285,7 @@ interface MainRun {
   depth?: DepthPoint;
   memory: BenchReport['memory'];
   durability?: NonNullable<BenchReport['durability']>;
+  kill?: KillReport;
   mailDrain?: NonNullable<BenchReport['mailDrain']>;
   serverLog?: BenchReport['serverLog'];
   /** the server-signed cursor 90% deep, when the walk ran */
@@ -288,6 +313,100 @@ async function waitForMail(store: Store, seeded: SeedResult): Promise<NonNullabl
   } finally {
     await reader.close();
   }
+}
+
+/** Longest the kill -9 phase loads before the kill (shorter runs: their --duration). */
+const KILL_AFTER_MAX_S = 5;
+
+/**
+ * Starts servers one after another; if one fails to start, stops those already started and
+ * rethrows.
+ */
+async function startServers(starts: readonly (() => Promise<RunningProcess>)[]): Promise<RunningProcess[]> {
+  const servers: RunningProcess[] = [];
+  try {
+    for (const start of starts) servers.push(await start());
+    return servers;
+  } catch (err) {
+    for (const server of servers) await server.stop();
+    throw err;
+  }
+}
+
+/**
+ * The kill -9 phase (bench/kill.ts) on servers of its own, started for it: creates from
+ * `options.connections` connections with the `create` scenario's bodies and unique emails under
+ * `emailStem`, SIGKILL to every server while requests are in flight, every create answered 201
+ * looked up from the side with the servers dead, then the servers started again on the killed
+ * database (as the same instances: `start` gives each its ASC_INSTANCE_ID), kept until their mail
+ * worker has delivered the killed creates' mail, and stopped.
+ */
+async function killPhase(
+  store: Store,
+  seeded: SeedResult,
+  tokens: Tokens,
+  create: Scenario,
+  emailStem: string,
+  options: Options,
+  start: () => Promise<RunningProcess[]>,
+): Promise<KillReport> {
+  const post = { ...create.post!, emailStem };
+  const killAfterS = Math.min(KILL_AFTER_MAX_S, options.durationS);
+  const servers = await start();
+  let load: KillLoad;
+  try {
+    const token = await tokens.current();
+    load = await createsUntilKilled({
+      urls: servers.map((s) => s.url),
+      path: create.paths[0]!,
+      post,
+      token,
+      connections: options.connections,
+      killAfterS,
+      kill: () => Promise.all(servers.map((s) => s.kill())),
+    });
+  } finally {
+    // also when the load failed before its kill: nothing of the phase stays running
+    for (const server of servers) await server.kill();
+  }
+  const where = servers.length > 1 ? `${servers.length} instances` : 'the server';
+  log(
+    `  ${fmt(load.sent)} creates sent in ${load.seconds.toFixed(1)} s, SIGKILL to ${where} with ${fmt(load.inFlightAtKill)} in flight (${fmt(load.unanswered)} never answered)`,
+  );
+  let check: KillCheck;
+  const reader = await sideReader(store, seeded);
+  try {
+    check = checkAcknowledged(load.acknowledged, await reader.lookup(load.acknowledged.map((a) => a.email.toLowerCase())));
+  } finally {
+    await reader.close();
+  }
+  log(
+    `  ${fmt(check.acknowledged)} acknowledged with 201, ${fmt(check.found)} in the database (${fmt(check.withMail)} with mail), ${fmt(check.lost)} lost${check.lost > 0 ? `, e.g. ${check.lostSample.join(', ')}` : ''}`,
+  );
+  let restarted = false;
+  let mailAfterRestart: KillReport['mailAfterRestart'];
+  try {
+    const again = await start();
+    restarted = true;
+    try {
+      mailAfterRestart = await waitForMail(store, seeded);
+      log(
+        `  started again on the killed database; ${fmt(mailAfterRestart.pending)} messages waiting, delivered in ${mailAfterRestart.seconds.toFixed(1)} s${mailAfterRestart.left > 0 ? `, ${fmt(mailAfterRestart.left)} still waiting` : ''}`,
+      );
+    } finally {
+      for (const server of again) await server.stop();
+    }
+  } catch (err) {
+    log(`  could not start again on the killed database: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return killReport({
+    instances: servers.length,
+    connections: options.connections,
+    load,
+    check,
+    restarted,
+    ...(mailAfterRestart ? { mailAfterRestart } : {}),
+  });
 }
 
 /** The server on the seeded database: deep cursor, every scenario, first vs deep, memory, durability. */
@@ -378,6 +497,17 @@ async function runMainServer(
     };
     log(
       `durability: ${fmt(posts.n)} acknowledged, ${fmt(found.invitations)} in the database (${fmt(found.mail)} with mail), e.g. ${postEmail(create.post, 'ac', 0)}`,
+    );
+    log(`kill -9: creates on ${options.connections} connections, the server killed with SIGKILL while they are in flight`);
+    result.kill = await ctx.phases.time('kill', () =>
+      killPhase(store, seeded, tokens, create, `kill.${ctx.runTag}.`, options, async () => [
+        await startAscAccess(dataDir, {
+          name: 'asc-access (kill -9)',
+          // the same instance when started again, so that it releases the mail its killed run had claimed
+          instanceId: 'bench-kill',
+          ...(store.databaseUrl === undefined ? {} : { databaseUrl: store.databaseUrl }),
+        }),
+      ]),
     );
   }
   return result;
@@ -487,16 +617,10 @@ async function runInstances(
   const chosen = scenarios.filter((s) => options.scenarios.includes(s.id));
   const result: InstancesReport = { count, scenarios: [], serverLogs: [] };
   const posts = { n: 0 };
+  const startInstance = (dir: string, i: number) =>
+    startAscAccess(dir, { name: `asc-access ${i + 1} of ${count}`, databaseUrl: store.databaseUrl!, instanceId: `bench-${i + 1}` });
   try {
-    for (const [i, dir] of dataDirs.entries()) {
-      servers.push(
-        await startAscAccess(dir, {
-          name: `asc-access ${i + 1} of ${count}`,
-          databaseUrl: store.databaseUrl!,
-          instanceId: `bench-${i + 1}`,
-        }),
-      );
-    }
+    for (const [i, dir] of dataDirs.entries()) servers.push(await startInstance(dir, i));
     log(`load: ${count} instances at ${servers.map((s) => s.url).join(', ')}`);
     for (const scenario of [...chosen.filter((s) => s.method === 'GET'), ...chosen.filter((s) => s.method === 'POST')]) {
       result.scenarios.push(
@@ -526,6 +650,12 @@ async function runInstances(
     };
     log(
       `durability (${count} instances): ${fmt(posts.n)} acknowledged, ${fmt(found.invitations)} in the database (${fmt(found.mail)} with mail)`,
+    );
+    log(`kill -9 (${count} instances): creates on ${options.connections} connections, every instance killed with SIGKILL`);
+    result.kill = await ctx.phases.time('kill', () =>
+      killPhase(store, seeded, tokens, create, `kill.${runTag}.`, options, () =>
+        startServers(dataDirs.map((dir, i) => () => startInstance(dir, i))),
+      ),
     );
   }
   return result;
@@ -701,6 +831,7 @@ async function main(): Promise<void> {
       memory: mainRun.memory,
       depth,
       ...(mainRun.durability ? { durability: mainRun.durability } : {}),
+      ...(mainRun.kill ? { kill: mainRun.kill } : {}),
       ...(mainRun.mailDrain ? { mailDrain: mainRun.mailDrain } : {}),
       serverLog: mainRun.serverLog ?? { lines: 0, first: [] },
       ...(instances ? { instances } : {}),
@@ -711,6 +842,8 @@ async function main(): Promise<void> {
     log(`wrote ${files.map((f) => path.relative(ROOT, f)).join(', ')}`);
     if (mainRun.durability && !mainRun.durability.ok) process.exitCode = 1;
     if (instances?.durability && !instances.durability.ok) process.exitCode = 1;
+    if (mainRun.kill && !mainRun.kill.ok) process.exitCode = 1;
+    if (instances?.kill && !instances.kill.ok) process.exitCode = 1;
   }
 }
 

@@ -124,6 +124,8 @@ export interface RunningProcess {
   memory(): Memory | undefined;
   /** SIGTERM and wait for the exit (a graceful shutdown writes CPU profiles) */
   stop(): Promise<void>;
+  /** SIGKILL (kill -9: no shutdown of any kind) and wait for the exit; the signal is sent before this returns */
+  kill(): Promise<void>;
 }
 
 function memoryOf(pid: number): Memory | undefined {
@@ -218,6 +220,10 @@ export async function startProcess(options: SpawnOptions): Promise<RunningProces
       const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exit;
       clearTimeout(killer);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exit;
     },
   };
 }
