@@ -36,6 +36,11 @@ export interface Config {
    * every create to its transaction. SQLite always uses the transaction.
    */
   readonly oneStatementCreate: boolean;
+  /**
+   * PostgreSQL: query texts that come back run as named statements, parsed and planned once per
+   * connection (src/db/pg-statements.ts); ASC_PG_NAMED_STATEMENTS=off runs every one unnamed.
+   */
+  readonly pgNamedStatements: boolean;
   /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
   readonly responseCacheMb: number;
   readonly logLevel: LogLevel;
@@ -197,6 +202,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const trustProxy = parseTrustProxy(env.ASC_TRUST_PROXY, problems);
   const readCache = onOff(env.ASC_READ_CACHE, 'ASC_READ_CACHE', problems);
   const oneStatementCreate = onOff(env.ASC_ONE_STATEMENT_CREATE, 'ASC_ONE_STATEMENT_CREATE', problems);
+  const pgNamedStatements = onOff(env.ASC_PG_NAMED_STATEMENTS, 'ASC_PG_NAMED_STATEMENTS', problems);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
@@ -254,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitSyncMs,
     readCache,
     oneStatementCreate,
+    pgNamedStatements,
     responseCacheMb,
     logLevel,
     logFormat,
