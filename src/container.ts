@@ -72,9 +72,7 @@ export function createServices(
   const keys = new KeysService(keysRepo, clock);
   // PostgreSQL: a create in one round trip where it can (a shortcut; SQLite's group commit needs none)
   const createShortcut =
-    db.dialect === 'postgres' && config.oneStatementCreate !== false
-      ? new OneStatementCreate(db.kysely, appsRepo, log)
-      : NO_CREATE_SHORTCUT;
+    db.dialect === 'postgres' && config.oneStatementCreate !== false ? new OneStatementCreate(db.kysely, log) : NO_CREATE_SHORTCUT;
   const invitations = new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued, appReads, createShortcut);
   const users = new UsersService(usersRepo, appsRepo, keysRepo, clock, appReads);
   const base = config.publicUrl;

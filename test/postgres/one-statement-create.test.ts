@@ -3,13 +3,13 @@
  * it writes what the transaction writes, and where it cannot (a taken email, an unknown app, an app
  * that goes while it runs) it writes nothing and leaves the create to the transaction.
  */
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { createServices, type Services } from '../../src/container.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import { stderrRetryLog } from '../../src/db/retry.js';
 import { ApiErrors } from '../../src/errors/api-error.js';
-import { AppsRepository } from '../../src/resources/apps/repository.js';
 import { OneStatementCreate, type CreatePlan } from '../../src/resources/user-invitations/one-statement-create.js';
 import { readInvitationCreate } from '../../src/resources/user-invitations/request.js';
 import { invitationBody, testConfig, visibleApps } from '../helpers/harness.js';
@@ -180,8 +180,18 @@ describe('the one-statement create on PostgreSQL', () => {
     });
   });
 
+  it('keeps the message of an invitation for all apps without app names, as the transaction does', async () => {
+    const body = (email: string) => readInvitationCreate(invitationBody({ email, roles: ['ADMIN'] }));
+    await servicesWith(true).invitations.create(body('three@example.com'));
+    await servicesWith(false).invitations.create(body('four@example.com'));
+    const [three, four] = [await written('three@example.com'), await written('four@example.com')];
+    expect(three).toEqual(four);
+    expect(three.data.apps).toBeNull();
+    expect(three.apps).toEqual([]);
+  });
+
   it('writes an invitation for all apps, with no visible apps', async () => {
-    const shortcut = new OneStatementCreate(db.kysely, new AppsRepository(db.kysely), stderrRetryLog);
+    const shortcut = new OneStatementCreate(db.kysely, stderrRetryLog);
     expect(await shortcut.write(plan('all@example.com', []))).toBe(true);
     const after = await counts();
     expect(after).toMatchObject({
@@ -198,7 +208,7 @@ describe('the one-statement create on PostgreSQL', () => {
     const services = servicesWith(true);
     await services.invitations.create(readInvitationCreate(invitationBody({ email: 'taken@example.com' })));
     const before = await counts();
-    const shortcut = new OneStatementCreate(db.kysely, new AppsRepository(db.kysely), stderrRetryLog);
+    const shortcut = new OneStatementCreate(db.kysely, stderrRetryLog);
     expect(await shortcut.write(plan('TAKEN@example.com', []))).toBe(false);
     expect(await counts()).toEqual(before);
     const refused = await services.invitations
@@ -210,7 +220,7 @@ describe('the one-statement create on PostgreSQL', () => {
   });
 
   it('writes nothing for an unknown app, and the transaction reports it', async () => {
-    const shortcut = new OneStatementCreate(db.kysely, new AppsRepository(db.kysely), stderrRetryLog);
+    const shortcut = new OneStatementCreate(db.kysely, stderrRetryLog);
     expect(await shortcut.write(plan('ghost@example.com', ['1000000001', '9999999999']))).toBe(false);
     expect(await counts()).toMatchObject({ user_invitations: 0, email_claims: 0, mail_outbox: 0 });
     const refused = await servicesWith(true)
@@ -224,18 +234,22 @@ describe('the one-statement create on PostgreSQL', () => {
     expect(await counts()).toMatchObject({ user_invitations: 0, email_claims: 0, mail_outbox: 0 });
   });
 
-  it('writes nothing when an app goes between its lookup and the statement', async () => {
-    const apps = new AppsRepository(db.kysely);
-    // the app is found, then deleted before the statement runs: its foreign key stops the statement
-    const racing = {
-      async findByIds(ids: readonly string[], on?: Parameters<AppsRepository['findByIds']>[1]) {
-        const found = await apps.findByIds(ids, on);
-        await db.kysely.deleteFrom('apps').where('id', '=', '1000000002').execute();
-        return found;
-      },
-    };
-    const shortcut = new OneStatementCreate(db.kysely, racing, stderrRetryLog);
-    expect(await shortcut.write(plan('late@example.com', ['1000000001', '1000000002']))).toBe(false);
+  it('writes nothing when an app is deleted while the statement runs', async () => {
+    // the app is found by the statement, but its deletion commits before the statement's foreign
+    // key check can lock it: the check fails, and the statement with it
+    const deletion = await db.kysely.startTransaction().execute();
+    await deletion.deleteFrom('apps').where('id', '=', '1000000002').execute();
+    const shortcut = new OneStatementCreate(db.kysely, stderrRetryLog);
+    const written = shortcut.write(plan('late@example.com', ['1000000001', '1000000002']));
+    // the statement waits for the deletion's lock (a condition PostgreSQL reports, polled)
+    for (;;) {
+      const waiting = await sql<{ n: number }>`select count(*)::integer as n from pg_stat_activity
+        where wait_event_type = 'Lock' and query like 'with found as%'`.execute(db.kysely);
+      if (waiting.rows[0]!.n > 0) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await deletion.commit().execute();
+    expect(await written).toBe(false);
     expect(await counts()).toEqual({
       user_invitations: 0,
       email_claims: 0,
