@@ -179,6 +179,24 @@ export class OutboxRepository {
     );
   }
 
+  /**
+   * Kept in the mail log, each one delivered once more: a batch marked by one statement (the mail
+   * log keeps the link; see markDelivered). The messages' claims are the caller's.
+   */
+  async markLogged(ms: readonly Pick<OutboxRow, 'id'>[], at: string): Promise<void> {
+    await this.writes.runStatement((db) =>
+      db
+        .updateTable('mail_outbox')
+        .set((eb) => ({ status: 'logged', sent_at: at, attempts: eb('attempts', '+', 1), claimed_until: null, last_error: null }))
+        .where(
+          'id',
+          'in',
+          ms.map((m) => m.id),
+        )
+        .execute(),
+    );
+  }
+
   async markFailed(id: string, attempts: number, nextAttemptAt: string, error: string): Promise<void> {
     await this.writes.runStatement((db) =>
       db
