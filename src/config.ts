@@ -30,6 +30,17 @@ export interface Config {
   readonly rateLimitSyncMs: number;
   /** the read caches (src/http/read-cache/): ASC_READ_CACHE=off turns every one of them off */
   readonly readCache: boolean;
+  /**
+   * PostgreSQL: a create whose email is free is written by one statement
+   * (src/resources/user-invitations/one-statement-create.ts); ASC_ONE_STATEMENT_CREATE=off leaves
+   * every create to its transaction. SQLite always uses the transaction.
+   */
+  readonly oneStatementCreate: boolean;
+  /**
+   * PostgreSQL: query texts that come back run as named statements, parsed and planned once per
+   * connection (src/db/pg-statements.ts); ASC_PG_NAMED_STATEMENTS=off runs every one unnamed.
+   */
+  readonly pgNamedStatements: boolean;
   /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
   readonly responseCacheMb: number;
   readonly logLevel: LogLevel;
@@ -117,6 +128,13 @@ export class ConfigError extends Error {
   }
 }
 
+/** A switch that is on unless the variable says off. */
+function onOff(raw: string | undefined, name: string, problems: string[]): boolean {
+  const setting = raw?.trim().toLowerCase() || 'on';
+  if (setting !== 'on' && setting !== 'off') problems.push(`${name} must be on or off, got '${raw}'`);
+  return setting !== 'off';
+}
+
 function parseInteger(raw: string, name: string, min: number, max: number, problems: string[]): number {
   if (!/^\d+$/.test(raw.trim())) {
     problems.push(`${name} must be a whole number between ${min} and ${max}, got '${raw}'`);
@@ -182,11 +200,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const shutdownTimeoutMs = parseInteger(env.ASC_SHUTDOWN_TIMEOUT_MS ?? '10000', 'ASC_SHUTDOWN_TIMEOUT_MS', 0, 3_600_000, problems);
   const authFailureLimit = parseInteger(env.ASC_AUTH_FAILURE_LIMIT ?? '30', 'ASC_AUTH_FAILURE_LIMIT', 0, 1_000_000, problems);
   const trustProxy = parseTrustProxy(env.ASC_TRUST_PROXY, problems);
-  const readCacheSetting = env.ASC_READ_CACHE?.trim().toLowerCase() || 'on';
-  if (readCacheSetting !== 'on' && readCacheSetting !== 'off') {
-    problems.push(`ASC_READ_CACHE must be on or off, got '${env.ASC_READ_CACHE}'`);
-  }
-  const readCache = readCacheSetting !== 'off';
+  const readCache = onOff(env.ASC_READ_CACHE, 'ASC_READ_CACHE', problems);
+  const oneStatementCreate = onOff(env.ASC_ONE_STATEMENT_CREATE, 'ASC_ONE_STATEMENT_CREATE', problems);
+  const pgNamedStatements = onOff(env.ASC_PG_NAMED_STATEMENTS, 'ASC_PG_NAMED_STATEMENTS', problems);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
@@ -243,6 +259,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerHour,
     rateLimitSyncMs,
     readCache,
+    oneStatementCreate,
+    pgNamedStatements,
     responseCacheMb,
     logLevel,
     logFormat,

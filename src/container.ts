@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { GroupCommit } from './db/group-commit.js';
+import { NO_CREATE_SHORTCUT, OneStatementCreate } from './resources/user-invitations/one-statement-create.js';
 import { stderrRetryLog, type RetryLog } from './db/retry.js';
 import type { ReadCache } from './http/read-cache/index.js';
 import { KeysRepository } from './keys/repository.js';
@@ -54,7 +55,7 @@ export interface Views {
 export function createServices(
   db: Db,
   clock: Clock,
-  config: Pick<Config, 'teamName' | 'publicUrl'>,
+  config: Pick<Config, 'teamName' | 'publicUrl'> & Partial<Pick<Config, 'oneStatementCreate'>>,
   onMailQueued: () => void = () => {},
   /** the read caches (src/http/read-cache/), when they are on: they wrap what reads go through */
   cache?: ReadCache,
@@ -69,7 +70,10 @@ export function createServices(
   const keysRepo = new KeysRepository(db.kysely);
   const outbox = new OutboxRepository(db.kysely, writes);
   const keys = new KeysService(keysRepo, clock);
-  const invitations = new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued, appReads);
+  // PostgreSQL: a create in one round trip where it can (a shortcut; SQLite's group commit needs none)
+  const createShortcut =
+    db.dialect === 'postgres' && config.oneStatementCreate !== false ? new OneStatementCreate(db.kysely, log) : NO_CREATE_SHORTCUT;
+  const invitations = new InvitationsService(invitationsRepo, appsRepo, outbox, clock, config, onMailQueued, appReads, createShortcut);
   const users = new UsersService(usersRepo, appsRepo, keysRepo, clock, appReads);
   const base = config.publicUrl;
   const apps = appRenderer(base);

@@ -26,6 +26,7 @@ import type { Config } from '../config.js';
 import { Checkpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer.js';
 import { isStorageUnavailable, storageCause } from './storage-errors.js';
 import { migrationProvider } from './migrations/index.js';
+import { namingPool } from './pg-statements.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -214,7 +215,7 @@ class OwnSchemaPostgresDialect extends PostgresDialect {
  * A pool on the URL. Settings such as the schema travel in the URL itself
  * (`?options=-c%20search_path%3Dmyschema`), so every process given the URL agrees.
  */
-function openPostgres(url: string, onError: (err: Error) => void): Db {
+function openPostgres(url: string, onError: (err: Error) => void, namedStatements: boolean): Db {
   const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', onError);
@@ -222,7 +223,8 @@ function openPostgres(url: string, onError: (err: Error) => void): Db {
   // listens only while the client is idle. The query's caller hears of it; the pool drops the client
   // when it is released, as it is no longer queryable.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const kysely = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool }) });
+  // texts that come back run as named statements (./pg-statements.ts), unless switched off
+  const kysely = new Kysely<Database>({ dialect: new OwnSchemaPostgresDialect({ pool: namedStatements ? namingPool(pool) : pool }) });
   return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
 }
 
@@ -272,12 +274,14 @@ export function reportPoolError(err: Error): void {
  * PostgreSQL connection lost); the pool replaces the connection.
  */
 export async function openDatabase(
-  config: Pick<Config, 'dataDir' | 'databaseUrl'>,
+  config: Pick<Config, 'dataDir' | 'databaseUrl'> & Partial<Pick<Config, 'pgNamedStatements'>>,
   onError: (err: Error) => void = reportPoolError,
 ): Promise<Db> {
   let db: Db;
   try {
-    db = config.databaseUrl ? openPostgres(config.databaseUrl, onError) : openSqlite(sqliteFile(config));
+    db = config.databaseUrl
+      ? openPostgres(config.databaseUrl, onError, config.pgNamedStatements !== false)
+      : openSqlite(sqliteFile(config));
   } catch (err) {
     throw unavailable(err, config);
   }

@@ -13,6 +13,9 @@
  * the whole batch, so a query on the outer database, or a run() awaited inside a unit, would wait
  * for the batch it is part of and never return.
  *
+ * A unit of one statement may say so (runStatement): on PostgreSQL it then runs without a
+ * transaction around it.
+ *
  * On PostgreSQL there is nothing to batch (a pool of connections commits in parallel, and mixing
  * the rows of unrelated requests in one transaction could deadlock against another instance):
  * run() is a plain transaction per unit, run again if PostgreSQL aborts it as a deadlock victim
@@ -20,8 +23,8 @@
  */
 import { CompiledQuery, type Transaction } from 'kysely';
 import type { Db } from './database.js';
-import { stderrRetryLog, transaction, type RetryLog } from './retry.js';
-import type { Database } from './schema.js';
+import { stderrRetryLog, transaction, withRetry, type RetryLog } from './retry.js';
+import type { Database, Executor } from './schema.js';
 
 export type WriteUnit<T> = (trx: Transaction<Database>) => Promise<T>;
 
@@ -64,6 +67,16 @@ export class GroupCommit {
       this.queue.push({ work, resolve: resolve, reject });
       this.schedule();
     });
+  }
+
+  /**
+   * Runs `work`, a unit of one statement: on SQLite a unit like any other (it shares a commit); on
+   * PostgreSQL the statement alone, outside a transaction, where it commits on its own (one round
+   * trip instead of three with BEGIN and COMMIT), run again like a transaction on a deadlock.
+   */
+  runStatement<T>(work: (db: Executor) => Promise<T>): Promise<T> {
+    if (this.db.dialect !== 'sqlite') return withRetry(() => work(this.db.kysely), this.log);
+    return this.run(work);
   }
 
   /**

@@ -18,7 +18,8 @@ const SHARDS = 16;
 /** The shard each open transaction writes to (a Kysely Transaction object lives as long as its transaction). */
 const shardOfTransaction = new WeakMap<Executor, number>();
 
-function shardFor(trx: Executor): number {
+/** The shard a change made through `trx` goes to: the same for every change of one transaction. */
+export function shardFor(trx: Executor): number {
   if (!trx.isTransaction) return Math.floor(Math.random() * SHARDS);
   let shard = shardOfTransaction.get(trx);
   if (shard === undefined) {

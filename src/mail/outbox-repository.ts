@@ -1,5 +1,5 @@
 /** All SQL about the mail outbox (which is also the mail log). */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryCreator } from 'kysely';
 import type { GroupCommit } from '../db/group-commit.js';
 import { isPostgres } from '../db/locks.js';
 import { everyColumn, PreparedInsert } from '../db/prepared.js';
@@ -40,6 +40,11 @@ const insertMessage = new PreparedInsert<NewOutboxRow>(
     sent_at: true,
   }),
 );
+
+/** Orders ISO instants and UUIDs as PostgreSQL's text comparison under the C collation would... */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 export class OutboxRepository {
   constructor(
@@ -92,8 +97,8 @@ export class OutboxRepository {
    * each other's rows, and no one changes a locked row before this transaction ends.
    */
   async claimDue(now: string, until: string, limit: number, owner: ClaimOwner): Promise<{ claimed: OutboxRow[]; dropped: number }> {
-    return this.writes.run(async (trx) => {
-      let select = trx
+    const due = (db: QueryCreator<Database>) =>
+      db
         .selectFrom('mail_outbox')
         .select('id')
         .where('status', '=', 'pending')
@@ -103,44 +108,56 @@ export class OutboxRepository {
         .orderBy('created_at')
         .orderBy('id')
         .limit(limit);
-      if (isPostgres(trx)) select = select.forUpdate().skipLocked();
-      const candidates = (await select.execute()).map((c) => c.id);
-      if (candidates.length === 0) return { claimed: [], dropped: 0 };
-
-      const rows = await trx
-        .updateTable('mail_outbox')
-        .set((eb) => {
-          // the message belongs to an invitation that is no longer pending at `now`
-          const stale = eb.and([
-            eb('invitation_id', 'is not', null),
-            eb.not(
-              eb.exists(
-                eb
-                  .selectFrom('user_invitations')
-                  .select('user_invitations.id')
-                  .whereRef('user_invitations.id', '=', 'mail_outbox.invitation_id')
-                  .where('user_invitations.expires_at', '>', now),
-              ),
+    const claim = (db: QueryCreator<Database>) =>
+      db.updateTable('mail_outbox').set((eb) => {
+        // the message belongs to an invitation that is no longer pending at `now`
+        const stale = eb.and([
+          eb('invitation_id', 'is not', null),
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('user_invitations')
+                .select('user_invitations.id')
+                .whereRef('user_invitations.id', '=', 'mail_outbox.invitation_id')
+                .where('user_invitations.expires_at', '>', now),
             ),
-          ]);
-          return {
-            status: eb.case().when(stale).then(sql.lit<MailStatus>('cancelled')).else(eb.ref('status')).end(),
-            claimed_until: eb.case().when(stale).then(sql.lit(null)).else(until).end(),
-            claimed_by_instance: owner.instance,
-            claimed_by_boot: owner.boot,
-          };
-        })
+          ),
+        ]);
+        return {
+          status: eb.case().when(stale).then(sql.lit<MailStatus>('cancelled')).else(eb.ref('status')).end(),
+          claimed_until: eb.case().when(stale).then(sql.lit(null)).else(until).end(),
+          claimed_by_instance: owner.instance,
+          claimed_by_boot: owner.boot,
+        };
+      });
+
+    let rows: OutboxRow[];
+    if (isPostgres(this.db)) {
+      // One statement, committed on its own: the candidates are chosen and locked once (ARRAY() of
+      // an uncorrelated subquery is an init plan, run once before the update) and updated by it.
+      rows = await this.writes.runStatement((db) =>
+        claim(db)
+          .where('id', '=', sql<string>`any(array${due(db).forUpdate().skipLocked()})`)
+          .returningAll()
+          .execute(),
+      );
+      // RETURNING has no order: hand the claimed messages out in the order they were due
+      rows.sort((a, b) => compare(a.next_attempt_at, b.next_attempt_at) || compare(a.created_at, b.created_at) || compare(a.id, b.id));
+    } else {
+      rows = await this.writes.run(async (trx) => {
+        const candidates = (await due(trx).execute()).map((c) => c.id);
+        if (candidates.length === 0) return [];
         // by id alone: the candidates are still pending and unclaimed (see above). With the status
         // repeated here, SQLite took the status index for the UPDATE and read every pending
         // message to find twenty: 150 ms at 90,000 waiting, on the event loop.
-        .where('id', 'in', candidates)
-        .returningAll()
-        .execute();
-      // RETURNING has no order: hand the claimed messages out in the order they were due
-      const byId = new Map(rows.map((r) => [r.id, r]));
-      const claimed = candidates.map((id) => byId.get(id)).filter((r): r is OutboxRow => r?.status === 'pending');
-      return { claimed, dropped: rows.length - claimed.length };
-    });
+        const updated = await claim(trx).where('id', 'in', candidates).returningAll().execute();
+        // RETURNING has no order: hand the claimed messages out in the order they were due
+        const byId = new Map(updated.map((r) => [r.id, r]));
+        return candidates.map((id) => byId.get(id)).filter((r): r is OutboxRow => r !== undefined);
+      });
+    }
+    const claimed = rows.filter((r) => r.status === 'pending');
+    return { claimed, dropped: rows.length - claimed.length };
   }
 
   /**
@@ -153,8 +170,8 @@ export class OutboxRepository {
    */
   async markDelivered(m: Pick<OutboxRow, 'id' | 'template_data'>, status: 'sent' | 'logged', at: string, attempts: number): Promise<void> {
     const forget = status === 'sent' ? { activation_link: null, template_data: templateDataWithoutLink(m.template_data) } : {};
-    await this.writes.run((trx) =>
-      trx
+    await this.writes.runStatement((db) =>
+      db
         .updateTable('mail_outbox')
         .set({ status, sent_at: at, attempts, claimed_until: null, last_error: null, ...forget })
         .where('id', '=', m.id)
@@ -162,9 +179,27 @@ export class OutboxRepository {
     );
   }
 
+  /**
+   * Kept in the mail log, each one delivered once more: a batch marked by one statement (the mail
+   * log keeps the link; see markDelivered). The messages' claims are the caller's.
+   */
+  async markLogged(ms: readonly Pick<OutboxRow, 'id'>[], at: string): Promise<void> {
+    await this.writes.runStatement((db) =>
+      db
+        .updateTable('mail_outbox')
+        .set((eb) => ({ status: 'logged', sent_at: at, attempts: eb('attempts', '+', 1), claimed_until: null, last_error: null }))
+        .where(
+          'id',
+          'in',
+          ms.map((m) => m.id),
+        )
+        .execute(),
+    );
+  }
+
   async markFailed(id: string, attempts: number, nextAttemptAt: string, error: string): Promise<void> {
-    await this.writes.run((trx) =>
-      trx
+    await this.writes.runStatement((db) =>
+      db
         .updateTable('mail_outbox')
         .set({ attempts, next_attempt_at: nextAttemptAt, last_error: error.slice(0, 1000), claimed_until: null })
         .where('id', '=', id)

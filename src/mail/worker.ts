@@ -186,12 +186,17 @@ export class MailWorker {
         break;
       }
       let done = 0;
+      // messages kept in the mail log are delivered when logged, and marked together after the batch
+      const logged: OutboxRow[] = [];
       try {
         for (const m of claimed) {
           if (this.closing) break;
-          if (await this.deliver(m)) delivered++;
+          if (await this.deliver(m, logged)) delivered++;
           done++;
         }
+        // a process that dies before this mark logs them again after a restart, as SMTP would send
+        // a message again that it died before marking
+        if (logged.length > 0) await this.outbox.markLogged(logged, this.clock.now().toISOString());
       } catch (err) {
         // a database error while recording an attempt: that message keeps its claim (it may have
         // gone out), so it is retried only after the claim ran out
@@ -209,8 +214,11 @@ export class MailWorker {
     return delivered;
   }
 
-  /** One attempt at one claimed message; true when it was delivered. */
-  private async deliver(m: OutboxRow): Promise<boolean> {
+  /**
+   * One attempt at one claimed message; true when it was delivered. A message sent is marked at
+   * once; one kept in the mail log is added to `logged`, for the pass to mark with the others.
+   */
+  private async deliver(m: OutboxRow, logged: OutboxRow[]): Promise<boolean> {
     const attempts = m.attempts + 1;
     try {
       await this.transport.deliver(m);
@@ -222,7 +230,8 @@ export class MailWorker {
       return false;
     }
     this.observer?.delivered(this.transport.kind);
-    await this.outbox.markDelivered(m, this.transport.kind, this.clock.now().toISOString(), attempts);
+    if (this.transport.kind === 'logged') logged.push(m);
+    else await this.outbox.markDelivered(m, this.transport.kind, this.clock.now().toISOString(), attempts);
     return true;
   }
 

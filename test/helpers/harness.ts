@@ -84,6 +84,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rateLimitSyncMs: Number(process.env.ASC_TEST_RATE_LIMIT_SYNC_MS ?? '1000'),
     // ASC_TEST_READ_CACHE=off runs the suite with every read cache off
     readCache: process.env.ASC_TEST_READ_CACHE !== 'off',
+    // ASC_TEST_ONE_STATEMENT_CREATE=off runs the suite with every PostgreSQL create in its transaction
+    oneStatementCreate: process.env.ASC_TEST_ONE_STATEMENT_CREATE !== 'off',
+    // ASC_TEST_PG_NAMED_STATEMENTS=off runs the suite with every PostgreSQL statement unnamed
+    pgNamedStatements: process.env.ASC_TEST_PG_NAMED_STATEMENTS !== 'off',
     responseCacheMb: 16,
     logLevel: 'silent',
     logFormat: 'json',

@@ -7,12 +7,13 @@
  * or the worker resolves.
  */
 import { rmSync } from 'node:fs';
+import type { FastifyBaseLogger } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createServices, type Services } from '../../src/container.js';
 import { ManualClock } from '../../src/clock.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
 import type { OutboxRow } from '../../src/mail/outbox-repository.js';
-import type { MailTransport } from '../../src/mail/transport.js';
+import { LogTransport, type MailTransport } from '../../src/mail/transport.js';
 import { MailWorker, type MailWorkerOptions } from '../../src/mail/worker.js';
 import { renderOutboxMail } from '../../src/mail/templates.js';
 import { invitationBody, PUBLIC_URL, testConfig } from '../helpers/harness.js';
@@ -154,6 +155,31 @@ describe('the outbox', () => {
 });
 
 describe('the mail worker', () => {
+  it('keeps mail without SMTP in the mail log: a batch logged, then marked together, each once', async () => {
+    const emails = ['a@example.com', 'b@example.com', 'c@example.com', 'd@example.com', 'e@example.com'];
+    for (const email of emails) await invite(email);
+    const lines: string[] = [];
+    const log = { info: ((_: object, line: string) => void lines.push(line)) as Pick<FastifyBaseLogger, 'info'>['info'] };
+    const w = worker(new LogTransport(log), { batch: 2 });
+    clock.advance(1_000);
+    expect(await w.drain()).toBe(5);
+    expect(lines.map((l) => /for (\S+) kept/.exec(l)?.[1])).toEqual(emails);
+    const logged = await rows();
+    for (const row of logged) {
+      expect(row).toMatchObject({
+        status: 'logged',
+        attempts: 1,
+        claimed_until: null,
+        last_error: null,
+        sent_at: clock.now().toISOString(),
+      });
+      // the mail log is the mailbox: it keeps the link
+      expect(row.activation_link).toMatch(/\/activate\//);
+    }
+    expect(await w.drain()).toBe(0);
+    expect(lines).toHaveLength(5);
+  });
+
   it('retries with exponential backoff up to the maximum, then delivers once', async () => {
     const t = new FakeTransport();
     t.failing = true;

@@ -47,6 +47,8 @@ describe('loadConfig', () => {
       publicUrl: 'http://127.0.0.1:8080',
       rateLimitPerHour: 3600,
       readCache: true,
+      oneStatementCreate: true,
+      pgNamedStatements: true,
       responseCacheMb: 16,
       logLevel: 'info',
       logFormat: 'json',
@@ -69,6 +71,8 @@ describe('loadConfig', () => {
         ASC_RATE_LIMIT_PER_HOUR: '10',
         ASC_RESPONSE_CACHE_MB: '0',
         ASC_READ_CACHE: ' OFF ',
+        ASC_ONE_STATEMENT_CREATE: 'off',
+        ASC_PG_NAMED_STATEMENTS: 'OFF',
         LOG_LEVEL: 'warn',
         LOG_FORMAT: ' Pretty ',
         ASC_METRICS: 'off',
@@ -86,6 +90,8 @@ describe('loadConfig', () => {
       publicUrl: 'https://asc.example.com',
       rateLimitPerHour: 10,
       readCache: false,
+      oneStatementCreate: false,
+      pgNamedStatements: false,
       responseCacheMb: 0,
       logLevel: 'warn',
       logFormat: 'pretty',
@@ -135,6 +141,7 @@ describe('loadConfig', () => {
 
   it('refuses a read cache setting other than on or off', () => {
     expect(() => loadConfig({ ASC_READ_CACHE: 'maybe' })).toThrow(/ASC_READ_CACHE must be on or off, got 'maybe'/);
+    expect(() => loadConfig({ ASC_ONE_STATEMENT_CREATE: 'no' })).toThrow(/ASC_ONE_STATEMENT_CREATE must be on or off, got 'no'/);
     expect(loadConfig({ ASC_READ_CACHE: 'on' }).readCache).toBe(true);
   });
 

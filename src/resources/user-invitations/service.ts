@@ -17,9 +17,10 @@ import type { UserRole } from '../../domain/roles.js';
 import { ApiErrors, type ApiError } from '../../errors/api-error.js';
 import { errors } from '../../errors/catalogue.js';
 import type { AppReader, AppRow, AppsRepository } from '../apps/repository.js';
-import type { OutboxRepository } from '../../mail/outbox-repository.js';
+import type { NewOutboxRow, OutboxRepository } from '../../mail/outbox-repository.js';
 import { storedMail, type InvitationMailInput } from '../../mail/templates.js';
 import { randomBytesPooled, uuidV7 } from '../../random.js';
+import { NO_CREATE_SHORTCUT, type CreateShortcut } from './one-statement-create.js';
 import type { InvitationRow, InvitationsRepository } from './repository.js';
 
 export const INVITATION_LIFETIME_MS = 72 * 60 * 60 * 1000;
@@ -96,6 +97,8 @@ export class InvitationsService {
     /** called after an invitation (and its email) is committed, to wake the mail worker */
     private readonly onMailQueued: () => void = () => {},
     appReads: AppReader = apps,
+    /** takes a create before its transaction does, where it can (./one-statement-create.ts) */
+    private readonly shortcut: CreateShortcut = NO_CREATE_SHORTCUT,
   ) {
     this.reads = new VisibleAppsReads(
       repo,
@@ -169,18 +172,9 @@ export class InvitationsService {
       invited_by: invitedBy,
     };
 
-    // Group commit (src/db/group-commit.ts): on SQLite concurrent creates share one commit, each in
-    // its own savepoint; this resolves only after the commit. Everything below goes through trx.
-    await this.repo.write(async (trx) => {
-      // a copy: on PostgreSQL a unit may run again (src/db/retry.ts)
-      const found = [...problems];
-      const appRows = await this.checkApps(trx, appIds, found);
-      if (!(await this.claim(trx, row.email_key, row.id, now))) found.push(await this.emailTaken(trx, email));
-      if (found.length > 0) throw new ApiErrors(found);
-      await this.repo.insert(trx, row, access.visibleAppIds);
-      // The email is written in the same transaction: an acknowledged invitation always has its message.
-      const link = `${this.mail.publicUrl}/activate/${token}`;
-      // kept as the data it is rendered from when it is delivered or shown (migration 008)
+    // The invitation's message, rendered when it is delivered from the data it is kept as (migration 008).
+    const link = `${this.mail.publicUrl}/activate/${token}`;
+    const message = (appRows: readonly AppRow[]): NewOutboxRow => {
       const mail: InvitationMailInput = {
         teamName: this.mail.teamName,
         invitedBy,
@@ -192,7 +186,7 @@ export class InvitationsService {
         expiresAt: new Date(row.expires_at),
         link,
       };
-      await this.outbox.insert(trx, {
+      return {
         id: uuidV7(),
         invitation_id: row.id,
         recipient: email,
@@ -205,8 +199,26 @@ export class InvitationsService {
         last_error: null,
         created_at: row.created_at,
         sent_at: null,
+      };
+    };
+
+    // A shortcut may write it first (on PostgreSQL, ./one-statement-create.ts), or leave it, with
+    // nothing written, to the transaction below.
+    const plan = { row, requestedAppIds: appIds, visibleAppIds: access.visibleAppIds, message };
+    if (!(await this.shortcut.write(plan))) {
+      // Group commit (src/db/group-commit.ts): on SQLite concurrent creates share one commit, each in
+      // its own savepoint; this resolves only after the commit. Everything below goes through trx.
+      await this.repo.write(async (trx) => {
+        // a copy: on PostgreSQL a unit may run again (src/db/retry.ts)
+        const found = [...problems];
+        const appRows = await this.checkApps(trx, appIds, found);
+        if (!(await this.claim(trx, row.email_key, row.id, now))) found.push(await this.emailTaken(trx, email));
+        if (found.length > 0) throw new ApiErrors(found);
+        await this.repo.insert(trx, row, access.visibleAppIds);
+        // The email is written in the same transaction: an acknowledged invitation always has its message.
+        await this.outbox.insert(trx, message(appRows));
       });
-    });
+    }
     this.onMailQueued();
     return toInvitation(row);
   }
