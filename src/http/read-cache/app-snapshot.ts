@@ -2,8 +2,10 @@
  * On SQLite, every app as of the database's current version, read again whenever it changed:
  * `include=visibleApps` needs up to hundreds of apps per page, and reading them by id per request
  * cost more than the rest of the page. The version (Db.version) changes with every write, of this
- * process or another (the CLI); it is read before the apps, so a snapshot is kept under a version no
- * later than what it holds. Apps are few (those of one team), so a reload is cheap.
+ * process or another (the CLI); the one used is the version read last as a request arrived
+ * (Versions.current(), ./versions.ts), which was read before the apps, so a snapshot is kept under a
+ * version no later than what it holds, and any request that arrives after a write sees a version
+ * that tells the snapshot is out of date. Apps are few (those of one team), so a reload is cheap.
  */
 import type { AppReader, AppRow } from '../../resources/apps/repository.js';
 
@@ -19,7 +21,7 @@ export class AppSnapshot implements AppReader {
 
   constructor(
     private readonly inner: AppReader & { listAll(): Promise<AppRow[]> },
-    /** Db.version: read at each call, so that the apps are never older than a read made before */
+    /** the database's version, as read when the request being served (or a later one) arrived */
     private readonly version: () => string,
   ) {}
 

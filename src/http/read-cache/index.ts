@@ -13,7 +13,9 @@
  *   version (Db.version, read once per request when it arrives, ./versions.ts) and against the
  *   instant the operation said its answer may change without a write (ReuseHint.changesAt);
  * - keys found by authentication (./key-lookup.ts), on SQLite, under the same version;
- * - every app (./app-snapshot.ts), on SQLite, under the version read when they are asked for;
+ * - every app (./app-snapshot.ts), on SQLite, under the version read last when a request arrived;
+ * - when a read's answer may next change without a write (./change-times.ts), on SQLite, under the
+ *   version read when the request arrived;
  * - apps rendered as JSON (./app-json.ts), checked against the app as just read;
  * - user invitations rendered as JSON (./member-json.ts): an invitation never changes once written.
  */
@@ -26,6 +28,7 @@ import type { AppRenderer, MemberRenderer } from '../../jsonapi/include.js';
 import type { ReuseHint } from '../operation.js';
 import { requestTarget, sendJsonParts } from '../responses.js';
 import { MemoAppRenderer } from './app-json.js';
+import { ChangeTimes } from './change-times.js';
 import { AppSnapshot } from './app-snapshot.js';
 import { CachedKeyLookup } from './key-lookup.js';
 import { MemoMemberRenderer } from './member-json.js';
@@ -69,9 +72,13 @@ export class ReadCache {
     return this.versions ? new CachedKeyLookup(inner, this.versions) : inner;
   }
 
-  /** Apps read once per database version (SQLite). */
+  /**
+   * Apps read once per database version (SQLite), the version read last when a request arrived (as
+   * for keys): a request reads the version once, not again for its apps.
+   */
   apps(inner: AppReader & { listAll(): Promise<AppRow[]> }): AppReader {
-    return this.options.version ? new AppSnapshot(inner, this.options.version) : inner;
+    const versions = this.versions;
+    return versions ? new AppSnapshot(inner, () => versions.current()) : inner;
   }
 
   /** Apps rendered once per content. */
@@ -113,9 +120,11 @@ export class ReadCache {
         done();
       });
       if (!responses) return;
+      const changeTimes = new ChangeTimes();
       app.addHook('onRoute', (route) => {
         const reuse = route.config?.reuse;
-        if (reuse && !(route.handler as { [WRAPPED]?: true })[WRAPPED]) route.handler = reusing(route.handler, reuse, responses, clock);
+        if (reuse && !(route.handler as { [WRAPPED]?: true })[WRAPPED])
+          route.handler = reusing(route.handler, reuse, responses, changeTimes, clock);
       });
     };
     // not encapsulated: the hooks apply to the routes of the instance it is registered on
@@ -128,7 +137,13 @@ export class ReadCache {
  * sends `Cache-Control: no-cache` has it read anew (and kept for the next one). Authentication,
  * scope and the quota ran before (onRequest), cached body or not.
  */
-function reusing(handler: RouteHandlerMethod, reuse: ReuseHint, responses: ResponseCache, clock: Clock): RouteHandlerMethod {
+function reusing(
+  handler: RouteHandlerMethod,
+  reuse: ReuseHint,
+  responses: ResponseCache,
+  changeTimes: ChangeTimes,
+  clock: Clock,
+): RouteHandlerMethod {
   const wrapped = async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
     const version = request.dbVersion!;
     const key = requestTarget(request.raw.url);
@@ -136,7 +151,7 @@ function reusing(handler: RouteHandlerMethod, reuse: ReuseHint, responses: Respo
       const body = responses.get(key, version, clock.now().getTime());
       if (body) return sendJsonParts(reply, 200, body);
     }
-    const changesAt = reuse.changesAt && (await reuse.changesAt(clock.now()));
+    const changesAt = await changeTimes.next(reuse, version, clock.now());
     await handler.call(this, request, reply);
     const sent = reply.jsonParts;
     if (sent && reply.statusCode === 200)
