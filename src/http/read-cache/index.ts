@@ -16,6 +16,7 @@
  * - every app (./app-snapshot.ts), on SQLite, under the version read last when a request arrived;
  * - when a read's answer may next change without a write (./change-times.ts), on SQLite, under the
  *   version read when the request arrived;
+ * - cursors' signatures (./cursor-signatures.ts): they depend on the cursor and the team's secret only;
  * - apps rendered as JSON (./app-json.ts), checked against the app as just read;
  * - user invitations rendered as JSON (./member-json.ts): an invitation never changes once written.
  */
@@ -24,12 +25,14 @@ import fp from 'fastify-plugin';
 import type { Clock } from '../../clock.js';
 import type { KeyLookup } from '../../keys/service.js';
 import type { AppReader, AppRow } from '../../resources/apps/repository.js';
+import type { CursorCodec } from '../../jsonapi/cursor.js';
 import type { AppRenderer, MemberRenderer } from '../../jsonapi/include.js';
 import type { ReuseHint } from '../operation.js';
 import { requestTarget, sendJsonParts } from '../responses.js';
 import { MemoAppRenderer } from './app-json.js';
 import { ChangeTimes } from './change-times.js';
 import { AppSnapshot } from './app-snapshot.js';
+import { MemoCursorCodec } from './cursor-signatures.js';
 import { CachedKeyLookup } from './key-lookup.js';
 import { MemoMemberRenderer } from './member-json.js';
 import { ResponseCache } from './response-cache.js';
@@ -84,6 +87,11 @@ export class ReadCache {
   /** Apps rendered once per content. */
   appJson(inner: AppRenderer): AppRenderer {
     return new MemoAppRenderer(inner);
+  }
+
+  /** Cursors with their signatures kept. */
+  cursors(secret: Buffer): CursorCodec {
+    return new MemoCursorCodec(secret);
   }
 
   /** Members rendered once: only for a resource whose members never change once written. */
