@@ -17,6 +17,8 @@
  * - when a read's answer may next change without a write (./change-times.ts), on SQLite, under the
  *   version read when the request arrived;
  * - cursors' signatures (./cursor-signatures.ts): they depend on the cursor and the team's secret only;
+ * - runs of members and apps rendered once, joined (./joined-runs.ts): handed out only for the very
+ *   renderings they were joined from;
  * - apps rendered as JSON (./app-json.ts), checked against the app as just read;
  * - user invitations rendered as JSON (./member-json.ts): an invitation never changes once written.
  */
@@ -33,6 +35,7 @@ import { MemoAppRenderer } from './app-json.js';
 import { ChangeTimes } from './change-times.js';
 import { AppSnapshot } from './app-snapshot.js';
 import { MemoCursorCodec } from './cursor-signatures.js';
+import { JoinedRuns } from './joined-runs.js';
 import { CachedKeyLookup } from './key-lookup.js';
 import { MemoMemberRenderer } from './member-json.js';
 import { ResponseCache } from './response-cache.js';
@@ -64,6 +67,8 @@ export class ReadCache {
   readonly responses: ResponseCache | undefined;
   private readonly versions: Versions | undefined;
   private readonly memos: MemoMemberRenderer<unknown>[] = [];
+  /** runs of members and apps rendered once, joined */
+  readonly runs = new JoinedRuns();
 
   constructor(private readonly options: ReadCacheOptions) {
     this.versions = options.version && new Versions(options.version);
@@ -118,10 +123,18 @@ export class ReadCache {
   plugin(): (app: FastifyInstance) => Promise<void> {
     const { versions, responses } = this;
     const clock = this.options.clock;
+    const runs = this.runs;
     const plugin = async (app: FastifyInstance) => {
-      if (!versions) return;
+      if (!versions) {
+        app.addHook('onRequest', (_request, reply, done) => {
+          reply.jsonJoiner = runs;
+          done();
+        });
+        return;
+      }
       app.decorateRequest('dbVersion', undefined);
-      app.addHook('onRequest', (request, _reply, done) => {
+      app.addHook('onRequest', (request, reply, done) => {
+        reply.jsonJoiner = runs;
         // the version is read by every other request that arrives, which is what the caches need
         if (request.routeOptions.config.withoutDatabase) return done();
         request.dbVersion = versions.arrived();
