@@ -26,22 +26,21 @@ export class AppSnapshot implements AppReader {
   ) {}
 
   async findByIds(ids: readonly string[]): Promise<AppRow[]> {
+    const wanted = new Set<string>();
     // no app id holds a NUL (as AppsRepository.findByIds)
-    ids = ids.filter((id) => !id.includes('\u0000'));
-    if (ids.length === 0) return [];
-    const { byId, sorted } = await this.current(this.version());
-    const wanted = new Set(ids);
+    for (const id of ids) if (!id.includes('\u0000')) wanted.add(id);
+    if (wanted.size === 0) return [];
+    const version = this.version();
+    const { byId, sorted } = this.snapshot?.version === version ? this.snapshot : await this.load(version);
     // the snapshot is in id order: a page's hundred apps of a few hundred are picked from it
     // without sorting; a few of many are looked up and sorted
     if (wanted.size * 16 >= sorted.length) return sorted.filter((row) => wanted.has(row.id));
     return [...wanted].sort().flatMap((id) => byId.get(id) ?? []);
   }
 
-  private async current(version: string): Promise<Snapshot> {
-    if (this.snapshot?.version !== version) {
-      const sorted = await this.inner.listAll();
-      this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
-    }
+  private async load(version: string): Promise<Snapshot> {
+    const sorted = await this.inner.listAll();
+    this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
     return this.snapshot;
   }
 }
