@@ -117,9 +117,10 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
   healthRoutes(app, db, incidents);
   if (cache) await app.register(cache.plugin());
 
+  const secret = (await services.keys.team()).cursorSecret;
   const deps = {
     base: config.publicUrl,
-    cursors: new CursorCodec((await services.keys.team()).cursorSecret),
+    cursors: cache ? cache.cursors(secret) : new CursorCodec(secret),
     operations: loadOperations(),
   };
   const operations = [

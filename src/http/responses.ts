@@ -9,18 +9,21 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { ApiError, errorResponse } from '../errors/api-error.js';
 import { errors } from '../errors/catalogue.js';
-import { encodeJsonParts } from '../jsonapi/raw-json.js';
+import { encodeJsonParts, type RunJoiner } from '../jsonapi/raw-json.js';
 
 declare module 'fastify' {
   interface FastifyReply {
     /** The JSON body this reply sent, as the parts it was written from (sendJsonParts); null before. */
     jsonParts: readonly Buffer[] | null;
+    /** Joins runs of pre-rendered members or apps of the JSON body (set by the read cache); null: none. */
+    jsonJoiner: RunJoiner | null;
   }
 }
 
-/** Gives every reply its `jsonParts` (null until a JSON body is sent). */
+/** Gives every reply its `jsonParts` (null until a JSON body is sent) and its `jsonJoiner` (null). */
 export function decorateJsonReplies(app: FastifyInstance): void {
   app.decorateReply('jsonParts', null);
+  app.decorateReply('jsonJoiner', null);
 }
 
 /** Requests larger than this are refused with 413. */
@@ -55,7 +58,7 @@ export function splitTarget(raw: string | undefined): { path: string; query: str
  * sendParts().
  */
 export function sendJson(reply: FastifyReply, status: number, body: unknown): FastifyReply {
-  return sendJsonParts(reply, status, encodeJsonParts(body));
+  return sendJsonParts(reply, status, encodeJsonParts(body, reply.jsonJoiner ?? undefined));
 }
 
 /** A JSON body already encoded, as encodeJsonParts() returns it (or kept from an earlier answer). */

@@ -19,7 +19,8 @@ export interface CursorPosition {
 export class CursorCodec {
   constructor(private readonly secret: Buffer) {}
 
-  private mac(payload: string): string {
+  /** The payload's signature (the read cache keeps them: ../http/read-cache/cursor-signatures.ts). */
+  protected mac(payload: string): string {
     return createHmac('sha256', this.secret).update(payload).digest('base64url').slice(0, 16);
   }
 

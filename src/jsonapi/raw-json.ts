@@ -14,26 +14,40 @@ export class RawJson {
 }
 
 /**
+ * Joins runs of pre-rendered array elements into one piece (the read cache keeps them:
+ * src/http/read-cache/joined-runs.ts): a page of 50 members and their apps is otherwise written as
+ * some 250 pieces, each a write of its own into the socket.
+ */
+export interface RunJoiner {
+  /** `items`, consecutive elements of one array, as one RawJson joined by commas; or undefined */
+  join(items: readonly RawJson[]): RawJson | undefined;
+}
+
+/** The separator between elements, the most frequent piece. */
+const COMMA = Buffer.from(',');
+
+/**
  * The body as UTF-8 JSON, exactly what `JSON.stringify` writes, except that `RawJson` found as a
  * member of the top-level object, or as an element of one of its arrays (`data`, `included`), is
  * copied in as it is. Deeper `RawJson` is not looked for: documents never put it there.
  */
-export function encodeJson(body: unknown): Buffer {
-  const parts = encodeJsonParts(body);
+export function encodeJson(body: unknown, joiner?: RunJoiner): Buffer {
+  const parts = encodeJsonParts(body, joiner);
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /**
  * encodeJson() as the pieces it is joined from, in order: the pre-rendered bytes themselves and the
  * text between them. A response can be written from these as they are, without copying a large
- * body into one buffer first.
+ * body into one buffer first. `joiner` may hand a run of consecutive RawJson elements back as one.
  */
-export function encodeJsonParts(body: unknown): Buffer[] {
+export function encodeJsonParts(body: unknown, joiner?: RunJoiner): Buffer[] {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return [Buffer.from(JSON.stringify(body) ?? 'null')];
   const chunks: Buffer[] = [];
   let text = '{';
   const splice = (raw: RawJson) => {
-    if (text !== '') chunks.push(Buffer.from(text));
+    if (text === ',') chunks.push(COMMA);
+    else if (text !== '') chunks.push(Buffer.from(text));
     chunks.push(raw.bytes);
     text = '';
   };
@@ -46,11 +60,25 @@ export function encodeJsonParts(body: unknown): Buffer[] {
       splice(value);
     } else if (Array.isArray(value)) {
       text += '[';
-      value.forEach((item: unknown, i) => {
+      for (let i = 0; i < value.length;) {
         if (i > 0) text += ',';
-        if (item instanceof RawJson) splice(item);
-        else text += JSON.stringify(item) ?? 'null';
-      });
+        const item: unknown = value[i];
+        if (!(item instanceof RawJson)) {
+          text += JSON.stringify(item) ?? 'null';
+          i++;
+          continue;
+        }
+        let end = i + 1;
+        while (end < value.length && value[end] instanceof RawJson) end++;
+        const joined = joiner && end - i > 1 ? joiner.join(value.slice(i, end) as RawJson[]) : undefined;
+        if (joined) {
+          splice(joined);
+          i = end;
+        } else {
+          splice(item);
+          i++;
+        }
+      }
       text += ']';
     } else {
       text += JSON.stringify(value);

@@ -15,8 +15,16 @@ import type { AppRenderer } from '../../jsonapi/include.js';
 /** Enough for every app of a large team; about 8.5 KB each. */
 const DEFAULT_CAPACITY = 1_000;
 
+interface Entry {
+  /** a copy of the app rendered, and how many fields it has */
+  app: App;
+  fields: number;
+  json: RawJson;
+}
+
 export class MemoAppRenderer implements AppRenderer {
-  private readonly entries = new Map<string, { app: App; json: RawJson }>();
+  /** in the order they were rendered: the capacity holds a team's apps, so the first out is the oldest */
+  private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly inner: AppRenderer,
@@ -27,16 +35,14 @@ export class MemoAppRenderer implements AppRenderer {
     if (fields) return this.inner.render(app, fields);
     const hit = this.entries.get(app.id);
     if (hit) {
+      if (sameApp(hit, app)) return hit.json;
       this.entries.delete(app.id);
-      if (sameApp(hit.app, app)) {
-        this.entries.set(app.id, hit); // most recently used last
-        return hit.json;
-      }
     } else if (this.entries.size >= this.capacity) {
       this.entries.delete(this.entries.keys().next().value!);
     }
     const rendered = this.inner.render(app, undefined);
-    const entry = { app: { ...app }, json: rendered instanceof RawJson ? rendered : RawJson.of(rendered) };
+    const copy = { ...app };
+    const entry = { app: copy, fields: Object.keys(copy).length, json: rendered instanceof RawJson ? rendered : RawJson.of(rendered) };
     this.entries.set(app.id, entry);
     return entry.json;
   }
@@ -46,7 +52,12 @@ export class MemoAppRenderer implements AppRenderer {
   }
 }
 
-function sameApp(a: App, b: App): boolean {
-  const keys = Object.keys(b) as (keyof App)[];
-  return keys.length === Object.keys(a).length && keys.every((k) => a[k] === b[k]);
+/** Every field of `app` equal to the one rendered, and no other field (a page compares hundreds). */
+function sameApp(entry: Entry, app: App): boolean {
+  let fields = 0;
+  for (const key in app) {
+    if (entry.app[key as keyof App] !== app[key as keyof App]) return false;
+    fields++;
+  }
+  return fields === entry.fields;
 }

@@ -2,8 +2,10 @@
  * On SQLite, every app as of the database's current version, read again whenever it changed:
  * `include=visibleApps` needs up to hundreds of apps per page, and reading them by id per request
  * cost more than the rest of the page. The version (Db.version) changes with every write, of this
- * process or another (the CLI); it is read before the apps, so a snapshot is kept under a version no
- * later than what it holds. Apps are few (those of one team), so a reload is cheap.
+ * process or another (the CLI); the one used is the version read last as a request arrived
+ * (Versions.current(), ./versions.ts), which was read before the apps, so a snapshot is kept under a
+ * version no later than what it holds, and any request that arrives after a write sees a version
+ * that tells the snapshot is out of date. Apps are few (those of one team), so a reload is cheap.
  */
 import type { AppReader, AppRow } from '../../resources/apps/repository.js';
 
@@ -19,27 +21,26 @@ export class AppSnapshot implements AppReader {
 
   constructor(
     private readonly inner: AppReader & { listAll(): Promise<AppRow[]> },
-    /** Db.version: read at each call, so that the apps are never older than a read made before */
+    /** the database's version, as read when the request being served (or a later one) arrived */
     private readonly version: () => string,
   ) {}
 
   async findByIds(ids: readonly string[]): Promise<AppRow[]> {
+    const wanted = new Set<string>();
     // no app id holds a NUL (as AppsRepository.findByIds)
-    ids = ids.filter((id) => !id.includes('\u0000'));
-    if (ids.length === 0) return [];
-    const { byId, sorted } = await this.current(this.version());
-    const wanted = new Set(ids);
+    for (const id of ids) if (!id.includes('\u0000')) wanted.add(id);
+    if (wanted.size === 0) return [];
+    const version = this.version();
+    const { byId, sorted } = this.snapshot?.version === version ? this.snapshot : await this.load(version);
     // the snapshot is in id order: a page's hundred apps of a few hundred are picked from it
     // without sorting; a few of many are looked up and sorted
     if (wanted.size * 16 >= sorted.length) return sorted.filter((row) => wanted.has(row.id));
     return [...wanted].sort().flatMap((id) => byId.get(id) ?? []);
   }
 
-  private async current(version: string): Promise<Snapshot> {
-    if (this.snapshot?.version !== version) {
-      const sorted = await this.inner.listAll();
-      this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
-    }
+  private async load(version: string): Promise<Snapshot> {
+    const sorted = await this.inner.listAll();
+    this.snapshot = { version, sorted, byId: new Map(sorted.map((row) => [row.id, row])) };
     return this.snapshot;
   }
 }

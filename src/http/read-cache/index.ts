@@ -13,7 +13,12 @@
  *   version (Db.version, read once per request when it arrives, ./versions.ts) and against the
  *   instant the operation said its answer may change without a write (ReuseHint.changesAt);
  * - keys found by authentication (./key-lookup.ts), on SQLite, under the same version;
- * - every app (./app-snapshot.ts), on SQLite, under the version read when they are asked for;
+ * - every app (./app-snapshot.ts), on SQLite, under the version read last when a request arrived;
+ * - when a read's answer may next change without a write (./change-times.ts), on SQLite, under the
+ *   version read when the request arrived;
+ * - cursors' signatures (./cursor-signatures.ts): they depend on the cursor and the team's secret only;
+ * - runs of members and apps rendered once, joined (./joined-runs.ts): handed out only for the very
+ *   renderings they were joined from;
  * - apps rendered as JSON (./app-json.ts), checked against the app as just read;
  * - user invitations rendered as JSON (./member-json.ts): an invitation never changes once written.
  */
@@ -22,11 +27,15 @@ import fp from 'fastify-plugin';
 import type { Clock } from '../../clock.js';
 import type { KeyLookup } from '../../keys/service.js';
 import type { AppReader, AppRow } from '../../resources/apps/repository.js';
+import type { CursorCodec } from '../../jsonapi/cursor.js';
 import type { AppRenderer, MemberRenderer } from '../../jsonapi/include.js';
 import type { ReuseHint } from '../operation.js';
 import { requestTarget, sendJsonParts } from '../responses.js';
 import { MemoAppRenderer } from './app-json.js';
+import { ChangeTimes } from './change-times.js';
 import { AppSnapshot } from './app-snapshot.js';
+import { MemoCursorCodec } from './cursor-signatures.js';
+import { JoinedRuns } from './joined-runs.js';
 import { CachedKeyLookup } from './key-lookup.js';
 import { MemoMemberRenderer } from './member-json.js';
 import { ResponseCache } from './response-cache.js';
@@ -58,6 +67,8 @@ export class ReadCache {
   readonly responses: ResponseCache | undefined;
   private readonly versions: Versions | undefined;
   private readonly memos: MemoMemberRenderer<unknown>[] = [];
+  /** runs of members and apps rendered once, joined */
+  readonly runs = new JoinedRuns();
 
   constructor(private readonly options: ReadCacheOptions) {
     this.versions = options.version && new Versions(options.version);
@@ -69,14 +80,23 @@ export class ReadCache {
     return this.versions ? new CachedKeyLookup(inner, this.versions) : inner;
   }
 
-  /** Apps read once per database version (SQLite). */
+  /**
+   * Apps read once per database version (SQLite), the version read last when a request arrived (as
+   * for keys): a request reads the version once, not again for its apps.
+   */
   apps(inner: AppReader & { listAll(): Promise<AppRow[]> }): AppReader {
-    return this.options.version ? new AppSnapshot(inner, this.options.version) : inner;
+    const versions = this.versions;
+    return versions ? new AppSnapshot(inner, () => versions.current()) : inner;
   }
 
   /** Apps rendered once per content. */
   appJson(inner: AppRenderer): AppRenderer {
     return new MemoAppRenderer(inner);
+  }
+
+  /** Cursors with their signatures kept. */
+  cursors(secret: Buffer): CursorCodec {
+    return new MemoCursorCodec(secret);
   }
 
   /** Members rendered once: only for a resource whose members never change once written. */
@@ -103,19 +123,29 @@ export class ReadCache {
   plugin(): (app: FastifyInstance) => Promise<void> {
     const { versions, responses } = this;
     const clock = this.options.clock;
+    const runs = this.runs;
     const plugin = async (app: FastifyInstance) => {
-      if (!versions) return;
+      if (!versions) {
+        app.addHook('onRequest', (_request, reply, done) => {
+          reply.jsonJoiner = runs;
+          done();
+        });
+        return;
+      }
       app.decorateRequest('dbVersion', undefined);
-      app.addHook('onRequest', (request, _reply, done) => {
+      app.addHook('onRequest', (request, reply, done) => {
+        reply.jsonJoiner = runs;
         // the version is read by every other request that arrives, which is what the caches need
         if (request.routeOptions.config.withoutDatabase) return done();
         request.dbVersion = versions.arrived();
         done();
       });
       if (!responses) return;
+      const changeTimes = new ChangeTimes();
       app.addHook('onRoute', (route) => {
         const reuse = route.config?.reuse;
-        if (reuse && !(route.handler as { [WRAPPED]?: true })[WRAPPED]) route.handler = reusing(route.handler, reuse, responses, clock);
+        if (reuse && !(route.handler as { [WRAPPED]?: true })[WRAPPED])
+          route.handler = reusing(route.handler, reuse, responses, changeTimes, clock);
       });
     };
     // not encapsulated: the hooks apply to the routes of the instance it is registered on
@@ -128,7 +158,13 @@ export class ReadCache {
  * sends `Cache-Control: no-cache` has it read anew (and kept for the next one). Authentication,
  * scope and the quota ran before (onRequest), cached body or not.
  */
-function reusing(handler: RouteHandlerMethod, reuse: ReuseHint, responses: ResponseCache, clock: Clock): RouteHandlerMethod {
+function reusing(
+  handler: RouteHandlerMethod,
+  reuse: ReuseHint,
+  responses: ResponseCache,
+  changeTimes: ChangeTimes,
+  clock: Clock,
+): RouteHandlerMethod {
   const wrapped = async function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
     const version = request.dbVersion!;
     const key = requestTarget(request.raw.url);
@@ -136,7 +172,7 @@ function reusing(handler: RouteHandlerMethod, reuse: ReuseHint, responses: Respo
       const body = responses.get(key, version, clock.now().getTime());
       if (body) return sendJsonParts(reply, 200, body);
     }
-    const changesAt = reuse.changesAt && (await reuse.changesAt(clock.now()));
+    const changesAt = await changeTimes.next(reuse, version, clock.now());
     await handler.call(this, request, reply);
     const sent = reply.jsonParts;
     if (sent && reply.statusCode === 200)

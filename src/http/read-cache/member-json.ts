@@ -15,7 +15,9 @@ import type { MemberRenderer, MemberView, RenderedMember } from '../../jsonapi/i
 const DEFAULT_CAPACITY = 10_000;
 
 export class MemoMemberRenderer<D> implements MemberRenderer<D> {
-  private readonly entries = new Map<string, RenderedMember>();
+  /** by the view's `sliceLimit` ('-' without include), then by id; in the order rendered */
+  private readonly entries = new Map<number | '-', Map<string, RenderedMember>>();
+  private count = 0;
 
   constructor(
     private readonly inner: MemberRenderer<D>,
@@ -29,33 +31,48 @@ export class MemoMemberRenderer<D> implements MemberRenderer<D> {
   ): Promise<Map<string, RenderedMember>> {
     // only the default fieldset is kept
     if (view.fields) return this.inner.render(ids, load, view);
+    const viewKey = view.sliceLimit ?? '-';
+    let kept = this.entries.get(viewKey);
     const out = new Map<string, RenderedMember>();
     const missing: string[] = [];
     for (const id of ids) {
-      const hit = this.entries.get(key(id, view.sliceLimit));
+      const hit = kept?.get(id);
       if (hit) out.set(id, hit);
       else missing.push(id);
     }
     if (missing.length === 0) return out;
+    if (!kept) this.entries.set(viewKey, (kept = new Map<string, RenderedMember>()));
     for (const [id, rendered] of await this.inner.render(missing, load, view)) {
-      const kept = rendered.resource instanceof RawJson ? rendered : { resource: RawJson.of(rendered.resource), appIds: rendered.appIds };
-      if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-      this.entries.set(key(id, view.sliceLimit), kept);
-      out.set(id, kept);
+      const member = rendered.resource instanceof RawJson ? rendered : { resource: RawJson.of(rendered.resource), appIds: rendered.appIds };
+      if (this.count >= this.capacity) this.dropOldest();
+      if (!kept.has(id)) this.count++;
+      kept.set(id, member);
+      out.set(id, member);
     }
     return out;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
   /** Drops everything rendered: the emulator's state import may write other members under the same ids. */
   clear(): void {
     this.entries.clear();
+    this.count = 0;
   }
-}
 
-function key(id: string, sliceLimit: number | undefined): string {
-  return `${sliceLimit ?? '-'} ${id}`;
+  /** The oldest member of the view kept longest (views are few: with or without include, a limit or two). */
+  private dropOldest(): void {
+    for (const [view, members] of this.entries) {
+      const oldest = members.keys().next();
+      if (oldest.done) {
+        this.entries.delete(view);
+        continue;
+      }
+      members.delete(oldest.value);
+      this.count--;
+      return;
+    }
+  }
 }
