@@ -41,7 +41,7 @@ const insertMessage = new PreparedInsert<NewOutboxRow>(
   }),
 );
 
-/** Orders ISO instants and UUIDs as PostgreSQL's text comparison under the C collation would... */
+/** Orders text bytewise, as the "C" collation of PostgreSQL's text columns does (ISO instants, UUIDs). */
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
