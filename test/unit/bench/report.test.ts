@@ -4,12 +4,11 @@
  * and its durability and checks issue 24's targets, and the instances' table sets each total
  * beside the one instance.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LoadResult } from '../../../bench/load.js';
-import { checkTargets, renderMarkdown, writeReport, type BenchReport, type DatabaseInfo } from '../../../bench/report.js';
+import { checkTargets, renderMarkdown, type BenchReport, type DatabaseInfo } from '../../../bench/report.js';
 
 const latest = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../bench/results/latest.json'), 'utf8')) as BenchReport;
 
@@ -26,20 +25,6 @@ function withRps(r: LoadResult, rps: number, extra: Partial<LoadResult> = {}): L
 }
 
 describe('bench report', () => {
-  it('keeps the latest run of each database apart: latest.* for SQLite, latest-postgres.* for PostgreSQL', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'bench-report-'));
-    try {
-      writeReport(dir, dir, latest);
-      writeReport(dir, dir, { ...latest, database: POSTGRES, startedAt: '2026-01-02T03:04:05.000Z' });
-      const names = readdirSync(dir).filter((n) => n.startsWith('latest'));
-      expect(names.sort()).toEqual(['latest-postgres.json', 'latest-postgres.md', 'latest.json', 'latest.md']);
-      expect(readFileSync(path.join(dir, 'latest-postgres.md'), 'utf8')).toContain('PostgreSQL 15.20');
-      expect(readFileSync(path.join(dir, 'latest.md'), 'utf8')).not.toContain('PostgreSQL 15.20');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
   it('renders a SQLite run the same whether or not it names the database', () => {
     const { database: _, ...without } = latest;
     expect(renderMarkdown({ ...without, database: { kind: 'sqlite' } })).toBe(renderMarkdown(without));
