@@ -16,7 +16,7 @@ export class RawJson {
 /**
  * Joins runs of pre-rendered array elements into one piece (the read cache keeps them:
  * src/http/read-cache/joined-runs.ts): a page of 50 members and their apps is otherwise written as
- * some 250 pieces, each a write of its own into the socket.
+ * some 250 pieces, each a write of its own into the corked response.
  */
 export interface RunJoiner {
   /** `items`, consecutive elements of one array, as one RawJson joined by commas; or undefined */

@@ -1,8 +1,9 @@
 /**
  * Runs of pre-rendered members and apps, joined into one piece once they are seen a second time.
  * A list page with `include=visibleApps` is 50 members and up to hundreds of apps, each kept rendered
- * (./member-json.ts, ./app-json.ts); written as they are, the body is some 250 pieces, each written
- * into the socket on its own, and that costs more than the rest of the page but its SQL.
+ * (./member-json.ts, ./app-json.ts); written as they are, the body is some 250 pieces, each a write
+ * of its own into the corked response (sent as one writev of that many buffers), and that costs more
+ * than the rest of the page but its SQL.
  *
  * A joined run is the concatenation of the very renderings it was made from, and is handed out only
  * for a run of the same renderings (the same objects, compared one by one): a member or an app
