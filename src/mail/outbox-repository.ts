@@ -58,7 +58,7 @@ export class OutboxRepository {
 
   /**
    * Messages waiting for delivery and the creation time of the oldest (null when none): what GET
-   * /metrics shows. The pending rows are read through the index on (status, next_attempt_at).
+   * /metrics shows. The pending rows are read through the due index (status first).
    */
   async pendingSummary(): Promise<{ pending: number; oldestCreatedAt: string | null }> {
     const row = await this.db
@@ -90,6 +90,9 @@ export class OutboxRepository {
    * longer pending (accepted, declined, cancelled or expired by `now`) are dropped ('cancelled')
    * by the same statement instead of claimed: their link could only answer 404 or 410. So each
    * pass costs work in proportion to its batch, never to the backlog.
+   *
+   * The candidates are read from the due index (status, next_attempt_at, created_at, id: migration
+   * 011) in the order they are handed out, so a claim reads its batch and stops, however many wait.
    *
    * One write unit (src/db/group-commit.ts): on SQLite it shares its commit with concurrent
    * creates, and SQLite runs one write transaction at a time. On PostgreSQL the candidates are

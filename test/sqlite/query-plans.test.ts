@@ -3,7 +3,7 @@
  * pages of pending invitations come from an index alone (migration 006): for every sort the list
  * offers, first page and after a cursor, a covering index and no sorting. An invitation's mail is
  * found by its index (migration 007), not by reading the whole mail log, and so is a batch the
- * mail worker claims. The list of sandbox testers reads along its primary key.
+ * mail worker claims, read in order from the due index (migration 011). The list of sandbox testers reads along its primary key.
  */
 import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
@@ -102,6 +102,16 @@ describe('query plans on SQLite', () => {
       .join(' | ');
     expect(plan).toMatch(/^SEARCH mail_outbox USING (COVERING )?INDEX sqlite_autoindex_mail_outbox_1 \(id=\?\)/);
     expect(plan).not.toMatch(/mail_outbox_due/);
+    // and the candidates come from the due index in the order they are handed out (migration 011):
+    // no sorting of every waiting message to find the first twenty
+    const select = captured.find((c) => c.sql.startsWith('select "id" from "mail_outbox"'))!;
+    const candidates = raw
+      .prepare(`explain query plan ${select.sql}`)
+      .all(...select.parameters)
+      .map((row) => (row as { detail: string }).detail)
+      .join(' | ');
+    expect(candidates).toMatch(/^SEARCH mail_outbox USING INDEX mail_outbox_due \(status=\? AND next_attempt_at<\?\)/);
+    expect(candidates).not.toMatch(/TEMP B-TREE/);
   });
 
   for (const from of ['first page', 'after a cursor'] as const) {

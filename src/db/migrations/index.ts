@@ -10,6 +10,7 @@ import * as m007 from './007-mail-by-invitation.js';
 import * as m008 from './008-mail-template-data.js';
 import * as m009 from './009-mail-claim-owner.js';
 import * as m010 from './010-sandbox-testers.js';
+import * as m011 from './011-mail-due-order.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
@@ -28,6 +29,7 @@ const migrations: Record<string, DialectMigration> = {
   '008-mail-template-data': m008,
   '009-mail-claim-owner': m009,
   '010-sandbox-testers': m010,
+  '011-mail-due-order': m011,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
