@@ -87,6 +87,7 @@ export async function buildApp(options: BuildOptions): Promise<BuiltApp> {
     () => services.keys.team(),
     options.tokenClock ?? clock,
     (userId) => services.users.individualRoles(userId),
+    services.createChecksKey,
   );
   // One SQLite file serves one instance: its quota lives in memory. On PostgreSQL any number of
   // instances share the database, so they share the quota through it.

@@ -37,6 +37,8 @@ export interface Services {
   outbox: OutboxRepository;
   /** how authentication finds keys */
   keyLookup: KeyLookup;
+  /** whether a create checks its request's key in its own statement (src/http/key-check.ts) */
+  createChecksKey: boolean;
   /** how reads render resources */
   views: Views;
 }
@@ -87,6 +89,7 @@ export function createServices(
     sandboxTesters: new SandboxTestersService(new SandboxTestersRepository(db.kysely, log), clock),
     outbox,
     keyLookup: cache ? cache.keys(keys) : keys,
+    createChecksKey: createShortcut !== NO_CREATE_SHORTCUT,
     views: {
       apps: cache ? cache.appJson(apps) : apps,
       users: memberRenderer(serializeUser, (ids, n) => users.reads.visibleAppSlices(ids, n), base),

@@ -9,6 +9,7 @@ import { SANDBOX_TESTER_ROLES, type UserRole } from '../domain/roles.js';
 import { errors } from '../errors/catalogue.js';
 import { splitQuery } from '../jsonapi/query.js';
 import type { ApiKey, KeyLookup, Team } from '../keys/service.js';
+import { KeyCheck, unchanged } from './key-check.js';
 
 export const AUDIENCE = 'appstoreconnect-v1';
 /** Longest accepted token lifetime for these resources: 20 minutes, inclusive (B1.4). */
@@ -24,6 +25,11 @@ export interface Principal {
   roles: readonly UserRole[];
   /** The user an individual key acts for. */
   userId?: string;
+  /**
+   * Set when the key was taken as last read, to be checked by the request's write or read again
+   * before anything is written or answered (./key-check.ts).
+   */
+  keyCheck?: KeyCheck;
 }
 
 export interface RequestTarget {
@@ -66,6 +72,9 @@ export function scopeAllows(scope: unknown, target: RequestTarget): boolean {
   });
 }
 
+/** How many team keys are remembered as last read, for writes that check their key (./key-check.ts). */
+const KEYS_AS_READ_CAPACITY = 1000;
+
 /** How many verified tokens are remembered (each lives at most 20 minutes). */
 const VERIFIED_TOKENS_CAPACITY = 10_000;
 
@@ -77,6 +86,7 @@ interface VerifiedToken {
 }
 
 export class Authenticator {
+  /** parsed public halves, by their PEM */
   private readonly publicKeys = new Map<string, KeyObject>();
   /**
    * Tokens whose signature, algorithm and audience were verified, by the token's text: a client
@@ -86,19 +96,29 @@ export class Authenticator {
    */
   private readonly verified = new Map<string, VerifiedToken>();
 
+  /**
+   * Team keys as last read, by id: kept only when writes check their key (`writesCheckKey`), and
+   * used only for requests whose write does (./key-check.ts).
+   */
+  private readonly keysAsRead = new Map<string, ApiKey>();
+
   constructor(
     private readonly keys: KeyLookup,
     /** the team (its issuer id), KeysService.team */
     private readonly team: () => Promise<Team>,
     private readonly clock: Clock,
     private readonly individualRoles: IndividualRoles = async () => undefined,
+    /** whether some write can check its own key (the one-statement create on PostgreSQL) */
+    private readonly writesCheckKey = false,
   ) {}
 
+  /** The key's public half, parsed once per PEM: a key id given another public half (a state import) gets it parsed anew. */
   private publicKey(key: ApiKey): KeyObject {
-    let k = this.publicKeys.get(key.id);
+    let k = this.publicKeys.get(key.publicKeyPem);
     if (!k) {
+      if (this.publicKeys.size >= KEYS_AS_READ_CAPACITY) this.publicKeys.clear();
       k = createPublicKey(key.publicKeyPem);
-      this.publicKeys.set(key.id, k);
+      this.publicKeys.set(key.publicKeyPem, k);
     }
     return k;
   }
@@ -145,8 +165,23 @@ export class Authenticator {
     }
   }
 
-  /** Returns the principal, or throws the NOT_AUTHORIZED ApiError. */
-  async authenticate(authorization: string | undefined, target: RequestTarget): Promise<Principal> {
+  /**
+   * Returns the principal, or throws the NOT_AUTHORIZED ApiError. `writeChecksKey`: the request's
+   * write checks its key itself, so a team key read before may be taken as it was read, with a
+   * KeyCheck on the principal (./key-check.ts); where that fails, the key is read as always.
+   */
+  async authenticate(authorization: string | undefined, target: RequestTarget, writeChecksKey = false): Promise<Principal> {
+    if (writeChecksKey && this.writesCheckKey) {
+      try {
+        return await this.authenticateWith(authorization, target, true);
+      } catch {
+        // a key that may have changed since (another public half after a state import, say) is read
+      }
+    }
+    return this.authenticateWith(authorization, target, false);
+  }
+
+  private async authenticateWith(authorization: string | undefined, target: RequestTarget, asRead: boolean): Promise<Principal> {
     const fail = errors.notAuthorized;
     const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) throw fail();
@@ -167,8 +202,13 @@ export class Authenticator {
     }
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > 64) throw fail();
 
-    const key = await this.keys.find(kid);
-    if (!key || key.revokedAt !== null) throw fail();
+    const remembered = asRead ? this.keysAsRead.get(kid) : undefined;
+    if (asRead && !remembered) throw fail();
+    const key = remembered ?? (await this.keys.find(kid));
+    if (!key || key.revokedAt !== null) {
+      this.keysAsRead.delete(kid);
+      throw fail();
+    }
 
     const now = this.clock.now();
     const nowSeconds = Math.floor(now.getTime() / 1000);
@@ -184,6 +224,18 @@ export class Authenticator {
       const team = await this.team();
       if (payload.iss !== team.issuerId || key.role === null) throw fail();
       principal = { keyId: key.id, name: key.name, kind: 'team', roles: [key.role] };
+      if (remembered) {
+        const asReadKey = { id: key.id, publicKeyPem: key.publicKeyPem, role: key.role };
+        principal.keyCheck = new KeyCheck(asReadKey, async () => {
+          const now = await this.keys.find(asReadKey.id);
+          if (unchanged(now, asReadKey)) return true;
+          this.keysAsRead.delete(asReadKey.id);
+          return false;
+        });
+      } else if (this.writesCheckKey) {
+        if (this.keysAsRead.size >= KEYS_AS_READ_CAPACITY) this.keysAsRead.clear();
+        this.keysAsRead.set(key.id, key);
+      }
     } else {
       if (payload.sub !== 'user' || payload.iss !== undefined) throw fail();
       const user = await this.individualRoles(key.userId);

@@ -38,6 +38,12 @@ export interface Operation {
    * checked after authentication, before anything is read (403 otherwise).
    */
   permits?: (principal: Principal) => boolean;
+  /**
+   * The operation's write checks the request's key itself, when it can (../http/key-check.ts): the
+   * key may then be taken as last read, with a KeyCheck on the principal that the handler passes to
+   * its write.
+   */
+  checksKey?: true;
   /** Whether the operation reads a JSON body. */
   body: boolean;
   /** Reads only: given, the answer may be sent again to the same request (see ReuseHint). */

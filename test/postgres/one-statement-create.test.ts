@@ -244,7 +244,7 @@ describe('the one-statement create on PostgreSQL', () => {
     // the statement waits for the deletion's lock (a condition PostgreSQL reports, polled)
     for (;;) {
       const waiting = await sql<{ n: number }>`select count(*)::integer as n from pg_stat_activity
-        where wait_event_type = 'Lock' and query like 'with found as%'`.execute(db.kysely);
+        where wait_event_type = 'Lock' and query like 'with key as%'`.execute(db.kysely);
       if (waiting.rows[0]!.n > 0) break;
       await new Promise((resolve) => setImmediate(resolve));
     }

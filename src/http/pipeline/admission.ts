@@ -42,7 +42,7 @@ export class Admission {
    * An address that has failed to authenticate too often is refused with the same 429 (and
    * `Retry-After`) before its token is read: neither verified nor counted against any key's quota.
    */
-  async admit(request: FastifyRequest, reply: FastifyReply): Promise<Principal> {
+  async admit(request: FastifyRequest, reply: FastifyReply, writeChecksKey = false): Promise<Principal> {
     const nowMs = this.clock.now().getTime();
     const wait = this.failures.blockedFor(request.ip, nowMs);
     if (wait !== undefined) {
@@ -51,15 +51,19 @@ export class Admission {
     }
     let principal: Principal;
     try {
-      principal = await this.authenticator.authenticate(request.headers.authorization, {
-        method: request.method,
-        ...splitTarget(request.raw.url),
-      });
+      principal = await this.authenticator.authenticate(
+        request.headers.authorization,
+        { method: request.method, ...splitTarget(request.raw.url) },
+        writeChecksKey,
+      );
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) this.failures.fail(request.ip, nowMs);
       throw err;
     }
+    if (principal.keyCheck) principal.keyCheck.onRefused = () => this.failures.fail(request.ip, nowMs);
     const decision = await this.limiter.hit(principal.keyId, nowMs);
+    // a key taken as last read is confirmed before it is told its quota is spent (../key-check.ts)
+    if (!decision.allowed) await principal.keyCheck?.confirm();
     reply.header('x-rate-limit', rateLimitHeader(decision));
     if (!decision.allowed) throw errors.rateLimitExceeded();
     return principal;
@@ -69,14 +73,18 @@ export class Admission {
    * An operation's onRequest step: admits the request, then checks Accept and, when the operation
    * says who may call it (`permits`: writes A2, sandbox testers A19), the key's roles; sets
    * request.principal. `type`: the path's resource type (for the 404 of a NUL id).
+   * `writeChecksKey`: the operation's write checks the request's key (../key-check.ts); the
+   * principal is then set before anything can refuse the request, so that the refusal confirms the
+   * key first (./errors.ts).
    */
-  guard(type: string, permits: ((principal: Principal) => boolean) | undefined) {
+  guard(type: string, permits: ((principal: Principal) => boolean) | undefined, writeChecksKey = false) {
     return async (request: FastifyRequest, reply: FastifyReply) => {
       const params = request.params as Record<string, string>;
       if (Object.values(params).some((v) => v === '')) throw errors.pathError(splitTarget(request.raw.url).path);
       // No id of ours contains a NUL (PostgreSQL text cannot even hold one): such an id is unknown.
       if (params.id?.includes('\u0000')) throw errors.notFound(type, params.id);
-      const principal = await this.admit(request, reply);
+      const principal = await this.admit(request, reply, writeChecksKey);
+      request.principal = principal;
       const accept = request.headers.accept;
       if (
         accept !== undefined &&
@@ -84,13 +92,13 @@ export class Admission {
         accept.trim() !== '' &&
         !new Negotiator(request).mediaType(ACCEPTABLE_TYPES)
       ) {
+        await principal.keyCheck?.confirm();
         return reply
           .code(406)
           .type('text/plain')
           .send(`The provided Accept header is not supported for this request.\n\nRequested: ${accept}\n\nAllowed: application/json`);
       }
       if (permits && !permits(principal)) throw errors.forbidden();
-      request.principal = principal;
       return undefined;
     };
   }

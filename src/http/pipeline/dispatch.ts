@@ -33,7 +33,7 @@ export function registerOperations(
     app.route({
       method: spec.method,
       url: spec.path.replace(/\{(\w+)\}/g, ':$1'),
-      onRequest: admission.guard(spec.path.split('/')[2] ?? '', op.permits ?? (op.write ? mayWrite : undefined)),
+      onRequest: admission.guard(spec.path.split('/')[2] ?? '', op.permits ?? (op.write ? mayWrite : undefined), op.checksKey === true),
       config: op.reuse ? { reuse: op.reuse } : {},
       handler: async (request, reply) => {
         const target = splitTarget(request.raw.url);
@@ -47,6 +47,8 @@ export function registerOperations(
           body: op.body ? request.body : undefined,
           path: target.path,
         });
+        // nothing is answered on a key taken as last read until it is confirmed (../key-check.ts)
+        await request.principal!.keyCheck?.confirm();
         if (result.headers) reply.headers(result.headers);
         if (result.body === undefined) return reply.code(result.status).send();
         return sendJson(reply, result.status, result.body);

@@ -38,7 +38,23 @@ export function apiBasics(app: FastifyInstance): StorageIncidents {
     done();
   });
 
-  app.setErrorHandler((err: unknown, request, reply) => {
+  app.setErrorHandler(async (thrown: unknown, request, reply) => {
+    let err = thrown;
+    // a key taken as last read is confirmed before any refusal; one that is gone gets its 401 (../key-check.ts)
+    const keyCheck = request.principal?.keyCheck;
+    if (keyCheck && !keyCheck.confirmed) {
+      try {
+        await keyCheck.confirm();
+      } catch (refused) {
+        if (refused instanceof ApiError) {
+          // no quota is told to a request whose key is not valid (A18)
+          reply.removeHeader('x-rate-limit');
+          return sendErrors(reply, [refused]);
+        }
+        // the key could not be read (the database is unavailable, say): that is the answer
+        err = refused;
+      }
+    }
     if (err instanceof ApiErrors) return sendErrors(reply, err.errors);
     if (err instanceof ApiError) return sendErrors(reply, [err]);
     const mapped =

@@ -16,6 +16,12 @@
  * `jsonb_populate_record` with the table's own row type, so the statement names no column: a
  * column added to a table needs no change here.
  *
+ * The request's key, when authentication took it as last read (src/http/key-check.ts), is checked
+ * here too, so that a create is one round trip and not two: the claim is made only if the key row
+ * is still that key and not revoked, and the statement says whether it was. A key that is gone is
+ * the request's 401, with nothing written; otherwise the key is confirmed, even when the create
+ * falls to the transaction.
+ *
  * The transaction is the reference: ASC_ONE_STATEMENT_CREATE=off leaves every create to it (and
  * SQLite always does; there group commit shares one transaction between concurrent creates).
  */
@@ -24,6 +30,7 @@ import { withRetry, type RetryLog } from '../../db/retry.js';
 import type { Executor } from '../../db/schema.js';
 import { shardFor } from '../../db/row-counts.js';
 import type { NewOutboxRow } from '../../mail/outbox-repository.js';
+import type { KeyCheck } from '../../http/key-check.js';
 import type { AppRow } from '../apps/repository.js';
 import type { InvitationRow } from './repository.js';
 
@@ -35,9 +42,14 @@ export interface CreatePlan {
   /** the apps the invitation lists */
   visibleAppIds: readonly string[];
   message(apps: readonly AppRow[]): NewOutboxRow;
+  /** the request's key, taken as last read: written only if the statement finds it so (src/http/key-check.ts) */
+  keyCheck?: KeyCheck;
 }
 
-/** Takes a create before the transaction does; false leaves it to the transaction, with nothing written. */
+/**
+ * Takes a create before the transaction does; false leaves it to the transaction, with nothing
+ * written. With a key check in the plan: throws its 401, with nothing written, if the key is gone.
+ */
 export interface CreateShortcut {
   write(plan: CreatePlan): Promise<boolean>;
 }
@@ -47,12 +59,19 @@ export const NO_CREATE_SHORTCUT: CreateShortcut = { write: () => Promise.resolve
 
 // $1 email key, $2 invitation id, $3 the invitation, $4 the counter's shard, $5 roles (JSON rows),
 // $6 the apps asked for (distinct ids), $7 visible apps (JSON rows), $8 the message without its
-// template data, $9 the template data, whose `apps` (unless null: all apps) are the names found.
-const STATEMENT = `with found as (
+// template data, $9 the template data, whose `apps` (unless null: all apps) are the names found;
+// $10 to $12 the request's key as last read (id, public half, role), or nulls when it was read
+// for this request: it must still be a live team key as it was.
+const STATEMENT = `with key as (
+  select $10::text is null or exists (
+    select 1 from api_keys k
+    where k.id = $10 and k.revoked_at is null and k.user_id is null and k.public_key = $11::text and k.role = $12::text
+  ) as live
+), found as (
   select id, name from apps where id = any($6::text[])
 ), claim as (
   insert into email_claims (email_key, owner_type, owner_id)
-  select $1, 'invitation', $2 where (select count(*) from found) = cardinality($6::text[])
+  select $1, 'invitation', $2 where (select live from key) and (select count(*) from found) = cardinality($6::text[])
   on conflict (email_key) do nothing returning owner_id
 ), invitation as (
   insert into user_invitations select r.* from claim, jsonb_populate_record(null::user_invitations, $3::jsonb) r returning id
@@ -69,7 +88,7 @@ const STATEMENT = `with found as (
     else jsonb_set($9::jsonb, '{apps}', coalesce((select jsonb_agg(name order by id) from found), '[]'::jsonb)) end
   )::text)) r
 )
-select count(*)::integer as written from invitation`;
+select (select count(*)::integer from invitation) as written, (select live from key) as key_live`;
 
 /** PostgreSQL's foreign_key_violation */
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -89,6 +108,7 @@ export class OneStatementCreate implements CreateShortcut {
     const visibleApps = plan.visibleAppIds.map((app_id) => ({ invitation_id: row.id, app_id }));
     // the names of the apps are the statement's to find: the message's are filled in there
     const { template_data: templateData, ...message } = plan.message([]);
+    const key = plan.keyCheck && !plan.keyCheck.confirmed ? plan.keyCheck.key : undefined;
     const query = CompiledQuery.raw(STATEMENT, [
       row.email_key,
       row.id,
@@ -99,11 +119,17 @@ export class OneStatementCreate implements CreateShortcut {
       JSON.stringify(visibleApps),
       JSON.stringify(message),
       templateData,
+      key?.id ?? null,
+      key?.publicKeyPem ?? null,
+      key?.role ?? null,
     ]);
     try {
       // run again, like the transaction, if PostgreSQL picks it as a deadlock's victim (../../db/retry.ts)
-      const result = await withRetry(() => this.db.executeQuery<{ written: number }>(query), this.log);
-      return result.rows[0]?.written === 1;
+      const result = await withRetry(() => this.db.executeQuery<{ written: number; key_live: boolean }>(query), this.log);
+      const answer = result.rows[0];
+      // throws the 401 if the key is gone: then nothing was written
+      if (key && answer) plan.keyCheck!.found(answer.key_live);
+      return answer?.written === 1;
     } catch (error) {
       if ((error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) return false;
       throw error;

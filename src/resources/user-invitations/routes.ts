@@ -62,11 +62,12 @@ export function invitationRoutes(
     {
       key: 'POST /v1/userInvitations',
       write: true,
+      checksKey: true,
       body: true,
       async handle({ body, principal }) {
         // a person's name reaches the invitee; a team key's label never does
         const invitedBy = principal.kind === 'individual' ? principal.name : null;
-        const invitation = await invitations.create(readInvitationCreate(body), invitedBy);
+        const invitation = await invitations.create(readInvitationCreate(body), invitedBy, principal.keyCheck);
         const self = invitationSelfLink(deps.base, invitation.id);
         return {
           status: 201,

@@ -20,6 +20,7 @@ import type { AppReader, AppRow, AppsRepository } from '../apps/repository.js';
 import type { NewOutboxRow, OutboxRepository } from '../../mail/outbox-repository.js';
 import { storedMail, type InvitationMailInput } from '../../mail/templates.js';
 import { randomBytesPooled, uuidV7 } from '../../random.js';
+import type { KeyCheck } from '../../http/key-check.js';
 import { NO_CREATE_SHORTCUT, type CreateShortcut } from './one-statement-create.js';
 import type { InvitationRow, InvitationsRepository } from './repository.js';
 
@@ -113,8 +114,10 @@ export class InvitationsService {
    * who sends it (the user behind an individual key), null when a team key does: the email and the
    * activation page name that person, or only the team. The body's own problems come first, then
    * the rules across attributes (A11, A12), unknown apps and a taken email: all in one response (A3).
+   * `keyCheck`: the request's key, taken as last read, which the write must confirm before it
+   * writes (src/http/key-check.ts); a refusal of the request confirms it too.
    */
-  async create(request: RequestInput<InvitationCreateInput>, invitedBy: string | null = null): Promise<Invitation> {
+  async create(request: RequestInput<InvitationCreateInput>, invitedBy: string | null = null, keyCheck?: KeyCheck): Promise<Invitation> {
     const { values: a, refused } = request;
     const problems = [...request.problems];
     const { email, firstName, lastName, visibleAppIds: appIds } = a;
@@ -204,8 +207,10 @@ export class InvitationsService {
 
     // A shortcut may write it first (on PostgreSQL, ./one-statement-create.ts), or leave it, with
     // nothing written, to the transaction below.
-    const plan = { row, requestedAppIds: appIds, visibleAppIds: access.visibleAppIds, message };
+    const plan = { row, requestedAppIds: appIds, visibleAppIds: access.visibleAppIds, message, ...(keyCheck ? { keyCheck } : {}) };
     if (!(await this.shortcut.write(plan))) {
+      // the shortcut may have found the key already; if not, it is read now, before anything is written
+      await keyCheck?.confirm();
       // Group commit (src/db/group-commit.ts): on SQLite concurrent creates share one commit, each in
       // its own savepoint; this resolves only after the commit. Everything below goes through trx.
       await this.repo.write(async (trx) => {
