@@ -3,13 +3,16 @@
  * it writes what the transaction writes, and where it cannot (a taken email, an unknown app, an app
  * that goes while it runs) it writes nothing and leaves the create to the transaction.
  */
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/clock.js';
 import { createServices, type Services } from '../../src/container.js';
 import { openDatabase, type Db } from '../../src/db/database.js';
+import type { Database } from '../../src/db/schema.js';
 import { stderrRetryLog } from '../../src/db/retry.js';
-import { ApiErrors } from '../../src/errors/api-error.js';
+import { ApiErrors, type ApiError } from '../../src/errors/api-error.js';
+import { KeyCheck } from '../../src/http/key-check.js';
 import { OneStatementCreate, type CreatePlan } from '../../src/resources/user-invitations/one-statement-create.js';
 import { readInvitationCreate } from '../../src/resources/user-invitations/request.js';
 import { invitationBody, testConfig, visibleApps } from '../helpers/harness.js';
@@ -234,6 +237,84 @@ describe('the one-statement create on PostgreSQL', () => {
     expect(await counts()).toMatchObject({ user_invitations: 0, email_claims: 0, mail_outbox: 0 });
   });
 
+  it('writes creates that wait together in one statement, each on its own', async () => {
+    // a Kysely that notes what it sends, on the test's database
+    const sent: string[] = [];
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 2 });
+    const noting = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool }),
+      log: (event) => {
+        if (event.level === 'query') sent.push(event.query.sql);
+      },
+    });
+    try {
+      // one statement at a time: the first create goes alone, the five behind it wait and go together
+      const shortcut = new OneStatementCreate(noting, stderrRetryLog, { maxInFlight: 1, maxBatch: 32 });
+      await servicesWith(true).invitations.create(readInvitationCreate(invitationBody({ email: 'held@example.com' })));
+      const before = await counts();
+      const results = await Promise.all([
+        shortcut.write(plan('first@example.com', [])),
+        shortcut.write(plan('second@example.com', ['1000000001'])),
+        // the same email as the create before it, in the same statement: one of the two has it
+        shortcut.write(plan('Second@Example.com', ['1000000001'])),
+        // taken before
+        shortcut.write(plan('held@example.com', [])),
+        // an unknown app
+        shortcut.write(plan('ghost@example.com', ['1000000001', '9999999999'])),
+        shortcut.write(plan('third@example.com', ['1000000002', '1000000001'])),
+      ]);
+      expect(sent.filter((q) => q.startsWith('with input as'))).toHaveLength(2);
+      expect([results[0], results[1] !== results[2], results[3], results[4], results[5]]).toEqual([true, true, false, false, true]);
+      expect(await counts()).toEqual({
+        user_invitations: before.user_invitations + 3,
+        email_claims: before.email_claims + 3,
+        mail_outbox: before.mail_outbox + 3,
+        user_invitation_roles: before.user_invitation_roles + 3,
+        user_invitation_visible_apps: before.user_invitation_visible_apps + 1 + 2,
+        counter: before.counter + 3,
+      });
+      // each message names its own invitation's apps, in the transaction's order
+      const apps = async (email: string) => {
+        const m = await db.kysely
+          .selectFrom('mail_outbox')
+          .select('template_data')
+          .where('recipient', '=', email)
+          .executeTakeFirstOrThrow();
+        return (JSON.parse(m.template_data!) as { apps: string[] }).apps;
+      };
+      expect(await apps('first@example.com')).toEqual([]);
+      expect(await apps(results[1] ? 'second@example.com' : 'Second@Example.com')).toEqual(['Alpha']);
+      expect(await apps('third@example.com')).toEqual(['Alpha', 'Beta']);
+    } finally {
+      await noting.destroy();
+    }
+  });
+
+  it("checks each create's key in the statement: a key gone fails its own create alone, with nothing written", async () => {
+    const services = servicesWith(true);
+    const live = await services.keys.create({ name: 'live', role: 'ADMIN' });
+    const gone = await services.keys.create({ name: 'gone', role: 'ADMIN' });
+    await services.keys.revoke(gone.key.id);
+    const asRead = (k: typeof live) =>
+      new KeyCheck({ id: k.key.id, publicKeyPem: k.key.publicKeyPem, role: 'ADMIN' }, () =>
+        Promise.reject(new Error('read again: the statement was to check the key')),
+      );
+    const [liveCheck, goneCheck] = [asRead(live), asRead(gone)];
+    const shortcut = new OneStatementCreate(db.kysely, stderrRetryLog, { maxInFlight: 1, maxBatch: 32 });
+    const results = await Promise.allSettled([
+      shortcut.write(plan('alone@example.com', [])),
+      shortcut.write({ ...plan('by-live@example.com', []), keyCheck: liveCheck }),
+      shortcut.write({ ...plan('by-gone@example.com', ['1000000001']), keyCheck: goneCheck }),
+      shortcut.write(plan('after@example.com', [])),
+    ]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as ApiError).status))).toEqual([true, true, 401, true]);
+    expect(liveCheck.confirmed).toBe(true);
+    expect(goneCheck.confirmed).toBe(false);
+    const emails = await db.kysely.selectFrom('user_invitations').select('email').orderBy('email').execute();
+    expect(emails.map((e) => e.email)).toEqual(['after@example.com', 'alone@example.com', 'by-live@example.com']);
+    expect(await counts()).toMatchObject({ email_claims: 3, mail_outbox: 3, user_invitation_visible_apps: 0, counter: 3 });
+  });
+
   it('writes nothing when an app is deleted while the statement runs', async () => {
     // the app is found by the statement, but its deletion commits before the statement's foreign
     // key check can lock it: the check fails, and the statement with it
@@ -244,7 +325,7 @@ describe('the one-statement create on PostgreSQL', () => {
     // the statement waits for the deletion's lock (a condition PostgreSQL reports, polled)
     for (;;) {
       const waiting = await sql<{ n: number }>`select count(*)::integer as n from pg_stat_activity
-        where wait_event_type = 'Lock' and query like 'with key as%'`.execute(db.kysely);
+        where wait_event_type = 'Lock' and query like 'with input as%'`.execute(db.kysely);
       if (waiting.rows[0]!.n > 0) break;
       await new Promise((resolve) => setImmediate(resolve));
     }

@@ -22,6 +22,16 @@
  * the request's 401, with nothing written; otherwise the key is confirmed, even when the create
  * falls to the transaction.
  *
+ * Creates that arrive while others are being written go together: at most MAX_IN_FLIGHT
+ * statements run at once, and the creates that wait meanwhile (up to MAX_BATCH) are written by the
+ * next statement, each as its own row of the statement's input. On a loaded server that spreads a
+ * statement's fixed costs (its round trip, the executor's set-up, the commit and its WAL flush)
+ * over several creates, as group commit does on SQLite; an idle server sends each create at once.
+ * Each create in a statement stands alone: its own claim, its own apps, its own key. The claims
+ * are made in email order, so two statements never wait on each other's emails in a cycle. Only an
+ * app deleted while the statement runs fails it as a whole: then every create in it goes to the
+ * transaction, and any PostgreSQL deadlock is retried (../../db/retry.ts).
+ *
  * The transaction is the reference: ASC_ONE_STATEMENT_CREATE=off leaves every create to it (and
  * SQLite always does; there group commit shares one transaction between concurrent creates).
  */
@@ -30,7 +40,7 @@ import { withRetry, type RetryLog } from '../../db/retry.js';
 import type { Executor } from '../../db/schema.js';
 import { shardFor } from '../../db/row-counts.js';
 import type { NewOutboxRow } from '../../mail/outbox-repository.js';
-import type { KeyCheck } from '../../http/key-check.js';
+import type { KeyAsRead, KeyCheck } from '../../http/key-check.js';
 import type { AppRow } from '../apps/repository.js';
 import type { InvitationRow } from './repository.js';
 
@@ -57,82 +67,143 @@ export interface CreateShortcut {
 /** No shortcut: every create takes the transaction. */
 export const NO_CREATE_SHORTCUT: CreateShortcut = { write: () => Promise.resolve(false) };
 
-// $1 email key, $2 invitation id, $3 the invitation, $4 the counter's shard, $5 roles (JSON rows),
-// $6 the apps asked for (distinct ids), $7 visible apps (JSON rows), $8 the message without its
-// template data, $9 the template data, whose `apps` (unless null: all apps) are the names found;
-// $10 to $12 the request's key as last read (id, public half, role), or nulls when it was read
-// for this request: it must still be a live team key as it was.
-const STATEMENT = `with key as (
-  select $10::text is null or exists (
+/** How many statements of creates may run at once; later creates wait and go together. */
+export const MAX_IN_FLIGHT = 2;
+/** How many creates one statement writes at most. */
+export const MAX_BATCH = 32;
+
+// $1 the creates (JSON rows, below), $2 the counter's shard. Each create: n (its place), email_key,
+// id, invitation (its row), roles and visible_apps (JSON rows), apps (the apps asked for, distinct
+// ids), message (without its template data), template_data (whose `apps`, unless null: all apps,
+// become the names found), and key_id, key_public, key_role: the request's key as last read, or
+// nulls when it was read for this request; it must still be a live team key as it was.
+const STATEMENT = `with input as (
+  select * from jsonb_to_recordset($1::jsonb) as i(
+    n integer, email_key text, id text, invitation jsonb, roles jsonb, apps text[], visible_apps jsonb,
+    message jsonb, template_data jsonb, key_id text, key_public text, key_role text)
+), keyed as (
+  select i.*, i.key_id is null or exists (
     select 1 from api_keys k
-    where k.id = $10 and k.revoked_at is null and k.user_id is null and k.public_key = $11::text and k.role = $12::text
-  ) as live
+    where k.id = i.key_id and k.revoked_at is null and k.user_id is null and k.public_key = i.key_public and k.role = i.key_role
+  ) as key_live
+  from input i
 ), found as (
-  select id, name from apps where id = any($6::text[])
+  select id, name from apps where id in (select unnest(apps) from input)
+), ready as (
+  select k.* from keyed k where k.key_live and (select count(*) from found f where f.id = any(k.apps)) = cardinality(k.apps)
 ), claim as (
   insert into email_claims (email_key, owner_type, owner_id)
-  select $1, 'invitation', $2 where (select live from key) and (select count(*) from found) = cardinality($6::text[])
+  select email_key, 'invitation', id from ready order by email_key
   on conflict (email_key) do nothing returning owner_id
 ), invitation as (
-  insert into user_invitations select r.* from claim, jsonb_populate_record(null::user_invitations, $3::jsonb) r returning id
+  insert into user_invitations
+  select r.* from claim c join ready on ready.id = c.owner_id, jsonb_populate_record(null::user_invitations, ready.invitation) r
+  returning id
 ), counted as (
-  insert into row_counts (table_name, shard, n) select 'user_invitations', $4::integer, 1 from invitation
-  on conflict (table_name, shard) do update set n = row_counts.n + 1
+  insert into row_counts (table_name, shard, n) select 'user_invitations', $2::integer, count(*) from invitation having count(*) > 0
+  on conflict (table_name, shard) do update set n = row_counts.n + excluded.n
 ), roles as (
-  insert into user_invitation_roles select r.* from invitation, jsonb_populate_recordset(null::user_invitation_roles, $5::jsonb) r
+  insert into user_invitation_roles
+  select r.* from invitation v join ready on ready.id = v.id, jsonb_populate_recordset(null::user_invitation_roles, ready.roles) r
 ), visible_apps as (
-  insert into user_invitation_visible_apps select r.* from invitation, jsonb_populate_recordset(null::user_invitation_visible_apps, $7::jsonb) r
+  insert into user_invitation_visible_apps
+  select r.* from invitation v join ready on ready.id = v.id, jsonb_populate_recordset(null::user_invitation_visible_apps, ready.visible_apps) r
 ), message as (
-  insert into mail_outbox select r.* from invitation, jsonb_populate_record(null::mail_outbox, $8::jsonb || jsonb_build_object('template_data', (
-    case when $9::jsonb -> 'apps' = 'null'::jsonb then $9::jsonb
-    else jsonb_set($9::jsonb, '{apps}', coalesce((select jsonb_agg(name order by id) from found), '[]'::jsonb)) end
+  insert into mail_outbox
+  select r.* from invitation v join ready on ready.id = v.id, jsonb_populate_record(null::mail_outbox, ready.message || jsonb_build_object('template_data', (
+    case when ready.template_data -> 'apps' = 'null'::jsonb then ready.template_data
+    else jsonb_set(ready.template_data, '{apps}', coalesce((select jsonb_agg(f.name order by f.id) from found f where f.id = any(ready.apps)), '[]'::jsonb)) end
   )::text)) r
 )
-select (select count(*)::integer from invitation) as written, (select live from key) as key_live`;
+select k.n, exists (select 1 from invitation v where v.id = k.id) as written, k.key_live from keyed k`;
 
 /** PostgreSQL's foreign_key_violation */
 const FOREIGN_KEY_VIOLATION = '23503';
 
+/** A create waiting for its statement, and the promise it answers. */
+interface Waiting {
+  plan: CreatePlan;
+  /** the key the statement is to check, if any */
+  key: KeyAsRead | undefined;
+  input: Record<string, unknown>;
+  resolve(written: boolean): void;
+  reject(error: unknown): void;
+}
+
 export class OneStatementCreate implements CreateShortcut {
+  private readonly queue: Waiting[] = [];
+  private inFlight = 0;
+
   constructor(
     private readonly db: Executor,
     private readonly log: RetryLog,
+    private readonly limits: { maxInFlight: number; maxBatch: number } = { maxInFlight: MAX_IN_FLIGHT, maxBatch: MAX_BATCH },
   ) {}
 
-  async write(plan: CreatePlan): Promise<boolean> {
+  write(plan: CreatePlan): Promise<boolean> {
     const { row } = plan;
     const wanted = [...new Set(plan.requestedAppIds)];
     // no app id holds a NUL, and PostgreSQL text cannot even carry one: the transaction reports it
-    if (wanted.some((id) => id.includes('\u0000'))) return false;
+    if (wanted.some((id) => id.includes('\u0000'))) return Promise.resolve(false);
     const roles = (JSON.parse(row.roles) as string[]).map((role) => ({ invitation_id: row.id, role }));
     const visibleApps = plan.visibleAppIds.map((app_id) => ({ invitation_id: row.id, app_id }));
     // the names of the apps are the statement's to find: the message's are filled in there
     const { template_data: templateData, ...message } = plan.message([]);
     const key = plan.keyCheck && !plan.keyCheck.confirmed ? plan.keyCheck.key : undefined;
-    const query = CompiledQuery.raw(STATEMENT, [
-      row.email_key,
-      row.id,
-      JSON.stringify(row),
-      shardFor(this.db),
-      JSON.stringify(roles),
-      wanted,
-      JSON.stringify(visibleApps),
-      JSON.stringify(message),
-      templateData,
-      key?.id ?? null,
-      key?.publicKeyPem ?? null,
-      key?.role ?? null,
-    ]);
+    const input = {
+      email_key: row.email_key,
+      id: row.id,
+      invitation: row,
+      roles,
+      apps: wanted,
+      visible_apps: visibleApps,
+      message,
+      template_data: templateData === null ? null : (JSON.parse(templateData) as unknown),
+      key_id: key?.id ?? null,
+      key_public: key?.publicKeyPem ?? null,
+      key_role: key?.role ?? null,
+    };
+    return new Promise<boolean>((resolve, reject) => {
+      this.queue.push({ plan, key, input, resolve, reject });
+      this.next();
+    });
+  }
+
+  /** Sends what waits, in as many statements as may run. */
+  private next(): void {
+    while (this.inFlight < this.limits.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.limits.maxBatch);
+      this.inFlight++;
+      void this.run(batch).finally(() => {
+        this.inFlight--;
+        this.next();
+      });
+    }
+  }
+
+  private async run(batch: readonly Waiting[]): Promise<void> {
+    const query = CompiledQuery.raw(STATEMENT, [JSON.stringify(batch.map((w, n) => ({ n, ...w.input }))), shardFor(this.db)]);
+    let rows: readonly { n: number; written: boolean; key_live: boolean }[];
     try {
       // run again, like the transaction, if PostgreSQL picks it as a deadlock's victim (../../db/retry.ts)
-      const result = await withRetry(() => this.db.executeQuery<{ written: number; key_live: boolean }>(query), this.log);
-      const answer = result.rows[0];
-      // throws the 401 if the key is gone: then nothing was written
-      if (key && answer) plan.keyCheck!.found(answer.key_live);
-      return answer?.written === 1;
+      rows = (await withRetry(() => this.db.executeQuery<{ n: number; written: boolean; key_live: boolean }>(query), this.log)).rows;
     } catch (error) {
-      if ((error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) return false;
-      throw error;
+      // an app deleted meanwhile: nothing was written, and each create goes to the transaction
+      if ((error as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) for (const w of batch) w.resolve(false);
+      else for (const w of batch) w.reject(error);
+      return;
     }
+    const answers = new Map(rows.map((row) => [row.n, row]));
+    batch.forEach((w, n) => {
+      const row = answers.get(n);
+      try {
+        // throws the 401 if the key is gone: then nothing was written for this create
+        if (w.key && row) w.plan.keyCheck!.found(row.key_live);
+        // (every create has its row; one without would go to the transaction, its key read first)
+        w.resolve(row?.written === true);
+      } catch (error) {
+        w.reject(error);
+      }
+    });
   }
 }
