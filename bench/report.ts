@@ -346,8 +346,9 @@ function instancesSection(r: BenchReport, i: InstancesReport): string[] {
       `The 1-instance column is the table above, from the same run. Everything shares the machine's ${r.machine.cpus} cores, ` +
       'PostgreSQL and the load generator included: on this machine the instances divide the same CPU, so a total near ' +
       "1 instance's means nothing collapsed (locks, the shared rate limit, the mail worker's claims), not that a second " +
-      'instance adds nothing. On a machine with a core or more per instance and a PostgreSQL of its own, the total grows with ' +
-      'the instances until PostgreSQL (one WAL flush per create) is the limit.',
+      'instance adds nothing. Creates that arrive together share a statement within one instance only: two instances ' +
+      'splitting the same load write it in smaller shares, each costing more. On a machine with a core or more per instance ' +
+      "and a PostgreSQL of its own, the total grows with the instances until PostgreSQL's CPU or its WAL flushes are the limit.",
   );
   if (i.durability) {
     const d = i.durability;
