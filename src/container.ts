@@ -37,7 +37,7 @@ export interface Services {
   outbox: OutboxRepository;
   /** how authentication finds keys */
   keyLookup: KeyLookup;
-  /** whether a create checks its request's key in its own statement (src/http/key-check.ts) */
+  /** whether a create checks its request's key in its own statement (src/keys/key-check.ts) */
   createChecksKey: boolean;
   /** how reads render resources */
   views: Views;

@@ -9,7 +9,7 @@ import { SANDBOX_TESTER_ROLES, type UserRole } from '../domain/roles.js';
 import { errors } from '../errors/catalogue.js';
 import { splitQuery } from '../jsonapi/query.js';
 import type { ApiKey, KeyLookup, Team } from '../keys/service.js';
-import { KeyCheck, unchanged } from './key-check.js';
+import { KeyCheck, unchanged } from '../keys/key-check.js';
 
 export const AUDIENCE = 'appstoreconnect-v1';
 /** Longest accepted token lifetime for these resources: 20 minutes, inclusive (B1.4). */
@@ -27,7 +27,7 @@ export interface Principal {
   userId?: string;
   /**
    * Set when the key was taken as last read, to be checked by the request's write or read again
-   * before anything is written or answered (./key-check.ts).
+   * before anything is written or answered (src/keys/key-check.ts).
    */
   keyCheck?: KeyCheck;
 }
@@ -72,7 +72,7 @@ export function scopeAllows(scope: unknown, target: RequestTarget): boolean {
   });
 }
 
-/** How many team keys are remembered as last read, for writes that check their key (./key-check.ts). */
+/** How many team keys are remembered as last read, for writes that check their key (src/keys/key-check.ts). */
 const KEYS_AS_READ_CAPACITY = 1000;
 
 /** How many verified tokens are remembered (each lives at most 20 minutes). */
@@ -98,7 +98,7 @@ export class Authenticator {
 
   /**
    * Team keys as last read, by id: kept only when writes check their key (`writesCheckKey`), and
-   * used only for requests whose write does (./key-check.ts).
+   * used only for requests whose write does (src/keys/key-check.ts).
    */
   private readonly keysAsRead = new Map<string, ApiKey>();
 
@@ -168,7 +168,7 @@ export class Authenticator {
   /**
    * Returns the principal, or throws the NOT_AUTHORIZED ApiError. `writeChecksKey`: the request's
    * write checks its key itself, so a team key read before may be taken as it was read, with a
-   * KeyCheck on the principal (./key-check.ts); where that fails, the key is read as always.
+   * KeyCheck on the principal (src/keys/key-check.ts); where that fails, the key is read as always.
    */
   async authenticate(authorization: string | undefined, target: RequestTarget, writeChecksKey = false): Promise<Principal> {
     if (writeChecksKey && this.writesCheckKey) {

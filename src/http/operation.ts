@@ -39,7 +39,7 @@ export interface Operation {
    */
   permits?: (principal: Principal) => boolean;
   /**
-   * The operation's write checks the request's key itself, when it can (../http/key-check.ts): the
+   * The operation's write checks the request's key itself, when it can (src/keys/key-check.ts): the
    * key may then be taken as last read, with a KeyCheck on the principal that the handler passes to
    * its write.
    */

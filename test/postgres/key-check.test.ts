@@ -1,5 +1,5 @@
 /**
- * A create checks its key in its own statement (src/http/key-check.ts): a team key read before is
+ * A create checks its key in its own statement (src/keys/key-check.ts): a team key read before is
  * taken as it was read, and the create's statement writes only if the key is still so. Each case
  * reads its key once (so that it is remembered), then revokes or changes it, then creates: the
  * answer is the 401 a revoked key always gets, whatever else is wrong with the request, and nothing

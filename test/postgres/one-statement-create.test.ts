@@ -12,7 +12,7 @@ import { openDatabase, type Db } from '../../src/db/database.js';
 import type { Database } from '../../src/db/schema.js';
 import { stderrRetryLog } from '../../src/db/retry.js';
 import { ApiErrors, type ApiError } from '../../src/errors/api-error.js';
-import { KeyCheck } from '../../src/http/key-check.js';
+import { KeyCheck } from '../../src/keys/key-check.js';
 import { OneStatementCreate, type CreatePlan } from '../../src/resources/user-invitations/one-statement-create.js';
 import { readInvitationCreate } from '../../src/resources/user-invitations/request.js';
 import { invitationBody, testConfig, visibleApps } from '../helpers/harness.js';

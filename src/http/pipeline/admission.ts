@@ -62,7 +62,7 @@ export class Admission {
     }
     if (principal.keyCheck) principal.keyCheck.onRefused = () => this.failures.fail(request.ip, nowMs);
     const decision = await this.limiter.hit(principal.keyId, nowMs);
-    // a key taken as last read is confirmed before it is told its quota is spent (../key-check.ts)
+    // a key taken as last read is confirmed before it is told its quota is spent (src/keys/key-check.ts)
     if (!decision.allowed) await principal.keyCheck?.confirm();
     reply.header('x-rate-limit', rateLimitHeader(decision));
     if (!decision.allowed) throw errors.rateLimitExceeded();
@@ -73,7 +73,7 @@ export class Admission {
    * An operation's onRequest step: admits the request, then checks Accept and, when the operation
    * says who may call it (`permits`: writes A2, sandbox testers A19), the key's roles; sets
    * request.principal. `type`: the path's resource type (for the 404 of a NUL id).
-   * `writeChecksKey`: the operation's write checks the request's key (../key-check.ts); the
+   * `writeChecksKey`: the operation's write checks the request's key (src/keys/key-check.ts); the
    * principal is then set before anything can refuse the request, so that the refusal confirms the
    * key first (./errors.ts).
    */

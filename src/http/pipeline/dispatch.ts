@@ -47,7 +47,7 @@ export function registerOperations(
           body: op.body ? request.body : undefined,
           path: target.path,
         });
-        // nothing is answered on a key taken as last read until it is confirmed (../key-check.ts)
+        // nothing is answered on a key taken as last read until it is confirmed (src/keys/key-check.ts)
         await request.principal!.keyCheck?.confirm();
         if (result.headers) reply.headers(result.headers);
         if (result.body === undefined) return reply.code(result.status).send();

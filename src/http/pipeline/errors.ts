@@ -40,7 +40,7 @@ export function apiBasics(app: FastifyInstance): StorageIncidents {
 
   app.setErrorHandler(async (thrown: unknown, request, reply) => {
     let err = thrown;
-    // a key taken as last read is confirmed before any refusal; one that is gone gets its 401 (../key-check.ts)
+    // a key taken as last read is confirmed before any refusal; one that is gone gets its 401 (src/keys/key-check.ts)
     const keyCheck = request.principal?.keyCheck;
     if (keyCheck && !keyCheck.confirmed) {
       try {

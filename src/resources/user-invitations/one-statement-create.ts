@@ -16,7 +16,7 @@
  * `jsonb_populate_record` with the table's own row type, so the statement names no column: a
  * column added to a table needs no change here.
  *
- * The request's key, when authentication took it as last read (src/http/key-check.ts), is checked
+ * The request's key, when authentication took it as last read (src/keys/key-check.ts), is checked
  * here too, so that a create is one round trip and not two: the claim is made only if the key row
  * is still that key and not revoked, and the statement says whether it was. A key that is gone is
  * the request's 401, with nothing written; otherwise the key is confirmed, even when the create
@@ -40,7 +40,7 @@ import { withRetry, type RetryLog } from '../../db/retry.js';
 import type { Executor } from '../../db/schema.js';
 import { shardFor } from '../../db/row-counts.js';
 import type { NewOutboxRow } from '../../mail/outbox-repository.js';
-import type { KeyAsRead, KeyCheck } from '../../http/key-check.js';
+import type { KeyAsRead, KeyCheck } from '../../keys/key-check.js';
 import type { AppRow } from '../apps/repository.js';
 import type { InvitationRow } from './repository.js';
 
@@ -52,7 +52,7 @@ export interface CreatePlan {
   /** the apps the invitation lists */
   visibleAppIds: readonly string[];
   message(apps: readonly AppRow[]): NewOutboxRow;
-  /** the request's key, taken as last read: written only if the statement finds it so (src/http/key-check.ts) */
+  /** the request's key, taken as last read: written only if the statement finds it so (src/keys/key-check.ts) */
   keyCheck?: KeyCheck;
 }
 

@@ -20,7 +20,7 @@ import type { AppReader, AppRow, AppsRepository } from '../apps/repository.js';
 import type { NewOutboxRow, OutboxRepository } from '../../mail/outbox-repository.js';
 import { storedMail, type InvitationMailInput } from '../../mail/templates.js';
 import { randomBytesPooled, uuidV7 } from '../../random.js';
-import type { KeyCheck } from '../../http/key-check.js';
+import type { KeyCheck } from '../../keys/key-check.js';
 import { NO_CREATE_SHORTCUT, type CreateShortcut } from './one-statement-create.js';
 import type { InvitationRow, InvitationsRepository } from './repository.js';
 
@@ -115,7 +115,7 @@ export class InvitationsService {
    * activation page name that person, or only the team. The body's own problems come first, then
    * the rules across attributes (A11, A12), unknown apps and a taken email: all in one response (A3).
    * `keyCheck`: the request's key, taken as last read, which the write must confirm before it
-   * writes (src/http/key-check.ts); a refusal of the request confirms it too.
+   * writes (src/keys/key-check.ts); a refusal of the request confirms it too.
    */
   async create(request: RequestInput<InvitationCreateInput>, invitedBy: string | null = null, keyCheck?: KeyCheck): Promise<Invitation> {
     const { values: a, refused } = request;

@@ -19,7 +19,7 @@
  * and on SQLite, where every request reads its key first.
  */
 import { errors } from '../errors/catalogue.js';
-import type { ApiKey } from '../keys/service.js';
+import type { ApiKey } from './service.js';
 
 /** What a statement must find in the key's row: its id, public half and role, live, a team key. */
 export interface KeyAsRead {

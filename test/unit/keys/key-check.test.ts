@@ -1,7 +1,7 @@
-/** The key check a create carries (src/http/key-check.ts): when it reads, when it refuses. */
+/** The key check a create carries (src/keys/key-check.ts): when it reads, when it refuses. */
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../src/errors/api-error.js';
-import { KeyCheck, unchanged } from '../../../src/http/key-check.js';
+import { KeyCheck, unchanged } from '../../../src/keys/key-check.js';
 import type { ApiKey } from '../../../src/keys/service.js';
 
 const AS_READ = { id: 'KEY1234567', publicKeyPem: 'PEM-A', role: 'ADMIN' };
