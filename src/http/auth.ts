@@ -75,6 +75,9 @@ export function scopeAllows(scope: unknown, target: RequestTarget): boolean {
 /** How many team keys are remembered as last read, for writes that check their key (src/keys/key-check.ts). */
 const KEYS_AS_READ_CAPACITY = 1000;
 
+/** How many parsed public halves are kept (one per key, and one more per key given a new one). */
+const PUBLIC_KEYS_CAPACITY = 1000;
+
 /** How many verified tokens are remembered (each lives at most 20 minutes). */
 const VERIFIED_TOKENS_CAPACITY = 10_000;
 
@@ -116,7 +119,7 @@ export class Authenticator {
   private publicKey(key: ApiKey): KeyObject {
     let k = this.publicKeys.get(key.publicKeyPem);
     if (!k) {
-      if (this.publicKeys.size >= KEYS_AS_READ_CAPACITY) this.publicKeys.clear();
+      if (this.publicKeys.size >= PUBLIC_KEYS_CAPACITY) this.publicKeys.clear();
       k = createPublicKey(key.publicKeyPem);
       this.publicKeys.set(key.publicKeyPem, k);
     }
