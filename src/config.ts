@@ -41,6 +41,11 @@ export interface Config {
    * connection (src/db/pg-statements.ts); ASC_PG_NAMED_STATEMENTS=off runs every one unnamed.
    */
   readonly pgNamedStatements: boolean;
+  /**
+   * PostgreSQL: key reads that arrive together share one statement (src/keys/shared-key-reads.ts);
+   * ASC_SHARED_KEY_READS=off reads each request's key on its own.
+   */
+  readonly sharedKeyReads: boolean;
   /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
   readonly responseCacheMb: number;
   readonly logLevel: LogLevel;
@@ -203,6 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const readCache = onOff(env.ASC_READ_CACHE, 'ASC_READ_CACHE', problems);
   const oneStatementCreate = onOff(env.ASC_ONE_STATEMENT_CREATE, 'ASC_ONE_STATEMENT_CREATE', problems);
   const pgNamedStatements = onOff(env.ASC_PG_NAMED_STATEMENTS, 'ASC_PG_NAMED_STATEMENTS', problems);
+  const sharedKeyReads = onOff(env.ASC_SHARED_KEY_READS, 'ASC_SHARED_KEY_READS', problems);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
@@ -261,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readCache,
     oneStatementCreate,
     pgNamedStatements,
+    sharedKeyReads,
     responseCacheMb,
     logLevel,
     logFormat,

@@ -12,6 +12,7 @@ import { stderrRetryLog, type RetryLog } from './db/retry.js';
 import type { ReadCache } from './http/read-cache/index.js';
 import { KeysRepository } from './keys/repository.js';
 import { KeysService, type KeyLookup } from './keys/service.js';
+import { SharedKeyReads } from './keys/shared-key-reads.js';
 import { OutboxRepository } from './mail/outbox-repository.js';
 import { AppsRepository } from './resources/apps/repository.js';
 import { appRenderer, type AppRenderer } from './resources/apps/serializer.js';
@@ -57,7 +58,7 @@ export interface Views {
 export function createServices(
   db: Db,
   clock: Clock,
-  config: Pick<Config, 'teamName' | 'publicUrl'> & Partial<Pick<Config, 'oneStatementCreate'>>,
+  config: Pick<Config, 'teamName' | 'publicUrl'> & Partial<Pick<Config, 'oneStatementCreate' | 'sharedKeyReads'>>,
   onMailQueued: () => void = () => {},
   /** the read caches (src/http/read-cache/), when they are on: they wrap what reads go through */
   cache?: ReadCache,
@@ -72,6 +73,9 @@ export function createServices(
   const keysRepo = new KeysRepository(db.kysely);
   const outbox = new OutboxRepository(db.kysely, writes);
   const keys = new KeysService(keysRepo, clock);
+  // PostgreSQL: key reads that arrive together share a statement (a shortcut)
+  const keyReads: KeyLookup =
+    db.dialect === 'postgres' && config.sharedKeyReads !== false ? new SharedKeyReads((ids) => keys.findMany(ids)) : keys;
   // PostgreSQL: a create in one round trip where it can (a shortcut; SQLite's group commit needs none)
   const createShortcut =
     db.dialect === 'postgres' && config.oneStatementCreate !== false ? new OneStatementCreate(db.kysely, log) : NO_CREATE_SHORTCUT;
@@ -88,7 +92,7 @@ export function createServices(
     users,
     sandboxTesters: new SandboxTestersService(new SandboxTestersRepository(db.kysely, log), clock),
     outbox,
-    keyLookup: cache ? cache.keys(keys) : keys,
+    keyLookup: cache ? cache.keys(keyReads) : keyReads,
     createChecksKey: createShortcut !== NO_CREATE_SHORTCUT,
     views: {
       apps: cache ? cache.appJson(apps) : apps,

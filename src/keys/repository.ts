@@ -1,5 +1,5 @@
 /** All SQL about the team and its API keys. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ApiKeyTable, Database, Executor, TeamTable } from '../db/schema.js';
 
 export type KeyRow = ApiKeyTable;
@@ -35,6 +35,15 @@ export class KeysRepository {
 
   async findKey(id: string): Promise<KeyRow | undefined> {
     return this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** The keys with these ids (those that exist, in any order), in one statement. */
+  async findKeys(ids: readonly string[]): Promise<KeyRow[]> {
+    return this.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', sql<string>`any(${[...ids]})`)
+      .execute();
   }
 
   async listKeys(): Promise<KeyRow[]> {

@@ -150,6 +150,11 @@ export class KeysService implements KeyLookup {
     return row && toKey(row);
   }
 
+  /** The keys with these ids that exist, revoked or not, in any order: one statement. */
+  async findMany(ids: readonly string[]): Promise<ApiKey[]> {
+    return (await this.repo.findKeys(ids)).map(toKey);
+  }
+
   async count(): Promise<number> {
     return this.repo.countKeys();
   }

@@ -88,6 +88,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     oneStatementCreate: process.env.ASC_TEST_ONE_STATEMENT_CREATE !== 'off',
     // ASC_TEST_PG_NAMED_STATEMENTS=off runs the suite with every PostgreSQL statement unnamed
     pgNamedStatements: process.env.ASC_TEST_PG_NAMED_STATEMENTS !== 'off',
+    // ASC_TEST_SHARED_KEY_READS=off runs the suite with each PostgreSQL key read on its own
+    sharedKeyReads: process.env.ASC_TEST_SHARED_KEY_READS !== 'off',
     responseCacheMb: 16,
     logLevel: 'silent',
     logFormat: 'json',
