@@ -1,5 +1,6 @@
 /** All SQL about apps. */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { isPostgres } from '../../db/locks.js';
 import { PreparedList, type ListDefinition, type ListRequest } from '../../db/list-query.js';
 import { firstArgs, PreparedQuery } from '../../db/prepared.js';
 import { stderrRetryLog, transaction, type RetryLog } from '../../db/retry.js';
@@ -12,6 +13,21 @@ export type AppRow = AppTable;
 const appsByIds = new PreparedQuery<number, AppRow>(
   (db, arg, count) => db.selectFrom('apps').selectAll().where('id', 'in', firstArgs(arg, count)).orderBy('id'),
   (count) => count,
+);
+
+/**
+ * The same on PostgreSQL, the ids as one array: a statement for any number of ids, whose plan
+ * (made once, ../../db/pg-statements.ts) hashes them. A list of arguments is compared one by one
+ * with each row of a small table: an include page's hundred ids cost 0.3 to 0.5 ms against 0.1.
+ */
+const appsByIdArray = new PreparedQuery<0, AppRow>(
+  (db, arg) =>
+    db
+      .selectFrom('apps')
+      .selectAll()
+      .where('id', 'in', sql<string>`(select unnest(${arg(0)}::text[]))`)
+      .orderBy('id'),
+  () => 1,
 );
 
 const fromApps = (db: Executor) => db.selectFrom('apps as m');
@@ -84,6 +100,7 @@ export class AppsRepository implements AppReader {
     // no app id holds a NUL, and PostgreSQL text cannot even be compared with one
     ids = ids.filter((id) => !id.includes('\u0000'));
     if (ids.length === 0) return [];
+    if (isPostgres(db)) return (await appsByIdArray.execute(db, 0, [ids])).rows;
     return (await appsByIds.execute(db, ids.length, ids)).rows;
   }
 
