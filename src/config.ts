@@ -46,6 +46,11 @@ export interface Config {
    * ASC_SHARED_KEY_READS=off reads each request's key on its own.
    */
   readonly sharedKeyReads: boolean;
+  /**
+   * PostgreSQL: a list's page and its total are read by one statement (src/db/list-query.ts);
+   * ASC_ONE_STATEMENT_LIST=off reads them with two.
+   */
+  readonly oneStatementList: boolean;
   /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
   readonly responseCacheMb: number;
   readonly logLevel: LogLevel;
@@ -209,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const oneStatementCreate = onOff(env.ASC_ONE_STATEMENT_CREATE, 'ASC_ONE_STATEMENT_CREATE', problems);
   const pgNamedStatements = onOff(env.ASC_PG_NAMED_STATEMENTS, 'ASC_PG_NAMED_STATEMENTS', problems);
   const sharedKeyReads = onOff(env.ASC_SHARED_KEY_READS, 'ASC_SHARED_KEY_READS', problems);
+  const oneStatementList = onOff(env.ASC_ONE_STATEMENT_LIST, 'ASC_ONE_STATEMENT_LIST', problems);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
@@ -268,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oneStatementCreate,
     pgNamedStatements,
     sharedKeyReads,
+    oneStatementList,
     responseCacheMb,
     logLevel,
     logFormat,

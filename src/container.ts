@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import { GroupCommit } from './db/group-commit.js';
+import type { ListOptions } from './db/list-query.js';
 import { NO_CREATE_SHORTCUT, OneStatementCreate } from './resources/user-invitations/one-statement-create.js';
 import { stderrRetryLog, type RetryLog } from './db/retry.js';
 import type { ReadCache } from './http/read-cache/index.js';
@@ -58,7 +59,7 @@ export interface Views {
 export function createServices(
   db: Db,
   clock: Clock,
-  config: Pick<Config, 'teamName' | 'publicUrl'> & Partial<Pick<Config, 'oneStatementCreate' | 'sharedKeyReads'>>,
+  config: Pick<Config, 'teamName' | 'publicUrl'> & Partial<Pick<Config, 'oneStatementCreate' | 'sharedKeyReads' | 'oneStatementList'>>,
   onMailQueued: () => void = () => {},
   /** the read caches (src/http/read-cache/), when they are on: they wrap what reads go through */
   cache?: ReadCache,
@@ -66,10 +67,12 @@ export function createServices(
 ): Services {
   // creates and the mail worker's marks share commits on SQLite (src/db/group-commit.ts)
   const writes = new GroupCommit(db, { log });
-  const appsRepo = new AppsRepository(db.kysely, log);
+  // PostgreSQL: a list's page and total in one statement (a shortcut; on SQLite two are quicker)
+  const lists: ListOptions = { countInPage: db.dialect === 'postgres' && config.oneStatementList !== false };
+  const appsRepo = new AppsRepository(db.kysely, log, lists);
   const appReads = cache ? cache.apps(appsRepo) : appsRepo;
-  const invitationsRepo = new InvitationsRepository(db.kysely, writes, log);
-  const usersRepo = new UsersRepository(db.kysely, log);
+  const invitationsRepo = new InvitationsRepository(db.kysely, writes, log, lists);
+  const usersRepo = new UsersRepository(db.kysely, log, lists);
   const keysRepo = new KeysRepository(db.kysely);
   const outbox = new OutboxRepository(db.kysely, writes);
   const keys = new KeysService(keysRepo, clock);
@@ -90,7 +93,7 @@ export function createServices(
     invitations,
     activation: new ActivationService(invitationsRepo, usersRepo, appReads, outbox, clock),
     users,
-    sandboxTesters: new SandboxTestersService(new SandboxTestersRepository(db.kysely, log), clock),
+    sandboxTesters: new SandboxTestersService(new SandboxTestersRepository(db.kysely, log, lists), clock),
     outbox,
     keyLookup: cache ? cache.keys(keyReads) : keyReads,
     createChecksKey: createShortcut !== NO_CREATE_SHORTCUT,

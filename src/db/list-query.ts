@@ -14,7 +14,7 @@
  * the limit. build() and args() both follow it, and test/unit/db/list-query.test.ts checks that a
  * prepared list binds the same parameters as the same list built directly.
  */
-import { sql, type Compilable, type SelectQueryBuilder } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Expression, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import type { SortValue } from '../jsonapi/cursor.js';
 import type { ParsedQuery } from '../jsonapi/query.js';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from './keyset.js';
@@ -52,7 +52,13 @@ export interface ListDefinition<Q extends AnyQuery = AnyQuery> {
    * The count of the scope alone (no filter), when the table keeps a quicker way to it than
    * counting rows (src/db/row-counts.ts); takes the scope value.
    */
-  scopeCount?: (db: Executor, value: never) => Compilable<{ n: number | string }>;
+  scopeCount?: (db: Executor, value: never) => RawBuilder<{ n: number | string }>;
+}
+
+/** How a list reads its page and its count. */
+export interface ListOptions {
+  /** one statement for both (PostgreSQL: a round trip saved); else two */
+  countInPage: boolean;
 }
 
 /** One list request in the terms of its definition. */
@@ -84,6 +90,11 @@ function shapeOf(req: ListRequest): Shape {
   };
 }
 
+/** What a count of `shape` depends on: neither the sort nor the cursor. */
+function countShape(shape: Shape): Shape {
+  return { ...shape, sort: [], after: false };
+}
+
 function shapeKey(shape: Shape): string {
   const sort = shape.sort.map((s) => `${s.column}${s.desc ? '-' : '+'}`).join(',');
   return `${shape.scope ? 1 : 0}|${shape.counts.join(',')}|${sort}|${shape.after ? 1 : 0}`;
@@ -101,11 +112,20 @@ function walk(shape: Shape, onScope: () => void, onFilter: (index: number, count
 export class PreparedList<R extends { id: string } = ListRow> {
   private readonly pageQuery: PreparedQuery<Shape, R>;
   private readonly countQuery: PreparedQuery<Shape, { n: number | string }>;
+  private readonly pageWithCountQuery: PreparedQuery<Shape, R & { list_total: number | string }>;
 
-  constructor(private readonly def: ListDefinition) {
+  constructor(
+    private readonly def: ListDefinition,
+    private readonly options: ListOptions = { countInPage: false },
+  ) {
     this.pageQuery = new PreparedQuery(
       (db, arg, shape) => this.pageSql(db, arg, shape),
       (shape) => this.arity(shape, true),
+      shapeKey,
+    );
+    this.pageWithCountQuery = new PreparedQuery(
+      (db, arg, shape) => this.pageWithCountSql(db, arg, shape),
+      (shape) => this.arity(shape, true) + this.arity(countShape(shape), false),
       shapeKey,
     );
     this.countQuery = new PreparedQuery(
@@ -118,17 +138,40 @@ export class PreparedList<R extends { id: string } = ListRow> {
   /** Up to `limit + 1` rows after the request's cursor, in keyset order: ids and sort keys only. */
   async page(db: Executor, req: ListRequest, limit: number): Promise<R[]> {
     const shape = shapeOf(req);
+    return (await this.pageQuery.execute(db, shape, this.pageArgs(req, shape, limit))).rows;
+  }
+
+  /** The page's arguments, in walk() order, then the cursor's and the limit. */
+  private pageArgs(req: ListRequest, shape: Shape, limit: number): unknown[] {
     const args = this.args(req, shape);
     if (req.after) args.push(...req.after.keys, req.after.id);
     args.push(limit + 1);
-    return (await this.pageQuery.execute(db, shape, args)).rows;
+    return args;
   }
 
   async count(db: Executor, req: ListRequest): Promise<number> {
     // a count depends on neither the sort nor the cursor: one statement per filter shape
-    const shape = { ...shapeOf(req), sort: [], after: false };
+    const shape = countShape(shapeOf(req));
     const { rows } = await this.countQuery.execute(db, shape, this.args(req, shape));
     return Number(rows[0]!.n);
+  }
+
+  /**
+   * page() and count() together. With `countInPage` (PostgreSQL) one statement reads both: every
+   * row carries the count, computed once (an uncorrelated subquery), in the page's snapshot. A page
+   * with no rows carries none, and is counted by a statement of its own.
+   */
+  async pageAndCount(db: Executor, req: ListRequest, limit: number): Promise<{ rows: R[]; total: number }> {
+    if (!this.options.countInPage) {
+      const [rows, total] = await Promise.all([this.page(db, req, limit), this.count(db, req)]);
+      return { rows, total };
+    }
+    const shape = shapeOf(req);
+    const args = this.pageArgs(req, shape, limit);
+    args.push(...this.args(req, countShape(shape)));
+    const { rows } = await this.pageWithCountQuery.execute(db, shape, args);
+    const first = rows[0];
+    return { rows, total: first ? Number(first.list_total) : await this.count(db, req) };
   }
 
   /** The filtering arguments of `req`, in walk() order. */
@@ -178,9 +221,26 @@ export class PreparedList<R extends { id: string } = ListRow> {
   }
 
   private countSql(db: Executor, arg: Arg, shape: Shape): Compilable<{ n: number | string }> {
+    const count = this.countExpression(db, arg, shape);
+    return { compile: () => count.compile(db) };
+  }
+
+  /** The count of `shape` (its sort and cursor ignored) as a query that selects `n`, taking arguments from `arg(0)` on. */
+  private countExpression(
+    db: Executor,
+    arg: Arg,
+    shape: Shape,
+  ): Expression<{ n: number | string }> & { compile(db: Executor): CompiledQuery } {
     let i = 0;
     const next = () => arg(i++);
     if (shape.scope && this.def.scopeCount && shape.counts.every((c) => c < 0)) return this.def.scopeCount(db, next());
     return this.filtered(db, next, shape).select((eb) => eb.fn.countAll<number | string>().as('n'));
+  }
+
+  /** The page's query with the count as one more column, `list_total`; the count's arguments follow the page's. */
+  private pageWithCountSql(db: Executor, arg: Arg, shape: Shape): Compilable<R & { list_total: number | string }> {
+    const pageArity = this.arity(shape, true);
+    const count = this.countExpression(db, (i) => arg(pageArity + i), countShape(shape));
+    return (this.pageSql(db, arg, shape) as unknown as AnyQuery).select(sql<number | string>`(${count})`.as('list_total'));
   }
 }

@@ -50,6 +50,8 @@ export interface ListQueries<R extends { id: string } = ListRow> {
   /** up to `limit + 1` rows after the request's cursor */
   page(req: ListRequest, limit: number): Promise<R[]>;
   count(req: ListRequest): Promise<number>;
+  /** page() and count() of the same request (in one statement where the database allows) */
+  pageAndCount(req: ListRequest, limit: number): Promise<{ rows: R[]; total: number }>;
 }
 
 /** A page of ids: the page and the total read together. `scope` narrows every list (ListDefinition.scope). */
@@ -66,6 +68,6 @@ export async function mappedListPage<R extends { id: string }, T>(
   map: (row: R) => T,
 ): Promise<Page<T>> {
   const scoped = scope === undefined ? req : { ...req, scope };
-  const [rows, total] = await Promise.all([queries.page(scoped, limit), queries.count(scoped)]);
+  const { rows, total } = await queries.pageAndCount(scoped, limit);
   return keysetPage(rows, total, limit, req.sort, map);
 }

@@ -90,6 +90,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     pgNamedStatements: process.env.ASC_TEST_PG_NAMED_STATEMENTS !== 'off',
     // ASC_TEST_SHARED_KEY_READS=off runs the suite with each PostgreSQL key read on its own
     sharedKeyReads: process.env.ASC_TEST_SHARED_KEY_READS !== 'off',
+    // ASC_TEST_ONE_STATEMENT_LIST=off runs the suite with each PostgreSQL list page and count apart
+    oneStatementList: process.env.ASC_TEST_ONE_STATEMENT_LIST !== 'off',
     responseCacheMb: 16,
     logLevel: 'silent',
     logFormat: 'json',

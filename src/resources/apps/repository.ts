@@ -1,7 +1,7 @@
 /** All SQL about apps. */
 import { sql, type Kysely } from 'kysely';
 import { isPostgres } from '../../db/locks.js';
-import { PreparedList, type ListDefinition, type ListRequest } from '../../db/list-query.js';
+import { PreparedList, type ListOptions, type ListDefinition, type ListRequest } from '../../db/list-query.js';
 import { firstArgs, PreparedQuery } from '../../db/prepared.js';
 import { stderrRetryLog, transaction, type RetryLog } from '../../db/retry.js';
 import type { AppTable, Database, Executor } from '../../db/schema.js';
@@ -68,12 +68,16 @@ export interface AppReader {
 }
 
 export class AppsRepository implements AppReader {
-  private readonly list = new PreparedList<AppRow>(APP_LIST);
+  private readonly list: PreparedList<AppRow>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly log: RetryLog = stderrRetryLog,
-  ) {}
+    /** how its list reads a page and its count (src/db/list-query.ts) */
+    lists: ListOptions = { countInPage: false },
+  ) {
+    this.list = new PreparedList(APP_LIST, lists);
+  }
 
   async insert(row: AppRow): Promise<'ok' | 'id' | 'bundleId' | 'sku'> {
     return transaction(
@@ -111,6 +115,10 @@ export class AppsRepository implements AppReader {
 
   async count(req: ListRequest): Promise<number> {
     return this.list.count(this.db, req);
+  }
+
+  pageAndCount(req: ListRequest, limit: number): Promise<{ rows: AppRow[]; total: number }> {
+    return this.list.pageAndCount(this.db, req, limit);
   }
 
   async listAll(): Promise<AppRow[]> {

@@ -1,7 +1,7 @@
 /** All SQL about sandbox testers and the clear purchase history requests made for them. */
 import type { Kysely, Transaction } from 'kysely';
 import { emailClaims } from '../../db/email-claims.js';
-import { PreparedList, type ListDefinition, type ListRequest } from '../../db/list-query.js';
+import { PreparedList, type ListOptions, type ListDefinition, type ListRequest } from '../../db/list-query.js';
 import { isPostgres } from '../../db/locks.js';
 import { stderrRetryLog, transaction, type RetryLog } from '../../db/retry.js';
 import type { Database, Executor, SandboxClearRequestTable, SandboxTesterTable } from '../../db/schema.js';
@@ -36,12 +36,16 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 export class SandboxTestersRepository implements ListQueries<SandboxTesterRow> {
-  private readonly list = new PreparedList<SandboxTesterRow>(SANDBOX_TESTER_LIST);
+  private readonly list: PreparedList<SandboxTesterRow>;
 
   constructor(
     readonly db: Kysely<Database>,
     private readonly log: RetryLog = stderrRetryLog,
-  ) {}
+    /** how its list reads a page and its count (src/db/list-query.ts) */
+    lists: ListOptions = { countInPage: false },
+  ) {
+    this.list = new PreparedList(SANDBOX_TESTER_LIST, lists);
+  }
 
   /** A transaction, run again on PostgreSQL after a deadlock or serialization failure (src/db/retry.ts). */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
@@ -54,6 +58,10 @@ export class SandboxTestersRepository implements ListQueries<SandboxTesterRow> {
 
   count(req: ListRequest): Promise<number> {
     return this.list.count(this.db, req);
+  }
+
+  pageAndCount(req: ListRequest, limit: number): Promise<{ rows: SandboxTesterRow[]; total: number }> {
+    return this.list.pageAndCount(this.db, req, limit);
   }
 
   /** Every tester, by id: for the operator CLI and the emulator's state export (issue 22). */

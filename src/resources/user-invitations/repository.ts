@@ -2,7 +2,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { emailClaims } from '../../db/email-claims.js';
 import type { GroupCommit } from '../../db/group-commit.js';
-import { PreparedList, type ListDefinition, type ListRequest, type ListRow } from '../../db/list-query.js';
+import { PreparedList, type ListOptions, type ListDefinition, type ListRequest, type ListRow } from '../../db/list-query.js';
 import { isPostgres, tryTransactionLock } from '../../db/locks.js';
 import { everyColumn, firstArgs, PreparedInsert, PreparedQuery } from '../../db/prepared.js';
 import { stderrRetryLog, transaction, type RetryLog } from '../../db/retry.js';
@@ -97,8 +97,7 @@ export const INVITATION_LIST: ListDefinition<ReturnType<typeof fromInvitations>>
   // entry per pending invitation: 16 ms a request at a million.
   scopeCount: (db, now) => {
     const expired = sql`(select count(*) from ${sql.table('user_invitations')} where expires_at <= ${now})`;
-    const raw = sql<{ n: number | string }>`select ${rowCount('user_invitations')} - ${expired} as n`;
-    return { compile: () => raw.compile(db) };
+    return sql<{ n: number | string }>`select ${rowCount('user_invitations')} - ${expired} as n`;
   },
 };
 
@@ -140,13 +139,17 @@ const visibleAppRows = new PreparedQuery<number, { owner_id: string; app_id: str
  * safety net behind this order, not instead of it.
  */
 export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> {
-  private readonly list = new PreparedList(INVITATION_LIST);
+  private readonly list: PreparedList<ListRow>;
 
   constructor(
     readonly db: Kysely<Database>,
     private readonly writes: GroupCommit,
     private readonly log: RetryLog = stderrRetryLog,
-  ) {}
+    /** how its list reads a page and its count (src/db/list-query.ts) */
+    lists: ListOptions = { countInPage: false },
+  ) {
+    this.list = new PreparedList(INVITATION_LIST, lists);
+  }
 
   page(req: ListRequest, limit: number): Promise<ListRow[]> {
     return this.list.page(this.db, req, limit);
@@ -154,6 +157,10 @@ export class InvitationsRepository implements VisibleAppsQueries<InvitationRow> 
 
   count(req: ListRequest): Promise<number> {
     return this.list.count(this.db, req);
+  }
+
+  pageAndCount(req: ListRequest, limit: number): Promise<{ rows: ListRow[]; total: number }> {
+    return this.list.pageAndCount(this.db, req, limit);
   }
 
   async findByIds(ids: readonly string[]): Promise<InvitationRow[]> {

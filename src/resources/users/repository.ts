@@ -1,7 +1,7 @@
 /** All SQL about the team's users, their roles and visible apps. */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { emailClaims } from '../../db/email-claims.js';
-import { PreparedList, type ListDefinition, type ListRequest, type ListRow } from '../../db/list-query.js';
+import { PreparedList, type ListOptions, type ListDefinition, type ListRequest, type ListRow } from '../../db/list-query.js';
 import { isPostgres } from '../../db/locks.js';
 import { firstArgs, PreparedQuery } from '../../db/prepared.js';
 import { stderrRetryLog, transaction, type RetryLog } from '../../db/retry.js';
@@ -65,12 +65,16 @@ const visibleAppRows = new PreparedQuery<number, { owner_id: string; app_id: str
 );
 
 export class UsersRepository implements VisibleAppsQueries<UserRow> {
-  private readonly list = new PreparedList(USER_LIST);
+  private readonly list: PreparedList<ListRow>;
 
   constructor(
     readonly db: Kysely<Database>,
     private readonly log: RetryLog = stderrRetryLog,
-  ) {}
+    /** how its list reads a page and its count (src/db/list-query.ts) */
+    lists: ListOptions = { countInPage: false },
+  ) {
+    this.list = new PreparedList(USER_LIST, lists);
+  }
 
   /** A transaction, run again on PostgreSQL after a deadlock or serialization failure (src/db/retry.ts). */
   transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
@@ -83,6 +87,10 @@ export class UsersRepository implements VisibleAppsQueries<UserRow> {
 
   count(req: ListRequest): Promise<number> {
     return this.list.count(this.db, req);
+  }
+
+  pageAndCount(req: ListRequest, limit: number): Promise<{ rows: ListRow[]; total: number }> {
+    return this.list.pageAndCount(this.db, req, limit);
   }
 
   async findByIds(ids: readonly string[]): Promise<UserRow[]> {

@@ -122,7 +122,7 @@ describe.each(lists)('%s', (key, def) => {
 
         const counted =
           req.scope !== undefined && def.scopeCount && filters.every((f) => f === undefined)
-            ? def.scopeCount(db, req.scope as never).compile()
+            ? def.scopeCount(db, req.scope as never).compile(db)
             : q.select((eb) => eb.fn.countAll().as('n')).compile();
         expect(count!.sql).toBe(counted.sql);
         expect(count!.parameters).toEqual(counted.parameters);
