@@ -45,6 +45,9 @@ export class SharedKeyReads implements KeyLookup {
   }
 
   find(id: string): Promise<ApiKey | undefined> {
+    // no key id holds a NUL, and PostgreSQL text cannot even hold one: in the statement's array it
+    // would fail the statement, and every read sharing it
+    if (id.includes('\u0000')) return Promise.resolve(undefined);
     this.unanswered++;
     return new Promise((resolve, reject) => {
       let batch = this.pending;
@@ -64,7 +67,8 @@ export class SharedKeyReads implements KeyLookup {
     if (!batch || this.inFlight >= this.maxInFlight) return;
     this.pending = undefined;
     this.inFlight++;
-    this.readMany([...batch.keys()]).then(
+    // a read that throws rather than rejecting fails its statement's reads the same way
+    new Promise<ApiKey[]>((resolve) => resolve(this.readMany([...batch.keys()]))).then(
       (keys) => {
         this.done(batch);
         const found = new Map(keys.map((k) => [k.id, k]));

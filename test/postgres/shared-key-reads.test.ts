@@ -58,6 +58,13 @@ describe('key reads on PostgreSQL', () => {
     }
   });
 
+  it('answers a token whose key id holds a NUL with 401, and the requests beside it as usual', async () => {
+    const live = await s.keyWithRole('ADMIN');
+    const nul = await s.token({ privateKeyPem: live.privateKeyPem, keyId: 'BAD\u0000KEY' });
+    const answers = await Promise.all([live.token, nul, live.token, nul].map((token) => s.call('GET', LIST, { token })));
+    expect(answers.map((r) => r.status)).toEqual([200, 401, 200, 401]);
+  });
+
   it('refuses a key at once after its revocation commits', async () => {
     const key = await s.keyWithRole('ADMIN');
     const reads = await Promise.all(Array.from({ length: 8 }, () => s.call('GET', LIST, { token: key.token })));

@@ -84,6 +84,27 @@ describe('SharedKeyReads', () => {
     expect((await later)?.id).toBe('B');
   });
 
+  it('answers a key id holding a NUL with no key, without a statement', async () => {
+    const db = database([key('A')]);
+    const reads = new SharedKeyReads(db.readMany);
+    const [nul, a] = [reads.find('A\u0000'), reads.find('A')];
+    await endOfTurn();
+    expect(db.statements.map((s) => s.ids)).toEqual([['A']]);
+    db.statements[0]!.release();
+    expect(await nul).toBeUndefined();
+    expect((await a)?.id).toBe('A');
+    expect(reads.reading).toBe(0);
+  });
+
+  it('fails the reads of a statement that throws instead of failing', async () => {
+    const reads = new SharedKeyReads(() => {
+      throw new Error('no connection');
+    });
+    const failing = [reads.find('A'), reads.find('B')];
+    for (const r of failing) await expect(r).rejects.toThrow('no connection');
+    expect(reads.reading).toBe(0);
+  });
+
   it('fails every read of a statement that fails, and reads on afterwards', async () => {
     const db = database([key('A')]);
     const reads = new SharedKeyReads(db.readMany);
