@@ -410,9 +410,10 @@ export function renderMarkdown(r: BenchReport): string {
           'Node server accepts new connections, one per event-loop turn; see "Fresh connections" below).'
         : '') +
       (r.database?.kind === 'postgres'
-        ? ' On PostgreSQL the server keeps no bodies, keys or apps (other instances write to the database without its knowing; ' +
+        ? ' On PostgreSQL the server keeps no bodies or keys (other instances write to the database without its knowing; ' +
           'src/http/read-cache/): every request, with or without `Cache-Control: no-cache`, is read from the database ' +
-          '(rendered invitations and apps are still reused, as an invitation never changes once written).'
+          "(rendered invitations are still reused, as an invitation never changes once written, and the apps while the apps' " +
+          'version, read by each include page, has not moved).'
         : ' The server keeps the body of each successful read and sends it again for the same request while nothing has been ' +
           'written and no invitation has expired (src/http/read-cache/), so a scenario that repeats one request measures ' +
           'that kept body after its first request; the "read anew (no-cache)" scenarios send `Cache-Control: no-cache`, and every ' +

@@ -11,10 +11,11 @@ import * as m008 from './008-mail-template-data.js';
 import * as m009 from './009-mail-claim-owner.js';
 import * as m010 from './010-sandbox-testers.js';
 import * as m011 from './011-mail-due-order.js';
+import * as m012 from './012-apps-version.js';
 
 type DialectMigration = {
   up(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
-  down(db: Kysely<unknown>): Promise<void>;
+  down(db: Kysely<unknown>, dialect: Dialect): Promise<void>;
 };
 
 /** Versioned migrations, applied in name order at start-up. Never edit one that has shipped. */
@@ -30,12 +31,13 @@ const migrations: Record<string, DialectMigration> = {
   '009-mail-claim-owner': m009,
   '010-sandbox-testers': m010,
   '011-mail-due-order': m011,
+  '012-apps-version': m012,
 };
 
 export function migrationProvider(dialect: Dialect): MigrationProvider {
   const bound: Record<string, Migration> = {};
   for (const [name, m] of Object.entries(migrations)) {
-    bound[name] = { up: (db) => m.up(db, dialect), down: (db) => m.down(db) };
+    bound[name] = { up: (db) => m.up(db, dialect), down: (db) => m.down(db, dialect) };
   }
   return { getMigrations: async () => bound };
 }

@@ -13,7 +13,8 @@
  *   version (Db.version, read once per request when it arrives, ./versions.ts) and against the
  *   instant the operation said its answer may change without a write (ReuseHint.changesAt);
  * - keys found by authentication (./key-lookup.ts), on SQLite, under the same version;
- * - every app (./app-snapshot.ts), on SQLite, under the version read last when a request arrived;
+ * - every app (./app-snapshot.ts): on SQLite under the version read last when a request arrived; on
+ *   PostgreSQL under the apps' own version (migration 012), read when the apps are wanted;
  * - when a read's answer may next change without a write (./change-times.ts), on SQLite, under the
  *   version read when the request arrived;
  * - cursors' signatures (./cursor-signatures.ts): they depend on the cursor and the team's secret only;
@@ -37,6 +38,7 @@ import { AppSnapshot } from './app-snapshot.js';
 import { MemoCursorCodec } from './cursor-signatures.js';
 import { JoinedRuns } from './joined-runs.js';
 import { CachedKeyLookup } from './key-lookup.js';
+import { SharedReads } from '../../db/shared-reads.js';
 import { MemoMemberRenderer } from './member-json.js';
 import { ResponseCache } from './response-cache.js';
 import { Versions } from './versions.js';
@@ -81,12 +83,19 @@ export class ReadCache {
   }
 
   /**
-   * Apps read once per database version (SQLite), the version read last when a request arrived (as
-   * for keys): a request reads the version once, not again for its apps.
+   * Apps read once per version: on SQLite the database's, read last when a request arrived (as for
+   * keys), so that a request reads the version once, not again for its apps; on PostgreSQL the
+   * apps' own (`version()`), read when they are wanted, by a statement that the reads asking at the
+   * same time share.
    */
-  apps(inner: AppReader & { listAll(): Promise<AppRow[]> }): AppReader {
+  apps(inner: AppReader & { listAll(): Promise<AppRow[]>; version(): Promise<string | undefined> }): AppReader {
     const versions = this.versions;
-    return versions ? new AppSnapshot(inner, () => versions.current()) : inner;
+    if (versions) return new AppSnapshot(inner, () => versions.current());
+    const shared = new SharedReads<null, string>(async () => {
+      const version = await inner.version();
+      return new Map(version === undefined ? [] : [[null, version]]);
+    });
+    return new AppSnapshot(inner, () => shared.read(null));
   }
 
   /** Apps rendered once per content. */

@@ -124,4 +124,14 @@ export class AppsRepository implements AppReader {
   async listAll(): Promise<AppRow[]> {
     return this.db.selectFrom('apps').selectAll().orderBy('id').execute();
   }
+
+  /**
+   * PostgreSQL: the apps' version, which every statement that changes them moves (migration 012);
+   * undefined on SQLite, or when the row is gone.
+   */
+  async version(): Promise<string | undefined> {
+    if (!isPostgres(this.db)) return undefined;
+    const row = await sql<{ n: string }>`select n::text as n from apps_version where id = 1`.execute(this.db);
+    return row.rows[0]?.n;
+  }
 }
