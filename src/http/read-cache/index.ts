@@ -26,6 +26,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Clock } from '../../clock.js';
+import { SharedReads } from '../../db/shared-reads.js';
 import type { KeyLookup } from '../../keys/service.js';
 import type { AppReader, AppRow } from '../../resources/apps/repository.js';
 import type { CursorCodec } from '../../jsonapi/cursor.js';
@@ -38,7 +39,6 @@ import { AppSnapshot } from './app-snapshot.js';
 import { MemoCursorCodec } from './cursor-signatures.js';
 import { JoinedRuns } from './joined-runs.js';
 import { CachedKeyLookup } from './key-lookup.js';
-import { SharedReads } from '../../db/shared-reads.js';
 import { MemoMemberRenderer } from './member-json.js';
 import { ResponseCache } from './response-cache.js';
 import { Versions } from './versions.js';
