@@ -413,7 +413,9 @@ export function renderMarkdown(r: BenchReport): string {
         ? ' On PostgreSQL the server keeps no bodies or keys (other instances write to the database without its knowing; ' +
           'src/http/read-cache/): every request, with or without `Cache-Control: no-cache`, is read from the database ' +
           "(rendered invitations are still reused, as an invitation never changes once written, and the apps while the apps' " +
-          'version, read by each include page, has not moved).'
+          'version, read by each include page, has not moved). Reads that arrive together share statements, each sent after ' +
+          'every read it answers arrived: key reads any keys, page reads only the same page, so the scenarios that send one ' +
+          'request from every connection share their page statements as far as they go (`filter-email` asks 1,000 pages).'
         : ' The server keeps the body of each successful read and sends it again for the same request while nothing has been ' +
           'written and no invitation has expired (src/http/read-cache/), so a scenario that repeats one request measures ' +
           'that kept body after its first request; the "read anew (no-cache)" scenarios send `Cache-Control: no-cache`, and every ' +

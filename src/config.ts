@@ -51,6 +51,11 @@ export interface Config {
    * ASC_ONE_STATEMENT_LIST=off reads them with two.
    */
   readonly oneStatementList: boolean;
+  /**
+   * PostgreSQL: reads of the same list page that arrive together share one statement
+   * (src/db/shared-list-reads.ts); ASC_SHARED_LIST_READS=off reads each page on its own.
+   */
+  readonly sharedListReads: boolean;
   /** room for whole read responses kept on SQLite (src/http/read-cache/response-cache.ts), in MiB; 0: none */
   readonly responseCacheMb: number;
   readonly logLevel: LogLevel;
@@ -215,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const pgNamedStatements = onOff(env.ASC_PG_NAMED_STATEMENTS, 'ASC_PG_NAMED_STATEMENTS', problems);
   const sharedKeyReads = onOff(env.ASC_SHARED_KEY_READS, 'ASC_SHARED_KEY_READS', problems);
   const oneStatementList = onOff(env.ASC_ONE_STATEMENT_LIST, 'ASC_ONE_STATEMENT_LIST', problems);
+  const sharedListReads = onOff(env.ASC_SHARED_LIST_READS, 'ASC_SHARED_LIST_READS', problems);
   const logLevel = (env.LOG_LEVEL?.trim() || 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${env.LOG_LEVEL}'`);
@@ -275,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgNamedStatements,
     sharedKeyReads,
     oneStatementList,
+    sharedListReads,
     responseCacheMb,
     logLevel,
     logFormat,

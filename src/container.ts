@@ -59,7 +59,8 @@ export interface Views {
 export function createServices(
   db: Db,
   clock: Clock,
-  config: Pick<Config, 'teamName' | 'publicUrl'> & Partial<Pick<Config, 'oneStatementCreate' | 'sharedKeyReads' | 'oneStatementList'>>,
+  config: Pick<Config, 'teamName' | 'publicUrl'> &
+    Partial<Pick<Config, 'oneStatementCreate' | 'sharedKeyReads' | 'oneStatementList' | 'sharedListReads'>>,
   onMailQueued: () => void = () => {},
   /** the read caches (src/http/read-cache/), when they are on: they wrap what reads go through */
   cache?: ReadCache,
@@ -68,7 +69,11 @@ export function createServices(
   // creates and the mail worker's marks share commits on SQLite (src/db/group-commit.ts)
   const writes = new GroupCommit(db, { log });
   // PostgreSQL: a list's page and total in one statement (a shortcut; on SQLite two are quicker)
-  const lists: ListOptions = { countInPage: db.dialect === 'postgres' && config.oneStatementList !== false };
+  // PostgreSQL: reads of the same page that arrive together share a statement (a shortcut)
+  const lists: ListOptions = {
+    countInPage: db.dialect === 'postgres' && config.oneStatementList !== false,
+    sharedReads: db.dialect === 'postgres' && config.sharedListReads !== false,
+  };
   const appsRepo = new AppsRepository(db.kysely, log, lists);
   const appReads = cache ? cache.apps(appsRepo) : appsRepo;
   const invitationsRepo = new InvitationsRepository(db.kysely, writes, log, lists);

@@ -20,6 +20,7 @@ import type { ParsedQuery } from '../jsonapi/query.js';
 import { afterPosition, orderBy, type KeysetPosition, type SortColumn } from './keyset.js';
 import { PreparedQuery, type Arg } from './prepared.js';
 import type { Executor } from './schema.js';
+import { SharedListReads } from './shared-list-reads.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyQuery = SelectQueryBuilder<any, any, any>;
@@ -41,7 +42,10 @@ export interface ListFilter<Q> {
 export interface ListDefinition<Q extends AnyQuery = AnyQuery> {
   /** the rows listed, from one table aliased `m`, typed: `db.selectFrom('users as m')` */
   from(db: Executor): Q;
-  /** what every list is narrowed to, by one value (decided by the caller at each request) */
+  /**
+   * what every list is narrowed to, by one value decided by the caller at each request: the moment
+   * of the read (reads of the same page that share a statement take the latest: ./shared-list-reads.ts)
+   */
   scope?: (q: Q, value: never) => Q;
   filters: readonly ListFilter<Q>[];
   /** sort field (the spec's `sort` value without `-`) to column of `m` */
@@ -59,6 +63,8 @@ export interface ListDefinition<Q extends AnyQuery = AnyQuery> {
 export interface ListOptions {
   /** one statement for both (PostgreSQL: a round trip saved); else two */
   countInPage: boolean;
+  /** reads of the same page that arrive together share their statement (PostgreSQL: ./shared-list-reads.ts) */
+  sharedReads?: boolean;
 }
 
 /** One list request in the terms of its definition. */
@@ -113,6 +119,7 @@ export class PreparedList<R extends { id: string } = ListRow> {
   private readonly pageQuery: PreparedQuery<Shape, R>;
   private readonly countQuery: PreparedQuery<Shape, { n: number | string }>;
   private readonly pageWithCountQuery: PreparedQuery<Shape, R & { list_total: number | string }>;
+  private readonly shared: SharedListReads<R> | undefined;
 
   constructor(
     private readonly def: ListDefinition,
@@ -133,6 +140,7 @@ export class PreparedList<R extends { id: string } = ListRow> {
       (shape) => this.arity(shape, false),
       shapeKey,
     );
+    this.shared = options.sharedReads ? new SharedListReads((db, req, limit) => this.readPageAndCount(db, req, limit)) : undefined;
   }
 
   /** Up to `limit + 1` rows after the request's cursor, in keyset order: ids and sort keys only. */
@@ -161,7 +169,11 @@ export class PreparedList<R extends { id: string } = ListRow> {
    * row carries the count, computed once (an uncorrelated subquery), in the page's snapshot. A page
    * with no rows carries none, and is counted by a statement of its own.
    */
-  async pageAndCount(db: Executor, req: ListRequest, limit: number): Promise<{ rows: R[]; total: number }> {
+  pageAndCount(db: Executor, req: ListRequest, limit: number): Promise<{ rows: R[]; total: number }> {
+    return this.shared ? this.shared.read(db, req, limit) : this.readPageAndCount(db, req, limit);
+  }
+
+  private async readPageAndCount(db: Executor, req: ListRequest, limit: number): Promise<{ rows: R[]; total: number }> {
     if (!this.options.countInPage) {
       const [rows, total] = await Promise.all([this.page(db, req, limit), this.count(db, req)]);
       return { rows, total };

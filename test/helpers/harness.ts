@@ -92,6 +92,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     sharedKeyReads: process.env.ASC_TEST_SHARED_KEY_READS !== 'off',
     // ASC_TEST_ONE_STATEMENT_LIST=off runs the suite with each PostgreSQL list page and count apart
     oneStatementList: process.env.ASC_TEST_ONE_STATEMENT_LIST !== 'off',
+    // ASC_TEST_SHARED_LIST_READS=off runs the suite with each PostgreSQL list page read on its own
+    sharedListReads: process.env.ASC_TEST_SHARED_LIST_READS !== 'off',
     responseCacheMb: 16,
     logLevel: 'silent',
     logFormat: 'json',
