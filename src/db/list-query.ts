@@ -44,7 +44,8 @@ export interface ListDefinition<Q extends AnyQuery = AnyQuery> {
   from(db: Executor): Q;
   /**
    * what every list is narrowed to, by one value decided by the caller at each request: the moment
-   * of the read (reads of the same page that share a statement take the latest: ./shared-list-reads.ts)
+   * of the read, an ISO 8601 time in UTC (reads of the same page that share a statement take the
+   * latest: ./shared-list-reads.ts), never anything that tells one client's rows from another's
    */
   scope?: (q: Q, value: never) => Q;
   filters: readonly ListFilter<Q>[];
@@ -169,7 +170,7 @@ export class PreparedList<R extends { id: string } = ListRow> {
    * row carries the count, computed once (an uncorrelated subquery), in the page's snapshot. A page
    * with no rows carries none, and is counted by a statement of its own.
    */
-  pageAndCount(db: Executor, req: ListRequest, limit: number): Promise<{ rows: R[]; total: number }> {
+  async pageAndCount(db: Executor, req: ListRequest, limit: number): Promise<{ rows: R[]; total: number }> {
     return this.shared ? this.shared.read(db, req, limit) : this.readPageAndCount(db, req, limit);
   }
 

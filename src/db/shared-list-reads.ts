@@ -12,10 +12,11 @@
  * snapshot taken after it arrived: what it finds is what reading alone would have found then,
  * every write committed before it included. Nobody joins a statement already sent.
  *
- * A list's scope (ListDefinition.scope) is the moment of the read (pending invitations: those that
- * expire after now). It is the one part of a request that differs between reads of the same page,
- * and the statement takes the scope of the read that joined it last: a moment after every other
- * read of it arrived, so each is answered as of a moment between its arrival and its answer.
+ * A list's scope (ListDefinition.scope) is the moment of the read, as an ISO 8601 time in UTC
+ * (pending invitations: those that expire after now). It is the one part of a request that differs
+ * between reads of the same page, and the statement takes the latest of its reads' scopes: a moment
+ * no earlier than any of them arrived, so each is answered as of a moment between its arrival and
+ * its answer.
  *
  * Reads inside a transaction are never shared: they must see the transaction's own writes.
  *
@@ -46,15 +47,21 @@ interface Slot<R> {
   inFlight: number;
 }
 
-/** What a read of a list asks, but its scope (the moment of the read). */
+/** What a read of a list asks, but its scope's value (the moment of the read). */
 function keyOf(req: ListRequest, limit: number): string {
-  return JSON.stringify([req.filters, req.sort, req.after ?? null, limit]);
+  return JSON.stringify([req.scope !== undefined, req.filters, req.sort, req.after ?? null, limit]);
+}
+
+/** The later of two scopes (ISO 8601 times in UTC, which sort as text). */
+function later(a: ListRequest, b: ListRequest): ListRequest {
+  return a.scope !== undefined && b.scope !== undefined && a.scope > b.scope ? a : b;
 }
 
 export class SharedListReads<R> {
   /** per database handle, then per request's key; a slot is dropped when nothing waits or is out */
   private readonly slots = new WeakMap<Executor, Map<string, Slot<R>>>();
   private unanswered = 0;
+  private slotCount = 0;
 
   constructor(
     /** runs the read now, as one statement */
@@ -67,19 +74,27 @@ export class SharedListReads<R> {
     return this.unanswered;
   }
 
+  /** Pages with reads waiting to go out or out. */
+  get pages(): number {
+    return this.slotCount;
+  }
+
   read(db: Executor, req: ListRequest, limit: number): Promise<PageAndCount<R>> {
     if (db.isTransaction) return this.run(db, req, limit);
     let byKey = this.slots.get(db);
     if (!byKey) this.slots.set(db, (byKey = new Map<string, Slot<R>>()));
     const key = keyOf(req, limit);
     let slot = byKey.get(key);
-    if (!slot) byKey.set(key, (slot = { next: undefined, inFlight: 0 }));
+    if (!slot) {
+      byKey.set(key, (slot = { next: undefined, inFlight: 0 }));
+      this.slotCount++;
+    }
     this.unanswered++;
     const s = slot;
     const m = byKey;
     return new Promise<PageAndCount<R>>((resolve, reject) => {
       if (s.next) {
-        s.next.req = req;
+        s.next.req = later(s.next.req, req);
         s.next.waiters.push({ resolve, reject });
         return;
       }
@@ -98,7 +113,10 @@ export class SharedListReads<R> {
       this.unanswered -= batch.waiters.length;
       slot.inFlight--;
       if (slot.next) this.send(db, byKey, key, slot, limit);
-      else if (slot.inFlight === 0) byKey.delete(key);
+      else if (slot.inFlight === 0) {
+        byKey.delete(key);
+        this.slotCount--;
+      }
     };
     // a run that throws rather than rejecting fails its reads the same way
     new Promise<PageAndCount<R>>((resolve) => resolve(this.run(db, batch.req, limit))).then(

@@ -51,14 +51,14 @@ const request = (scope: string, filters: ListRequest['filters'] = [undefined]): 
 });
 
 describe('SharedListReads', () => {
-  it('reads the same page asked for in one turn with one statement, with the scope of the last read', async () => {
+  it('reads the same page asked for in one turn with one statement, with the latest scope', async () => {
     const db = database();
     const reads = new SharedListReads(db.run);
     const h = handle();
-    const asked = ['2026-01-01T00:00:00.001Z', '2026-01-01T00:00:00.002Z', '2026-01-01T00:00:00.003Z'].map((t) =>
+    const asked = ['2026-01-01T00:00:00.002Z', '2026-01-01T00:00:00.003Z', '2026-01-01T00:00:00.001Z'].map((t) =>
       reads.read(h, request(t), 50),
     );
-    expect(reads.reading).toBe(3);
+    expect([reads.reading, reads.pages]).toEqual([3, 1]);
     await endOfTurn();
     expect(db.statements.map((s) => [s.req.scope, s.limit])).toEqual([['2026-01-01T00:00:00.003Z', 50]]);
     db.statements[0]!.release();
@@ -66,7 +66,7 @@ describe('SharedListReads', () => {
     expect(answers.map((a) => a.rows)).toEqual([[{ id: 'v0:50' }], [{ id: 'v0:50' }], [{ id: 'v0:50' }]]);
     // each read its own array
     expect(new Set(answers.map((a) => a.rows)).size).toBe(3);
-    expect(reads.reading).toBe(0);
+    expect([reads.reading, reads.pages]).toEqual([0, 0]);
   });
 
   it('never shares a statement between different pages', async () => {
@@ -82,6 +82,7 @@ describe('SharedListReads', () => {
       [{ ...request(t), sort: [{ column: 'id', desc: true }] }, 50],
       [{ ...request(t), after: { keys: [], id: 'x' } }, 50],
       [{ ...request(t), after: { keys: [], id: 'y' } }, 50],
+      [{ filters: [undefined], sort: [{ column: 'id', desc: false }] }, 50],
     ];
     const asked = pages.map(([req, limit]) => reads.read(h, req, limit));
     await endOfTurn();
@@ -94,6 +95,7 @@ describe('SharedListReads', () => {
     expect(db.statements).toHaveLength(pages.length + 2);
     for (const s of db.statements.slice(pages.length)) s.release();
     await Promise.all(other);
+    expect([reads.reading, reads.pages]).toEqual([0, 0]);
   });
 
   it('never answers a read from a statement sent before it arrived', async () => {
@@ -115,7 +117,7 @@ describe('SharedListReads', () => {
     expect(db.statements[1]!.req.scope).toBe('t3');
     db.statements[1]!.release();
     expect((await Promise.all(later)).map((a) => a.total)).toEqual([1, 1]);
-    expect(reads.reading).toBe(0);
+    expect([reads.reading, reads.pages]).toEqual([0, 0]);
   });
 
   it('runs reads inside a transaction at once, each on its own', async () => {
@@ -142,7 +144,7 @@ describe('SharedListReads', () => {
     expect(db.statements).toHaveLength(2);
     db.statements[1]!.release();
     expect((await next).rows).toEqual([{ id: 'v0:50' }]);
-    expect(reads.reading).toBe(0);
+    expect([reads.reading, reads.pages]).toEqual([0, 0]);
   });
 
   it('fails the reads of a statement that throws instead of rejecting', async () => {
@@ -152,7 +154,7 @@ describe('SharedListReads', () => {
     const h = handle();
     const asked = [reads.read(h, request('t'), 50), reads.read(h, request('t'), 50)];
     for (const a of asked) await expect(a).rejects.toThrow('no connection');
-    expect(reads.reading).toBe(0);
+    expect([reads.reading, reads.pages]).toEqual([0, 0]);
   });
 
   it('answers every read of any interleaving from a statement of its own page, sent after it arrived', async () => {
@@ -198,6 +200,7 @@ describe('SharedListReads', () => {
           expect(total).toBeGreaterThanOrEqual(a.version);
         }
         expect(db.statements.every((x) => released.has(x))).toBe(true);
+        expect(reads.pages).toBe(0);
       }),
       { numRuns: 200 },
     );
