@@ -1,9 +1,8 @@
 /**
  * The run's report: one JSON document with everything measured, and a Markdown rendering of it
  * (the table the issue asks for, first vs deep page, seed rate, memory, durability, timings).
- * Written to bench/results/latest.{md,json} (PostgreSQL: latest-postgres.{md,json}; committed: the
- * latest run of each) and a timestamped copy of each in bench/results/history/ (gitignored: the runs
- * before stay on the machine that made them).
+ * Written to bench/results/latest.{md,json} (committed: the latest run only) and a timestamped copy
+ * of each in bench/results/history/ (gitignored: the runs before stay on the machine that made them).
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -561,18 +560,16 @@ function writeAtomically(file: string, text: string): void {
 }
 
 /**
- * Writes the latest run of its database into `dir` (SQLite: latest.{md,json}; PostgreSQL:
- * latest-postgres.{md,json}) and timestamped copies into `historyDir` (both must exist); returns
- * the Markdown.
+ * Writes latest.{md,json} into `dir` and timestamped copies into `historyDir` (both must exist);
+ * returns the Markdown.
  */
 export function writeReport(dir: string, historyDir: string, report: BenchReport): { markdown: string; files: string[] } {
   const markdown = renderMarkdown(report);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const stamp = report.startedAt.replace(/[:.]/g, '-');
-  const latest = report.database?.kind === 'postgres' ? 'latest-postgres' : 'latest';
   const files = [
-    path.join(dir, `${latest}.md`),
-    path.join(dir, `${latest}.json`),
+    path.join(dir, 'latest.md'),
+    path.join(dir, 'latest.json'),
     path.join(historyDir, `${stamp}.md`),
     path.join(historyDir, `${stamp}.json`),
   ];

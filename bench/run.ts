@@ -1,8 +1,7 @@
 /**
  * `npm run bench [-- options]`: builds the server, seeds a fresh database, starts asc-access as its
  * own process and loads it scenario by scenario, then a bare node:http ceiling, and writes the
- * report to bench/results/latest.{md,json}, on PostgreSQL latest-postgres.{md,json} (timestamped copies in
- * bench/results/history/, gitignored).
+ * report to bench/results/latest.{md,json} (timestamped copies in bench/results/history/, gitignored).
  * See bench/README.md.
  */
 import { execFileSync } from 'node:child_process';
