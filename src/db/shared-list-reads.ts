@@ -6,11 +6,11 @@
  * and several at once ask for the same page.
  *
  * So a read is not sent at once: it joins the next statement for the same request (the same
- * filters with the same values, sort, cursor and page size), which goes out at the end of the turn
- * of the event loop in which its first read arrived, or, while a statement for that request is
- * out, when it comes back. Each read is answered by a statement sent after it arrived, in a
- * snapshot taken after it arrived: what it finds is what reading alone would have found then,
- * every write committed before it included. Nobody joins a statement already sent.
+ * filters with the same values, sort, cursor and page size), sent as ./shared-reads.ts sends them:
+ * at the end of the turn of the event loop in which its first read arrived, or, while a statement
+ * for that request is out, when it comes back. Each read is answered by a statement sent after it
+ * arrived, in a snapshot taken after it arrived: what it finds is what reading alone would have
+ * found then, every write committed before it included. Nobody joins a statement already sent.
  *
  * A list's scope (ListDefinition.scope) is the moment of the read, as an ISO 8601 time in UTC
  * (pending invitations: those that expire after now). It is the one part of a request that differs
@@ -26,6 +26,7 @@
  */
 import type { ListRequest } from './list-query.js';
 import type { Executor } from './schema.js';
+import { SharedReads } from './shared-reads.js';
 
 /** Statements out at once for one request; reads of it that arrive meanwhile wait for the next. */
 export const MAX_IN_FLIGHT_PER_REQUEST = 1;
@@ -35,16 +36,11 @@ export interface PageAndCount<R> {
   total: number;
 }
 
-interface Waiter<R> {
-  resolve: (value: PageAndCount<R>) => void;
-  reject: (err: unknown) => void;
-}
-
-/** The reads of one request (by its key): the next statement's, and how many are out. */
-interface Slot<R> {
-  /** reads that will share the next statement, and the request it will run (the last to join) */
-  next: { req: ListRequest; waiters: Waiter<R>[] } | undefined;
-  inFlight: number;
+/** The reads of one request (by its key): its statements, and the request the next one runs. */
+interface Page<R> {
+  reads: SharedReads<null, PageAndCount<R>>;
+  /** the latest scope among the reads waiting for the next statement; undefined: none waits */
+  next: ListRequest | undefined;
 }
 
 /** What a read of a list asks, but its scope's value (the moment of the read). */
@@ -58,10 +54,10 @@ function later(a: ListRequest, b: ListRequest): ListRequest {
 }
 
 export class SharedListReads<R> {
-  /** per database handle, then per request's key; a slot is dropped when nothing waits or is out */
-  private readonly slots = new WeakMap<Executor, Map<string, Slot<R>>>();
+  /** per database handle, then per request's key; a page is dropped when nothing waits or is out */
+  private readonly pagesByDb = new WeakMap<Executor, Map<string, Page<R>>>();
   private unanswered = 0;
-  private slotCount = 0;
+  private pageCount = 0;
 
   constructor(
     /** runs the read now, as one statement */
@@ -76,59 +72,40 @@ export class SharedListReads<R> {
 
   /** Pages with reads waiting to go out or out. */
   get pages(): number {
-    return this.slotCount;
+    return this.pageCount;
   }
 
-  read(db: Executor, req: ListRequest, limit: number): Promise<PageAndCount<R>> {
+  async read(db: Executor, req: ListRequest, limit: number): Promise<PageAndCount<R>> {
     if (db.isTransaction) return this.run(db, req, limit);
-    let byKey = this.slots.get(db);
-    if (!byKey) this.slots.set(db, (byKey = new Map<string, Slot<R>>()));
+    let byKey = this.pagesByDb.get(db);
+    if (!byKey) this.pagesByDb.set(db, (byKey = new Map<string, Page<R>>()));
     const key = keyOf(req, limit);
-    let slot = byKey.get(key);
-    if (!slot) {
-      byKey.set(key, (slot = { next: undefined, inFlight: 0 }));
-      this.slotCount++;
+    let page = byKey.get(key);
+    if (!page) {
+      const fresh: Page<R> = {
+        next: undefined,
+        reads: new SharedReads(async () => {
+          // the statement runs the latest scope of the reads it answers; later reads wait for the next
+          const latest = fresh.next!;
+          fresh.next = undefined;
+          return new Map([[null, await this.run(db, latest, limit)]]);
+        }, this.maxInFlight),
+      };
+      byKey.set(key, (page = fresh));
+      this.pageCount++;
     }
+    page.next = page.next ? later(page.next, req) : req;
     this.unanswered++;
-    const s = slot;
-    const m = byKey;
-    return new Promise<PageAndCount<R>>((resolve, reject) => {
-      if (s.next) {
-        s.next.req = later(s.next.req, req);
-        s.next.waiters.push({ resolve, reject });
-        return;
-      }
-      s.next = { req, waiters: [{ resolve, reject }] };
-      // the end of this turn: reads that arrive in it go along
-      if (s.inFlight < this.maxInFlight) setImmediate(() => this.send(db, m, key, s, limit));
-    });
-  }
-
-  private send(db: Executor, byKey: Map<string, Slot<R>>, key: string, slot: Slot<R>, limit: number): void {
-    const batch = slot.next;
-    if (!batch || slot.inFlight >= this.maxInFlight) return;
-    slot.next = undefined;
-    slot.inFlight++;
-    const done = () => {
-      this.unanswered -= batch.waiters.length;
-      slot.inFlight--;
-      if (slot.next) this.send(db, byKey, key, slot, limit);
-      else if (slot.inFlight === 0) {
+    try {
+      const { rows, total } = (await page.reads.read(null))!;
+      // each its own array: a caller may take its page apart
+      return { rows: rows.slice(), total };
+    } finally {
+      this.unanswered--;
+      if (page.reads.reading === 0 && byKey.get(key) === page) {
         byKey.delete(key);
-        this.slotCount--;
+        this.pageCount--;
       }
-    };
-    // a run that throws rather than rejecting fails its reads the same way
-    new Promise<PageAndCount<R>>((resolve) => resolve(this.run(db, batch.req, limit))).then(
-      ({ rows, total }) => {
-        done();
-        // each its own array: a caller may take its page apart
-        for (const w of batch.waiters) w.resolve({ rows: rows.slice(), total });
-      },
-      (err: unknown) => {
-        done();
-        for (const w of batch.waiters) w.reject(err);
-      },
-    );
+    }
   }
 }
